@@ -1,0 +1,89 @@
+"""The values that flow through the pipeline.
+
+Readers turn archive files into `Tweet`s; selection picks some and gives each a
+due time; compose turns each into a `Toot` made of `TootPart`s. Everything here
+is frozen: past the readers nothing is mutated, so each stage is a function of
+its inputs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+MediaKind = Literal["image", "video", "gif"]
+
+
+@dataclass(frozen=True, slots=True)
+class Media:
+    """One media file of a tweet.
+
+    path: where the file is, relative to the archive root, POSIX separators
+        (inside the zip for a zipped archive).
+    kind: "image", "video" or "gif" (animated GIFs are MP4s on Twitter).
+    description: the alt text, when the archive has it.
+    problem: why the file cannot be uploaded ("missing", "outside the archive"),
+        None when it can. A media item with a problem is never uploaded.
+    """
+
+    path: str
+    kind: MediaKind = "image"
+    description: str | None = None
+    problem: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Tweet:
+    """One tweet as the archive holds it, text repaired and unescaped.
+
+    id: the tweet id, a string (ids exceed 2**53).
+    created_at: when it was tweeted, timezone-aware UTC.
+    text: the full text: entities unescaped once, mojibake repaired, t.co links
+        expanded, the full note text for long tweets.
+    url: the tweet's twitter.com URL.
+    in_reply_to_id / in_reply_to_user: the parent tweet id and its author's
+        screen name, when the tweet is a reply (the markdown formats may only
+        know the screen name).
+    is_retweet: an `RT @user: …` retweet.
+    media: its media files, in order.
+    source: where it was read, "file:line" or "file#item", for reports.
+    """
+
+    id: str
+    created_at: datetime
+    text: str
+    url: str
+    in_reply_to_id: str | None = None
+    in_reply_to_user: str | None = None
+    is_retweet: bool = False
+    media: tuple[Media, ...] = ()
+    source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TootPart:
+    """One status to send: exactly the text that goes to Mastodon.
+
+    length: the text's length as Mastodon counts it (plus the spoiler text).
+    media: the files to attach, at most the instance's limit.
+    """
+
+    text: str
+    length: int
+    media: tuple[Media, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Toot:
+    """What one tweet becomes: one part, or a reply chain of several.
+
+    in_reply_to_tweet: the parent tweet id of a self-reply; publish answers the
+        parent's status when it was posted and posts standalone otherwise.
+    """
+
+    tweet_id: str
+    tweeted_at: datetime
+    due: datetime
+    parts: tuple[TootPart, ...]
+    in_reply_to_tweet: str | None = None
