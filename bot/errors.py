@@ -11,7 +11,8 @@
         ├── AuthError             401/403: the token is wrong or lacks scopes (exit 2)
         ├── RateLimited           429 after our own waiting gave up
         ├── Rejected              422: this toot can never be posted as is
-        └── Unavailable           5xx or network failure after all retries
+        ├── Unavailable           5xx or network failure after all retries
+        └── Interrupted           a stop request (SIGTERM/SIGINT) ended a wait for the server
 
 Each exception carries its context as attributes (the file, the key, the
 status code) and never the access token.
@@ -99,3 +100,7 @@ class Rejected(MastodonError):
 
 class Unavailable(MastodonError):
     """5xx or network failure, after every retry."""
+
+
+class Interrupted(MastodonError):
+    """A stop request ended a wait (rate limit, backoff, media processing) for the server."""

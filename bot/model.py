@@ -87,3 +87,11 @@ class Toot:
     due: datetime
     parts: tuple[TootPart, ...]
     in_reply_to_tweet: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Skip:
+    """A tweet that will not be posted, and why ("reply", "retweet", "excluded id", …)."""
+
+    tweet_id: str
+    reason: str

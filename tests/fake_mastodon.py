@@ -1,0 +1,1108 @@
+"""A loopback Mastodon stand-in for end-to-end tests and the benchmark.
+
+`FakeMastodon` is a small real HTTP server (stdlib `ThreadingHTTPServer`, 127.0.0.1, an
+ephemeral port) that behaves like Mastodon where tootback's guarantees are decided:
+Idempotency-Key kept for one hour per account, rate-limit headers and 429s, 422 for text over
+the instance's limit (counted as Mastodon counts), 202 for video with 206 polls, mentions that
+only resolve for local accounts, and failures on demand (5xx, a status created and its answer
+lost, slow answers, a revoked token). The real Mastodon.py client works against it unchanged,
+and so do `tootback` subprocesses pointed at `.url`.
+
+Why not the PyPI package `mastodon-mock` (0.6.1, its source was read before writing this)?
+It would bring FastAPI, SQLAlchemy, Alembic, uvicorn and orjson into the test dependencies, and
+it is not faithful where these tests need it: Idempotency-Key entries never expire and there is
+no clock to move, text length is `len(text)` (no 23-character URLs, no `@user@domain` rule),
+media always answer 200 (never 202, never 206 while processing), rate limiting is off by
+default and sends the reset as epoch seconds rather than ISO 8601, and no fault creates a
+status and then drops the connection. A few hundred lines of stdlib are cheaper to trust.
+
+Time: everything time-dependent (idempotency hour, rate-limit windows, ids, `created_at`, the
+`Date` header) reads the injectable `clock`, so tests move time instead of sleeping. Only
+`slow()` sleeps for real, because a client's timeout needs a real delay.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import sys
+import threading
+import time
+import traceback
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from email.utils import formatdate
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any, Self
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+from mastodon import Mastodon
+
+# Private module, but it is the very regex `get_status_length` counts URLs with: linkifying
+# with it keeps the rendered content consistent with the length rule.
+from mastodon._url_regex import url_regex
+
+Clock = Callable[[], float]
+Fields = Mapping[str, tuple[str, ...]]
+
+IDEMPOTENCY_TTL = 3600.0
+"""Seconds Mastodon remembers an Idempotency-Key (a Redis key with a one-hour expiry)."""
+
+INVALID_TOKEN = "The access token is invalid"
+NOT_FOUND = "Record not found"
+TOO_MANY = "Too many requests"
+BAD_PARAMETERS = "Error occurred while parsing request parameters."
+REPLY_NOT_FOUND = "The post you are trying to reply to does not appear to exist."
+MEDIA_NOT_READY = "Cannot attach files that have not finished processing. Try again in a moment!"
+MEDIA_MIXED = "Cannot attach a video to a post that already contains images"
+
+# Account::MENTION_RE and USERNAME_RE of Mastodon: not after `=`, `/` or a word character
+# (so not in URLs or e-mail addresses); an optional `@domain` names a remote account.
+_MENTION_RE = re.compile(
+    r"(?<![=/\w])@([a-z0-9_]+(?:[a-z0-9_.-]+[a-z0-9_]+)?)(?:@([\w.-]+\w))?", re.IGNORECASE
+)
+# Tag::HASHTAG_RE, simplified: at least one non-digit word character.
+_HASHTAG_RE = re.compile(r"(?<![=/)\w])#(\w*[^\W\d]\w*)")
+_USERNAME_RE = re.compile(r"[a-z0-9_]+(?:[a-z0-9_.-]+[a-z0-9_]+)?", re.IGNORECASE)
+_ASYNC_KINDS = frozenset({"video", "gifv", "audio"})
+_VISIBILITIES = frozenset({"public", "unlisted", "private", "direct"})
+
+
+@dataclass(frozen=True)
+class Budget:
+    """A rate-limit budget: `limit` requests per `period` seconds."""
+
+    limit: int
+    period: float
+
+
+@dataclass(frozen=True)
+class UploadedFile:
+    """A file part of a multipart request, as recorded (the bytes are not kept)."""
+
+    filename: str
+    content_type: str
+    size: int
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """One request the server received.
+
+    `headers` has lower-cased names. `fields` holds form, multipart or JSON body fields under
+    the names sent (`media_ids[]` for a form array); `query` the URL parameters. `at` is the
+    server clock on arrival; `status` the answer's code, None when the connection was dropped.
+    """
+
+    method: str
+    path: str
+    query: Fields
+    headers: Mapping[str, str]
+    fields: Fields
+    files: Mapping[str, UploadedFile]
+    at: float
+    status: int | None = None
+
+
+@dataclass(frozen=True)
+class PostedStatus:
+    """A status the server created; `mentions` are the local usernames it notified."""
+
+    id: str
+    text: str
+    url: str
+    created_at: float
+    idempotency_key: str | None
+    in_reply_to_id: str | None
+    media_ids: tuple[str, ...]
+    visibility: str
+    language: str | None
+    spoiler_text: str
+    sensitive: bool
+    mentions: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Duplicates:
+    """Texts created as more than one status, and Idempotency-Keys that produced more than one.
+
+    False when there are none, so tests can `assert not server.duplicates()`.
+    """
+
+    texts: Mapping[str, int]
+    keys: Mapping[str, int]
+
+    def __bool__(self) -> bool:
+        return bool(self.texts or self.keys)
+
+
+class ManualClock:
+    """A clock tests move by hand: `clock()` returns `now`; `advance(s)` moves it forward."""
+
+    def __init__(self, now: float = 1_775_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        """Move the clock `seconds` forward."""
+        self.now += seconds
+
+
+@dataclass(frozen=True)
+class _Account:
+    id: str
+    username: str
+    created_at: float
+
+
+@dataclass
+class _Media:
+    id: str
+    kind: str
+    filename: str
+    description: str | None
+    polls_left: int
+    status_id: str | None = None
+
+
+@dataclass
+class _Window:
+    """A fixed window opened by its first use, like Mastodon's Redis counters with expiry."""
+
+    budget: Budget
+    start: float | None = None
+    used: int = 0
+
+    def _roll(self, now: float) -> None:
+        if self.start is not None and now >= self.start + self.budget.period:
+            self.start, self.used = None, 0
+
+    def take(self, now: float) -> bool:
+        """Spend one unit; False (nothing spent) when the budget is exhausted."""
+        self._roll(now)
+        if self.used >= self.budget.limit:
+            return False
+        self.start = now if self.start is None else self.start
+        self.used += 1
+        return True
+
+    def headers(self, now: float) -> dict[str, str]:
+        """The X-RateLimit-* headers for this window at `now`."""
+        self._roll(now)
+        reset = (now if self.start is None else self.start) + self.budget.period
+        return {
+            "X-RateLimit-Limit": str(self.budget.limit),
+            "X-RateLimit-Remaining": str(max(0, self.budget.limit - self.used)),
+            "X-RateLimit-Reset": _iso(reset, "microseconds"),
+        }
+
+
+@dataclass
+class _Reply:
+    status: int
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+    family: str = "api"  # the rate-limit window whose headers the answer carries
+    drop: bool = False
+    is_html: bool = False
+
+
+@dataclass
+class _Failure:
+    prefix: str
+    status: int
+    times: int
+    method: str | None
+
+
+class _Rejected(Exception):
+    """Raised inside a route to answer with `reply` at once."""
+
+    def __init__(self, reply: _Reply) -> None:
+        super().__init__(reply.status)
+        self.reply = reply
+
+
+def _iso(ts: float, timespec: str = "milliseconds") -> str:
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec=timespec).replace("+00:00", "Z")
+
+
+def _error(status: int, message: str) -> _Rejected:
+    return _Rejected(_Reply(status, {"error": message}))
+
+
+def _first(fields: Fields, name: str) -> str | None:
+    values = fields.get(name) or fields.get(name + "[]")
+    return values[0] if values else None
+
+
+def _values(fields: Fields, name: str) -> tuple[str, ...]:
+    return fields.get(name + "[]") or fields.get(name) or ()
+
+
+def _truthy(value: str | None) -> bool:
+    return (value or "").lower() in {"1", "true", "on", "yes"}
+
+
+class FakeMastodon:
+    """A Mastodon stand-in on 127.0.0.1; use as a context manager (starts and stops it).
+
+    Parameters: `max_characters`, `max_media_attachments`, `characters_reserved_per_url` and
+    `description_limit` are what `/api/v2/instance` advertises and what posting enforces;
+    `media_processing_polls` is how many `GET /api/v1/media/:id` answer 206 before a
+    video/GIF/audio upload is ready (0: ready at once, still answered 202); the budgets are the
+    per-account API budget (every request), statuses created, and media uploads; `token` is the
+    one valid access token, of the local account `username`; `clock` returns epoch seconds.
+    Configuration attributes may be changed while the server runs (`budgets` at `reset()`).
+    """
+
+    def __init__(
+        self,
+        *,
+        max_characters: int = 500,
+        max_media_attachments: int = 4,
+        characters_reserved_per_url: int = 23,
+        description_limit: int = 1500,
+        media_processing_polls: int = 2,
+        api_budget: Budget = Budget(300, 300.0),
+        statuses_budget: Budget = Budget(300, 3 * 3600.0),
+        media_budget: Budget = Budget(30, 1800.0),
+        token: str = "test-token",
+        username: str = "me",
+        clock: Clock = time.time,
+        version: str = "4.3.0",
+    ) -> None:
+        self.max_characters = max_characters
+        self.max_media_attachments = max_media_attachments
+        self.characters_reserved_per_url = characters_reserved_per_url
+        self.description_limit = description_limit
+        self.media_processing_polls = media_processing_polls
+        self.budgets = {"api": api_budget, "statuses": statuses_budget, "media": media_budget}
+        self.token = token
+        self.username = username
+        self.clock = clock
+        self.version = version
+        self._lock = threading.RLock()
+        self._last_id = 0  # never reset: ids stay unique across reset() for state files
+        self._httpd: _Server | None = None
+        self._thread: threading.Thread | None = None
+        self._clear()
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        """Bind an ephemeral port on 127.0.0.1 and serve from a daemon thread."""
+        self._httpd = _Server(self)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop serving and close the socket; requests still in flight are abandoned."""
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+            self._httpd = None
+
+    @property
+    def url(self) -> str:
+        """The base URL, `http://127.0.0.1:PORT` (the server must be started)."""
+        if self._httpd is None:
+            raise RuntimeError("FakeMastodon is not started")
+        return f"http://127.0.0.1:{self._httpd.server_address[1]}"
+
+    @property
+    def account_id(self) -> str:
+        """The id of the account the token belongs to."""
+        return self._me.id
+
+    # -- failure injection -------------------------------------------------------------------
+
+    def fail_next(
+        self, path_prefix: str, status: int = 503, times: int = 1, *, method: str | None = None
+    ) -> None:
+        """Answer the next `times` requests whose path starts with `path_prefix` (and whose
+        method is `method`, if given) with `status` and nothing done. 5xx bodies are HTML, as
+        from a proxy; others are Mastodon's `{"error": …}`."""
+        with self._lock:
+            self._failures.append(_Failure(path_prefix, status, times, method and method.upper()))
+
+    def drop_after_create(self, times: int = 1) -> None:
+        """For the next `times` statuses created, close the connection without an answer: the
+        client sees a network error although the status (and its Idempotency-Key) exists."""
+        with self._lock:
+            self._drops += times
+
+    def slow(self, path_prefix: str, seconds: float, *, after_processing: bool = False) -> None:
+        """Delay every answer to a path starting with `path_prefix` by `seconds` of real time,
+        before handling the request (default) or after it (the work is done, the answer late).
+        `seconds=0` removes the delay."""
+        with self._lock:
+            self._slow[path_prefix] = (seconds, after_processing)
+
+    def revoke_token(self) -> None:
+        """Make the access token invalid: every authenticated request answers 401."""
+        with self._lock:
+            self._revoked = True
+
+    # -- setup and inspection ----------------------------------------------------------------
+
+    def add_local_account(self, name: str) -> str:
+        """Create a local account `name` (a bare `@name` will mention it); returns its id."""
+        if not _USERNAME_RE.fullmatch(name):
+            raise ValueError(f"not a Mastodon username: {name!r}")
+        with self._lock:
+            return self._add_account(name).id
+
+    def statuses(self) -> list[PostedStatus]:
+        """Every status created so far, oldest first."""
+        with self._lock:
+            return list(self._statuses)
+
+    def requests(
+        self, method: str | None = None, path_prefix: str | None = None
+    ) -> list[RecordedRequest]:
+        """The requests received so far, in order, optionally only `method` / `path_prefix`."""
+        with self._lock:
+            return [
+                r
+                for r in self._requests
+                if (method is None or r.method == method.upper())
+                and (path_prefix is None or r.path.startswith(path_prefix))
+            ]
+
+    def duplicates(self) -> Duplicates:
+        """Texts and Idempotency-Keys that produced more than one status."""
+        with self._lock:
+            texts = Counter(s.text for s in self._statuses)
+            keys = Counter(s.idempotency_key for s in self._statuses if s.idempotency_key)
+        return Duplicates(
+            {t: n for t, n in texts.items() if n > 1}, {k: n for k, n in keys.items() if n > 1}
+        )
+
+    def reset(self) -> None:
+        """Forget statuses, media, keys, requests, injected failures, rate-limit windows, added
+        accounts and a revocation; the configuration and the running server stay."""
+        with self._lock:
+            self._clear()
+
+    def _clear(self) -> None:
+        self._accounts: dict[str, _Account] = {}
+        self._me = self._add_account(self.username)
+        self._statuses: list[PostedStatus] = []
+        self._by_id: dict[str, PostedStatus] = {}
+        self._media: dict[str, _Media] = {}
+        self._keys: dict[tuple[str, str], tuple[str, float]] = {}
+        self._requests: list[RecordedRequest] = []
+        self._failures: list[_Failure] = []
+        self._slow: dict[str, tuple[float, bool]] = {}
+        self._windows = {name: _Window(b) for name, b in self.budgets.items()}
+        self._drops = 0
+        self._revoked = False
+
+    def _add_account(self, name: str) -> _Account:
+        account = _Account(self._next_id(), name, self.clock())
+        self._accounts[name.lower()] = account
+        return account
+
+    def _next_id(self) -> str:
+        # Snowflake-like, as Mastodon's: milliseconds shifted left 16 bits, strictly increasing.
+        self._last_id = max(self._last_id + 1, int(self.clock() * 1000) << 16)
+        return str(self._last_id)
+
+    # -- request handling (called by the handler threads) -----------------------------------
+
+    def _delays(self, req: RecordedRequest) -> tuple[float, float]:
+        """Real seconds to wait before and after handling `req`."""
+        with self._lock:
+            for prefix, (seconds, after) in self._slow.items():
+                if seconds > 0 and req.path.startswith(prefix):
+                    return (0.0, seconds) if after else (seconds, 0.0)
+        return 0.0, 0.0
+
+    def _respond(self, req: RecordedRequest) -> _Reply:
+        """Answer `req` under the lock, add rate-limit headers, record it."""
+        with self._lock:
+            try:
+                reply = self._answer(req)
+            except _Rejected as rejected:
+                reply = rejected.reply
+            except Exception:  # a bug here must fail the test loudly, not hang the client
+                traceback.print_exc()
+                reply = _Reply(500, {"error": "fake_mastodon crashed; see stderr"})
+            reply.headers.update(self._windows[reply.family].headers(self.clock()))
+            self._requests.append(replace(req, status=None if reply.drop else reply.status))
+            return reply
+
+    def _answer(self, req: RecordedRequest) -> _Reply:
+        injected = self._take_failure(req)
+        if injected is not None:
+            return injected
+        if not self._windows["api"].take(self.clock()):
+            raise _Rejected(_Reply(429, {"error": TOO_MANY}, family="api"))
+        for method, pattern, route, public in _ROUTES:
+            match = pattern.fullmatch(req.path)
+            if match and method == req.method:
+                if not public and not self._authorized(req):
+                    raise _error(401, INVALID_TOKEN)
+                return route(self, req, match)
+        raise _error(404, NOT_FOUND)
+
+    def _take_failure(self, req: RecordedRequest) -> _Reply | None:
+        for failure in self._failures:
+            if req.path.startswith(failure.prefix) and failure.method in (None, req.method):
+                failure.times -= 1
+                if failure.times <= 0:
+                    self._failures.remove(failure)
+                return _injected(failure.status)
+        return None
+
+    def _authorized(self, req: RecordedRequest) -> bool:
+        return not self._revoked and req.headers.get("authorization") == f"Bearer {self.token}"
+
+    # -- routes: accounts and instance -------------------------------------------------------
+
+    def _verify_credentials(self, req: RecordedRequest, m: re.Match[str]) -> _Reply:
+        body = self._account_json(self._me)
+        body["source"] = {"privacy": "public", "sensitive": False, "language": None, "note": ""}
+        return _Reply(200, body)
+
+    def _get_account(self, req: RecordedRequest, m: re.Match[str]) -> _Reply:
+        return _Reply(200, self._account_json(self._account(m["id"])))
+
+    def _account_statuses(self, req: RecordedRequest, m: re.Match[str]) -> _Reply:
+        account = self._account(m["id"])
+        limit = max(1, min(40, int(_first(req.query, "limit") or 20)))
+        mine = self._statuses if account is self._me else []
+        page = _page(_filter_statuses(mine, req.query), req.query, limit)
+        reply = _Reply(200, [self._status_json(s) for s in page])
+        link = self._link_header(req.path, limit, page)
+        if link:
+            reply.headers["Link"] = link
+        return reply
+
+    def _instance_v2(self, req: RecordedRequest, m: re.Match[str]) -> _Reply:
+        host = self.url.removeprefix("http://")
+        return _Reply(
+            200,
+            {
+                "domain": host,
+                "title": "Fake Mastodon",
+                "version": self.version,
+                "source_url": "https://github.com/mastodon/mastodon",
+                "description": "A loopback stand-in for tests.",
+                "usage": {"users": {"active_month": len(self._accounts)}},
+                "thumbnail": {"url": f"{self.url}/thumbnail.png"},
+                "languages": ["en"],
+                "configuration": self._configuration(),
+                "registrations": {"enabled": False, "approval_required": False, "message": None},
+                "contact": {"email": "admin@example.invalid", "account": None},
+                "rules": [],
+                "api_versions": {"mastodon": 2},
+            },
+        )
+
+    def _instance_v1(self, req: RecordedRequest, m: re.Match[str]) -> _Reply:
+        return _Reply(
+            200,
+            {
+                "uri": self.url.removeprefix("http://"),
+                "title": "Fake Mastodon",
+                "short_description": "A loopback stand-in for tests.",
+                "description": "",
+                "email": "admin@example.invalid",
+                "version": self.version,
+                "urls": {"streaming_api": self.url.replace("http", "ws", 1)},
+                "stats": {"user_count": len(self._accounts), "status_count": len(self._statuses)},
+                "languages": ["en"],
+                "registrations": False,
+                "approval_required": False,
+                "invites_enabled": False,
+                "configuration": self._configuration(),
+                "contact_account": None,
+                "rules": [],
+            },
+        )
+
+    def _configuration(self) -> dict[str, Any]:
+        return {
+            "statuses": {
+                "max_characters": self.max_characters,
+                "max_media_attachments": self.max_media_attachments,
+                "characters_reserved_per_url": self.characters_reserved_per_url,
+            },
+            "media_attachments": {
+                "supported_mime_types": ["image/jpeg", "image/png", "image/gif", "video/mp4"],
+                "image_size_limit": 16777216,
+                "image_matrix_limit": 33177600,
+                "video_size_limit": 103809024,
+                "video_frame_rate_limit": 120,
+                "video_matrix_limit": 8294400,
+                "description_limit": self.description_limit,
+            },
+            "polls": {"max_options": 4, "max_characters_per_option": 50},
+        }
+
+    # -- routes: statuses --------------------------------------------------------------------
+
+    def _get_status(self, req: RecordedRequest, m: re.Match[str]) -> _Reply:
+        status = self._by_id.get(m["id"])
+        if status is None:
+            raise _error(404, NOT_FOUND)
+        return _Reply(200, self._status_json(status))
+
+    def _post_status(self, req: RecordedRequest, m: re.Match[str]) -> _Reply:
+        # Mastodon's order: the replied-to status must exist (controller), then a remembered
+        # key answers with its status, then validation, then the statuses budget on create.
+        reply_to = _first(req.fields, "in_reply_to_id")
+        if reply_to and reply_to not in self._by_id:
+            raise _error(404, REPLY_NOT_FOUND)
+        key = req.headers.get("idempotency-key")
+        known = self._remembered(key)
+        if known is not None:
+            return _Reply(200, self._status_json(known), family="statuses")
+        media = self._attachable_media(req.fields)
+        self._check_text(req.fields, bool(media))
+        if not self._windows["statuses"].take(self.clock()):
+            raise _Rejected(_Reply(429, {"error": TOO_MANY}, family="statuses"))
+        status = self._create_status(req.fields, key, media)
+        drop = self._drops > 0
+        self._drops -= int(drop)
+        return _Reply(200, self._status_json(status), family="statuses", drop=drop)
+
+    def _remembered(self, key: str | None) -> PostedStatus | None:
+        entry = self._keys.get((self._me.id, key)) if key else None
+        if entry is None or self.clock() - entry[1] >= IDEMPOTENCY_TTL:
+            return None
+        return self._by_id.get(entry[0])
+
+    def _attachable_media(self, fields: Fields) -> list[_Media]:
+        ids = _values(fields, "media_ids")
+        if len(ids) > self.max_media_attachments:
+            raise _error(422, f"Cannot attach more than {self.max_media_attachments} files")
+        # Like Mastodon, ids that are unknown or already attached are silently ignored.
+        media = [self._media[i] for i in ids if i in self._media]
+        media = [x for x in media if x.status_id is None]
+        if len(media) > 1 and any(x.kind in _ASYNC_KINDS for x in media):
+            raise _error(422, MEDIA_MIXED)
+        if any(x.polls_left > 0 for x in media):
+            raise _error(422, MEDIA_NOT_READY)
+        return media
+
+    def _check_text(self, fields: Fields, has_media: bool) -> None:
+        text = _first(fields, "status") or ""
+        if not text.strip() and not has_media:
+            raise _error(422, "Validation failed: Text can't be blank")
+        length = Mastodon.get_status_length(text, _first(fields, "spoiler_text") or "")
+        if length > self.max_characters:
+            limit = self.max_characters
+            raise _error(422, f"Validation failed: Text character limit of {limit} exceeded")
+        visibility = _first(fields, "visibility") or "public"
+        if visibility not in _VISIBILITIES:
+            raise _error(422, f"'{visibility}' is not a valid visibility")
+
+    def _create_status(self, fields: Fields, key: str | None, media: list[_Media]) -> PostedStatus:
+        sid = self._next_id()
+        text = _first(fields, "status") or ""
+        status = PostedStatus(
+            id=sid,
+            text=text,
+            url=f"{self.url}/@{self._me.username}/{sid}",
+            created_at=self.clock(),
+            idempotency_key=key,
+            in_reply_to_id=_first(fields, "in_reply_to_id") or None,
+            media_ids=tuple(x.id for x in media),
+            visibility=_first(fields, "visibility") or "public",
+            language=_first(fields, "language") or None,
+            spoiler_text=_first(fields, "spoiler_text") or "",
+            sensitive=_truthy(_first(fields, "sensitive")),
+            mentions=tuple(a.username for a in self._mentioned(text)),
+        )
+        for attachment in media:
+            attachment.status_id = sid
+        self._statuses.append(status)
+        self._by_id[sid] = status
+        if key:
+            self._keys[(self._me.id, key)] = (sid, self.clock())
+        return status
+
+    def _mentioned(self, text: str) -> list[_Account]:
+        """Local accounts a bare `@name` in `text` names; `@name@domain` is remote, and a
+        remote lookup of twitter.com or similar finds nobody, so it mentions no one."""
+        found: dict[str, _Account] = {}
+        for match in _MENTION_RE.finditer(text):
+            account = self._accounts.get(match[1].lower())
+            if match[2] is None and account is not None:
+                found[account.id] = account
+        return list(found.values())
+
+    # -- routes: media -----------------------------------------------------------------------
+
+    def _post_media(self, req: RecordedRequest, m: re.Match[str]) -> _Reply:
+        # The media budget is enforced in front of the app (rack-attack), before validation.
+        if not self._windows["media"].take(self.clock()):
+            raise _Rejected(_Reply(429, {"error": TOO_MANY}, family="media"))
+        upload = req.files.get("file")
+        if upload is None:
+            raise _error(422, "Validation failed: File can't be blank")
+        kind = _media_kind(upload)
+        if kind is None:
+            raise _error(422, "Validation failed: File content type is invalid")
+        description = self._checked_description(_first(req.fields, "description"))
+        # v1 processes synchronously; v2 hands video, GIF and audio to a background job.
+        deferred = kind in _ASYNC_KINDS and req.path.startswith("/api/v2/")
+        polls = self.media_processing_polls if deferred else 0
+        media = _Media(self._next_id(), kind, upload.filename, description, polls)
+        self._media[media.id] = media
+        return _Reply(202 if deferred else 200, self._media_json(media, deferred))
+
+    def _checked_description(self, description: str | None) -> str | None:
+        if description is not None and len(description) > self.description_limit:
+            limit = self.description_limit
+            raise _error(
+                422, f"Validation failed: Description is too long (maximum is {limit} characters)"
+            )
+        return description
+
+    def _get_media(self, req: RecordedRequest, m: re.Match[str]) -> _Reply:
+        media = self._unattached_media(m["id"])
+        if media.polls_left > 0:
+            media.polls_left -= 1
+            return _Reply(206, self._media_json(media, processing=True))
+        return _Reply(200, self._media_json(media, processing=False))
+
+    def _put_media(self, req: RecordedRequest, m: re.Match[str]) -> _Reply:
+        media = self._unattached_media(m["id"])
+        if "description" in req.fields:
+            media.description = self._checked_description(_first(req.fields, "description"))
+        processing = media.polls_left > 0
+        return _Reply(206 if processing else 200, self._media_json(media, processing))
+
+    def _unattached_media(self, media_id: str) -> _Media:
+        media = self._media.get(media_id)
+        if media is None or media.status_id is not None:
+            raise _error(404, NOT_FOUND)
+        return media
+
+    # -- JSON rendering ----------------------------------------------------------------------
+
+    def _account(self, account_id: str) -> _Account:
+        for account in self._accounts.values():
+            if account.id == account_id:
+                return account
+        raise _error(404, NOT_FOUND)
+
+    def _account_json(self, account: _Account) -> dict[str, Any]:
+        mine = self._statuses if account is self._me else []
+        profile = f"{self.url}/@{account.username}"
+        return {
+            "id": account.id,
+            "username": account.username,
+            "acct": account.username,
+            "display_name": account.username,
+            "locked": False,
+            "bot": False,
+            "discoverable": True,
+            "group": False,
+            "created_at": _iso(account.created_at),
+            "note": "",
+            "url": profile,
+            "uri": f"{self.url}/users/{account.username}",
+            "avatar": f"{self.url}/avatars/original/missing.png",
+            "avatar_static": f"{self.url}/avatars/original/missing.png",
+            "header": f"{self.url}/headers/original/missing.png",
+            "header_static": f"{self.url}/headers/original/missing.png",
+            "followers_count": 0,
+            "following_count": 0,
+            "statuses_count": len(mine),
+            "last_status_at": _iso(mine[-1].created_at)[:10] if mine else None,
+            "emojis": [],
+            "fields": [],
+        }
+
+    def _status_json(self, status: PostedStatus) -> dict[str, Any]:
+        mentioned = [
+            self._accounts[n.lower()] for n in status.mentions if n.lower() in self._accounts
+        ]
+        return {
+            "id": status.id,
+            "created_at": _iso(status.created_at),
+            "in_reply_to_id": status.in_reply_to_id,
+            "in_reply_to_account_id": self._me.id if status.in_reply_to_id else None,
+            "sensitive": status.sensitive,
+            "spoiler_text": status.spoiler_text,
+            "visibility": status.visibility,
+            "language": status.language,
+            "uri": f"{self.url}/users/{self._me.username}/statuses/{status.id}",
+            "url": status.url,
+            "replies_count": 0,
+            "reblogs_count": 0,
+            "favourites_count": 0,
+            "edited_at": None,
+            "favourited": False,
+            "reblogged": False,
+            "muted": False,
+            "bookmarked": False,
+            "pinned": False,
+            "content": _render(status.text, mentioned, self.url),
+            "reblog": None,
+            "application": {"name": "fake_mastodon", "website": None},
+            "account": self._account_json(self._me),
+            "media_attachments": [
+                self._media_json(self._media[i], False)
+                for i in status.media_ids
+                if i in self._media
+            ],
+            "mentions": [self._mention_json(a) for a in mentioned],
+            "tags": [
+                {"name": t.lower(), "url": f"{self.url}/tags/{t.lower()}"}
+                for t in dict.fromkeys(_HASHTAG_RE.findall(status.text))
+            ],
+            "emojis": [],
+            "card": None,
+            "poll": None,
+        }
+
+    def _mention_json(self, account: _Account) -> dict[str, str]:
+        return {
+            "id": account.id,
+            "username": account.username,
+            "url": f"{self.url}/@{account.username}",
+            "acct": account.username,
+        }
+
+    def _media_json(self, media: _Media, processing: bool) -> dict[str, Any]:
+        url = (
+            None
+            if processing
+            else f"{self.url}/system/media_attachments/{media.id}/{media.filename}"
+        )
+        return {
+            "id": media.id,
+            "type": media.kind,
+            "url": url,
+            "preview_url": url,
+            "remote_url": None,
+            "preview_remote_url": None,
+            "text_url": None,
+            "meta": {},
+            "description": media.description,
+            "blurhash": None,
+        }
+
+    def _link_header(self, path: str, limit: int, page: list[PostedStatus]) -> str | None:
+        if not page:
+            return None
+        links = []
+        # Mastodon offers `next` only when the page came back full.
+        if len(page) == limit:
+            query = urlencode({"limit": limit, "max_id": page[-1].id})
+            links.append(f'<{self.url}{path}?{query}>; rel="next"')
+        query = urlencode({"limit": limit, "min_id": page[0].id})
+        links.append(f'<{self.url}{path}?{query}>; rel="prev"')
+        return ", ".join(links)
+
+
+_Route = Callable[[FakeMastodon, RecordedRequest, "re.Match[str]"], _Reply]
+
+# (method, path pattern, handler, public): public routes need no token, as on Mastodon.
+_ROUTES: list[tuple[str, re.Pattern[str], _Route, bool]] = [
+    (
+        "GET",
+        re.compile(r"/api/v1/accounts/verify_credentials"),
+        FakeMastodon._verify_credentials,
+        False,
+    ),
+    ("GET", re.compile(r"/api/v1/accounts/(?P<id>\d+)"), FakeMastodon._get_account, False),
+    (
+        "GET",
+        re.compile(r"/api/v1/accounts/(?P<id>\d+)/statuses"),
+        FakeMastodon._account_statuses,
+        False,
+    ),
+    ("GET", re.compile(r"/api/v2/instance"), FakeMastodon._instance_v2, True),
+    ("GET", re.compile(r"/api/v1/instance"), FakeMastodon._instance_v1, True),
+    ("GET", re.compile(r"/api/v1/statuses/(?P<id>\d+)"), FakeMastodon._get_status, False),
+    ("POST", re.compile(r"/api/v1/statuses"), FakeMastodon._post_status, False),
+    ("POST", re.compile(r"/api/v[12]/media"), FakeMastodon._post_media, False),
+    ("GET", re.compile(r"/api/v1/media/(?P<id>\d+)"), FakeMastodon._get_media, False),
+    ("PUT", re.compile(r"/api/v1/media/(?P<id>\d+)"), FakeMastodon._put_media, False),
+]
+
+
+def _injected(status: int) -> _Reply:
+    if status >= 500:
+        title = f"{status} Service Unavailable" if status == 503 else f"{status} Server Error"
+        page = f"<html><head><title>{title}</title></head><body><h1>{title}</h1></body></html>"
+        return _Reply(status, page, is_html=True)
+    if status == 429:
+        return _Reply(status, {"error": TOO_MANY})
+    return _Reply(status, {"error": f"Injected failure {status}"})
+
+
+def _filter_statuses(statuses: list[PostedStatus], query: Fields) -> list[PostedStatus]:
+    """Newest first, without pinned-only, media-only or reply filters the caller asked for."""
+    if _truthy(_first(query, "pinned")):
+        return []
+    if _truthy(_first(query, "only_media")):
+        statuses = [s for s in statuses if s.media_ids]
+    # Every reply here is a self-reply, which Mastodon's exclude_replies keeps.
+    return sorted(statuses, key=lambda s: int(s.id), reverse=True)
+
+
+def _page(newest_first: list[PostedStatus], query: Fields, limit: int) -> list[PostedStatus]:
+    """Apply max_id / since_id / min_id and `limit` the way Mastodon paginates by id."""
+    bounds = {
+        name: int(v) for name in ("max_id", "since_id", "min_id") if (v := _first(query, name))
+    }
+    items = [
+        s
+        for s in newest_first
+        if int(s.id) < bounds.get("max_id", 1 << 80) and int(s.id) > bounds.get("since_id", -1)
+    ]
+    if "min_id" in bounds:
+        # min_id asks for the page just above it: the oldest `limit` newer ones.
+        newer = [s for s in items if int(s.id) > bounds["min_id"]]
+        return list(reversed(list(reversed(newer))[:limit]))
+    return items[:limit]
+
+
+def _media_kind(upload: UploadedFile) -> str | None:
+    mime = upload.content_type.lower()
+    name = upload.filename.lower()
+    if mime == "image/gif" or name.endswith(".gif"):
+        return "gifv"
+    for kind, suffixes in (
+        ("image", (".jpg", ".jpeg", ".png", ".webp", ".heic", ".avif")),
+        ("video", (".mp4", ".m4v", ".mov", ".webm")),
+        ("audio", (".mp3", ".ogg", ".wav", ".m4a", ".flac")),
+    ):
+        if mime.startswith(kind + "/") or name.endswith(suffixes):
+            return kind
+    return None
+
+
+# -- content rendering, as Mastodon's TextFormatter does it -----------------------------------
+
+
+def _render(text: str, mentioned: list[_Account], base: str) -> str:
+    """Status text to Mastodon's HTML: escaped, links shortened, local mentions and hashtags
+    linked, paragraphs on blank lines and `<br />` on single newlines."""
+    if not text:
+        return ""
+    local = {a.username.lower() for a in mentioned}
+    out, pos = [], 0
+    for start, end, markup in _entities(text, local, base):
+        if start >= pos:
+            out += [html.escape(text[pos:start], quote=False), markup]
+            pos = end
+    out.append(html.escape(text[pos:], quote=False))
+    paragraphs = re.split(r"\n\n+", "".join(out).replace("\r\n", "\n"))
+    return "".join(f"<p>{p.replace(chr(10), '<br />')}</p>" for p in paragraphs)
+
+
+def _entities(text: str, local: set[str], base: str) -> list[tuple[int, int, str]]:
+    found = [(m.start(3), m.end(3), _link_html(m[3])) for m in url_regex.finditer(text)]
+    for m in _MENTION_RE.finditer(text):
+        if m[2] is None and m[1].lower() in local:
+            found.append((m.start(), m.end(), _mention_html(m[1], base)))
+    for m in _HASHTAG_RE.finditer(text):
+        found.append((m.start(), m.end(), _hashtag_html(m[1], base)))
+    return sorted(found)
+
+
+def _link_html(url: str) -> str:
+    prefix = re.match(r"https?://(www\.)?", url)
+    cut = prefix.end() if prefix else 0
+    shown, rest = url[cut : cut + 30], url[cut + 30 :]
+    e = html.escape
+    return (
+        f'<a href="{e(url)}" target="_blank" rel="nofollow noopener noreferrer" translate="no">'
+        f'<span class="invisible">{e(url[:cut])}</span>'
+        f'<span class="{"ellipsis" if rest else ""}">{e(shown)}</span>'
+        f'<span class="invisible">{e(rest)}</span></a>'
+    )
+
+
+def _mention_html(username: str, base: str) -> str:
+    return (
+        f'<span class="h-card" translate="no"><a href="{base}/@{username}" '
+        f'class="u-url mention">@<span>{html.escape(username)}</span></a></span>'
+    )
+
+
+def _hashtag_html(tag: str, base: str) -> str:
+    return (
+        f'<a href="{base}/tags/{tag.lower()}" class="mention hashtag" rel="tag">'
+        f"#<span>{html.escape(tag)}</span></a>"
+    )
+
+
+# -- HTTP plumbing ----------------------------------------------------------------------------
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True  # a killed client or a slow() answer must never block stop()
+
+    def __init__(self, fake: FakeMastodon) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.fake = fake
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # Clients killed mid-request (the end-to-end tests do it on purpose) are not errors.
+        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            return
+        super().handle_error(request, client_address)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    # HTTP/1.0: one request per connection, so no idle keep-alive threads outlive a test.
+    protocol_version = "HTTP/1.0"
+    timeout = 30
+    server: _Server
+
+    def do_GET(self) -> None:
+        self._serve()
+
+    def do_POST(self) -> None:
+        self._serve()
+
+    def do_PUT(self) -> None:
+        self._serve()
+
+    def do_DELETE(self) -> None:
+        self._serve()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Silent: the recorded requests are the log."""
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        # Mastodon.py corrects X-RateLimit-Reset by the Date header, so both use the clock.
+        return formatdate(self.server.fake.clock() if timestamp is None else timestamp, usegmt=True)
+
+    def _serve(self) -> None:
+        fake = self.server.fake
+        try:
+            req = self._read_request(fake.clock())
+        except ValueError:  # an undecodable body, which Mastodon answers with 400
+            self._write(_Reply(400, {"error": BAD_PARAMETERS}))
+            return
+        if req is None:  # the client went away before sending its whole body
+            self.close_connection = True
+            return
+        before, after = fake._delays(req)
+        time.sleep(before)
+        reply = fake._respond(req)
+        time.sleep(after)
+        if reply.drop:
+            self.close_connection = True
+            return
+        self._write(reply)
+
+    def _read_request(self, now: float) -> RecordedRequest | None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        if len(body) < length:
+            return None
+        split = urlsplit(self.path)
+        fields, files = _parse_body(self.headers.get("Content-Type", ""), body)
+        return RecordedRequest(
+            method=self.command,
+            path=split.path.rstrip("/") or "/",
+            query=_tuples(parse_qs(split.query, keep_blank_values=True)),
+            headers={k.lower(): v for k, v in self.headers.items()},
+            fields=fields,
+            files=files,
+            at=now,
+        )
+
+    def _write(self, reply: _Reply) -> None:
+        if reply.is_html:
+            payload, ctype = str(reply.body).encode(), "text/html; charset=utf-8"
+        else:
+            payload, ctype = json.dumps(reply.body).encode(), "application/json; charset=utf-8"
+        self.send_response(reply.status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(payload)))
+        for name, value in reply.headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(payload)
+
+
+def _tuples(values: Mapping[str, list[str]]) -> dict[str, tuple[str, ...]]:
+    return {k: tuple(v) for k, v in values.items()}
+
+
+def _parse_body(content_type: str, body: bytes) -> tuple[Fields, Mapping[str, UploadedFile]]:
+    """Form, JSON or multipart fields (and multipart files) of a request body."""
+    kind = content_type.split(";")[0].strip().lower()
+    if kind == "application/x-www-form-urlencoded":
+        return _tuples(parse_qs(body.decode(), keep_blank_values=True)), {}
+    if kind == "application/json" and body:
+        return _json_fields(json.loads(body)), {}
+    if kind == "multipart/form-data":
+        return _parse_multipart(content_type, body)
+    return {}, {}
+
+
+def _json_fields(data: Any) -> dict[str, tuple[str, ...]]:
+    if not isinstance(data, dict):
+        return {}
+    return {
+        k: tuple(_scalar(x) for x in v) if isinstance(v, list) else (_scalar(v),)
+        for k, v in data.items()
+        if v is not None
+    }
+
+
+def _scalar(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def _parse_multipart(content_type: str, body: bytes) -> tuple[Fields, Mapping[str, UploadedFile]]:
+    boundary = re.search(r'boundary="?([^";]+)"?', content_type)
+    if boundary is None:
+        return {}, {}
+    fields: dict[str, list[str]] = {}
+    files: dict[str, UploadedFile] = {}
+    for chunk in body.split(b"--" + boundary[1].encode())[1:]:
+        if chunk.startswith(b"--"):
+            break
+        head, _, data = chunk.partition(b"\r\n\r\n")
+        headers = _part_headers(head.decode("utf-8", "replace"))
+        data = data.removesuffix(b"\r\n")
+        params = dict(re.findall(r'(\w+)="([^"]*)"', headers.get("content-disposition", "")))
+        name = params.get("name", "")
+        if "filename" in params:
+            ctype = headers.get("content-type", "application/octet-stream")
+            files[name] = UploadedFile(params["filename"], ctype, len(data))
+        else:
+            fields.setdefault(name, []).append(data.decode())
+    return _tuples(fields), files
+
+
+def _part_headers(head: str) -> dict[str, str]:
+    pairs = (line.partition(":") for line in head.strip().splitlines())
+    return {name.strip().lower(): value.strip() for name, _, value in pairs}

@@ -1,0 +1,427 @@
+"""The loopback Mastodon stand-in, driven by the real Mastodon.py client."""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+import urllib.error
+import urllib.request
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import pytest
+from fake_mastodon import (
+    INVALID_TOKEN,
+    MEDIA_NOT_READY,
+    REPLY_NOT_FOUND,
+    Budget,
+    FakeMastodon,
+    ManualClock,
+)
+from mastodon import (
+    Mastodon,
+    MastodonAPIError,
+    MastodonInternalServerError,
+    MastodonNetworkError,
+    MastodonNotFoundError,
+    MastodonRatelimitError,
+    MastodonServiceUnavailableError,
+    MastodonUnauthorizedError,
+)
+
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(100)
+MP4 = b"\x00\x00\x00\x18ftypmp42" + bytes(100)
+
+
+def client(server: FakeMastodon, **options: Any) -> Mastodon:
+    """A Mastodon.py client configured as tootback's (no hidden version requests)."""
+    settings: dict[str, Any] = {"request_timeout": 5, **options}
+    return Mastodon(
+        api_base_url=server.url,
+        access_token="test-token",
+        version_check_mode="created",
+        mastodon_version="4.2.0",
+        ratelimit_method="throw",
+        **settings,
+    )
+
+
+def raw(server: FakeMastodon, path: str, body: Any = None, token: str = "test-token") -> Any:
+    """A plain urllib request (JSON body if given); returns the response or the HTTPError."""
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(server.url + path, data=data)
+    request.add_header("Authorization", f"Bearer {token}")
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
+    try:
+        return urllib.request.urlopen(request, timeout=5)
+    except urllib.error.HTTPError as error:
+        return error
+
+
+def api_error(excinfo: pytest.ExceptionInfo[MastodonAPIError]) -> tuple[int, str]:
+    """(HTTP status, server message) of a Mastodon.py API error."""
+    args = excinfo.value.args
+    return args[1], args[3]
+
+
+# -- accounts and instance ----------------------------------------------------------------------
+
+
+def test_verify_credentials_and_instance_make_only_the_requests_asked_for(
+    fake_mastodon: FakeMastodon,
+) -> None:
+    api = client(fake_mastodon)
+    me = api.account_verify_credentials()
+    limits = api.instance_v2().configuration
+    assert (me.username, str(me.id)) == ("me", fake_mastodon.account_id)
+    assert limits.statuses.max_characters == 500
+    assert limits.statuses.max_media_attachments == 4
+    assert limits.statuses.characters_reserved_per_url == 23
+    assert limits.media_attachments.description_limit == 1500
+    sent = [(r.method, r.path, r.status) for r in fake_mastodon.requests()]
+    assert sent == [
+        ("GET", "/api/v1/accounts/verify_credentials", 200),
+        ("GET", "/api/v2/instance", 200),
+    ]
+
+
+def test_instance_limits_are_configurable_and_served_by_v1_too() -> None:
+    with FakeMastodon(max_characters=300, max_media_attachments=2) as server:
+        configuration = client(server).instance_v1().configuration
+    assert configuration.statuses.max_characters == 300
+    assert configuration.statuses.max_media_attachments == 2
+
+
+def test_revoked_or_wrong_token_is_401_but_instance_stays_public(
+    fake_mastodon: FakeMastodon,
+) -> None:
+    api = client(fake_mastodon)
+    api.account_verify_credentials()
+    fake_mastodon.revoke_token()
+    with pytest.raises(MastodonUnauthorizedError) as excinfo:
+        api.account_verify_credentials()
+    with pytest.raises(MastodonUnauthorizedError):
+        api.status_post("never")
+    assert api_error(excinfo) == (401, INVALID_TOKEN)
+    assert api.instance_v2().configuration.statuses.max_characters == 500
+    assert fake_mastodon.statuses() == []
+    fake_mastodon.reset()
+    assert raw(fake_mastodon, "/api/v1/accounts/verify_credentials", token="nope").status == 401
+    assert raw(fake_mastodon, "/api/v1/accounts/verify_credentials").status == 200
+
+
+# -- posting ------------------------------------------------------------------------------------
+
+
+def test_idempotency_key_answers_with_the_first_status_for_one_hour() -> None:
+    clock = ManualClock()
+    with FakeMastodon(clock=clock) as server:
+        api = client(server)
+        first = api.status_post("hello", idempotency_key="k1")
+        again = api.status_post("hello, edited", idempotency_key="k1")
+        clock.advance(3599)
+        late = api.status_post("hello", idempotency_key="k1")
+        clock.advance(1)
+        expired = api.status_post("hello", idempotency_key="k1")
+        assert first.id == again.id == late.id != expired.id
+        assert [s.text for s in server.statuses()] == ["hello", "hello"]
+        assert [r.status for r in server.requests("POST", "/api/v1/statuses")] == [200] * 4
+        assert server.duplicates().keys == {"k1": 2}
+
+
+def test_idempotency_keys_are_per_key(fake_mastodon: FakeMastodon) -> None:
+    api = client(fake_mastodon)
+    a = api.status_post("one", idempotency_key="a")
+    b = api.status_post("two", idempotency_key="b")
+    assert a.id != b.id
+    assert not fake_mastodon.duplicates()
+
+
+def test_over_length_is_422_counted_the_way_mastodon_counts() -> None:
+    url = "https://example.com/" + "a" * 100  # counts 23
+    with FakeMastodon(max_characters=50) as server:
+        api = client(server)
+        fits = api.status_post("x" * 26 + " " + url)
+        with pytest.raises(MastodonAPIError) as excinfo:
+            api.status_post("x" * 27 + " " + url)
+        assert api_error(excinfo) == (422, "Validation failed: Text character limit of 50 exceeded")
+        api.status_post("@someone@twitter.com " + "x" * 40)  # the domain does not count
+        with pytest.raises(MastodonAPIError):
+            api.status_post("x" * 45, spoiler_text="123456")  # the warning counts too
+        assert server.statuses()[0].id == fits.id
+        assert len(server.statuses()) == 2
+
+
+def test_blank_text_without_media_is_422(fake_mastodon: FakeMastodon) -> None:
+    with pytest.raises(MastodonAPIError) as excinfo:
+        client(fake_mastodon).status_post("  ")
+    assert api_error(excinfo) == (422, "Validation failed: Text can't be blank")
+
+
+def test_status_fields_content_and_url(fake_mastodon: FakeMastodon) -> None:
+    api = client(fake_mastodon)
+    parent = api.status_post("a & b\nc\n\nd #Tag https://example.com/x", language="en")
+    child = api.status_reply(parent, "more", visibility="unlisted", spoiler_text="cw")
+    assert str(parent.id) == fake_mastodon.statuses()[0].id
+    assert parent.url == f"{fake_mastodon.url}/@me/{parent.id}"
+    assert parent.content.startswith("<p>a &amp; b<br />c</p><p>d <a href=")
+    assert 'href="https://example.com/x"' in parent.content
+    assert [t.name for t in parent.tags] == ["tag"]
+    assert (child.in_reply_to_id, child.visibility, child.spoiler_text) == (
+        parent.id,
+        "unlisted",
+        "cw",
+    )
+    assert int(child.id) > int(parent.id)
+    sent = fake_mastodon.requests("POST")[-1].fields
+    assert sent["in_reply_to_id"] == (str(parent.id),)
+    assert sent["visibility"] == ("unlisted",)
+    assert api.status(parent.id).content == parent.content
+
+
+def test_reply_to_an_unknown_status_is_404(fake_mastodon: FakeMastodon) -> None:
+    api = client(fake_mastodon)
+    with pytest.raises(MastodonNotFoundError) as excinfo:
+        api.status_post("orphan", in_reply_to_id="12345")
+    with pytest.raises(MastodonNotFoundError):
+        api.status("12345")
+    assert api_error(excinfo) == (404, REPLY_NOT_FOUND)
+    assert fake_mastodon.statuses() == []
+
+
+def test_json_bodies_are_accepted_and_recorded(fake_mastodon: FakeMastodon) -> None:
+    body = {"status": "via json", "sensitive": True, "visibility": "private", "media_ids": []}
+    answer = json.load(raw(fake_mastodon, "/api/v1/statuses", body))
+    assert (answer["content"], answer["sensitive"], answer["visibility"]) == (
+        "<p>via json</p>",
+        True,
+        "private",
+    )
+    fields = fake_mastodon.requests("POST")[0].fields
+    assert fields["sensitive"] == ("true",)
+    assert fields["media_ids"] == ()
+
+
+def test_mentions_only_for_bare_names_of_local_accounts(fake_mastodon: FakeMastodon) -> None:
+    fake_mastodon.add_local_account("cHHillee")
+    api = client(fake_mastodon)
+    pinged = api.status_post("thanks @chhillee!")
+    safe = api.status_post(
+        "thanks @cHHillee@twitter.com, mail a@cHHillee.org, ＠cHHillee, "
+        "https://twitter.com/@cHHillee and @stranger"
+    )
+    assert [m.acct for m in pinged.mentions] == ["cHHillee"]
+    assert 'class="u-url mention"' in pinged.content
+    assert safe.mentions == []
+    assert "mention" not in safe.content
+    assert [s.mentions for s in fake_mastodon.statuses()] == [("cHHillee",), ()]
+
+
+def test_account_statuses_page_newest_first_with_link_headers(
+    fake_mastodon: FakeMastodon,
+) -> None:
+    api = client(fake_mastodon)
+    ids = [api.status_post(f"toot {i}").id for i in range(5)]
+    first = api.account_statuses(fake_mastodon.account_id, limit=2)
+    second = api.fetch_next(first)
+    assert second is not None
+    everything = api.fetch_remaining(first)
+    assert [s.id for s in first] == ids[:2:-1]
+    assert [s.id for s in second] == [ids[2], ids[1]]
+    assert [s.id for s in everything] == ids[::-1]
+    assert fake_mastodon.requests("GET")[1].query == {"limit": ("2",), "max_id": (str(ids[3]),)}
+    newer = api.account_statuses(fake_mastodon.account_id, min_id=ids[1], limit=2)
+    assert [s.id for s in newer] == [ids[3], ids[2]]
+
+
+# -- media --------------------------------------------------------------------------------------
+
+
+def test_image_upload_is_ready_at_once_and_attaches(fake_mastodon: FakeMastodon) -> None:
+    api = client(fake_mastodon)
+    media = api.media_post(PNG, mime_type="image/png", description="a cat", file_name="cat.png")
+    status = api.status_post("look", media_ids=[media])
+    upload = fake_mastodon.requests("POST", "/api/v2/media")[0]
+    assert media.url is not None
+    assert (upload.status, upload.fields["description"]) == (200, ("a cat",))
+    assert upload.files["file"].content_type == "image/png"
+    assert upload.files["file"].size == len(PNG)
+    assert fake_mastodon.requests("POST", "/api/v1/statuses")[0].fields["media_ids[]"] == (
+        str(media.id),
+    )
+    assert [(m.type, m.description) for m in status.media_attachments] == [("image", "a cat")]
+
+
+def test_video_upload_is_202_and_ready_after_polls() -> None:
+    with FakeMastodon(media_processing_polls=2) as server:
+        api = client(server)
+        video = api.media_post(MP4, mime_type="video/mp4")
+        assert (video.type, video.url) == ("video", None)
+        with pytest.raises(MastodonAPIError) as excinfo:
+            api.status_post("too soon", media_ids=[video])
+        polled = [api.media(video).url for _ in range(3)]
+        status = api.status_post("now", media_ids=[video])
+        with pytest.raises(MastodonNotFoundError):
+            api.media(video)  # attached media is no longer served here
+        codes = [r.status for r in server.requests(path_prefix="/api/")]
+    assert api_error(excinfo) == (422, MEDIA_NOT_READY)
+    assert polled[:2] == [None, None] and polled[2] is not None
+    assert codes == [202, 422, 206, 206, 200, 200, 404]
+    assert status.media_attachments[0].url == polled[2]
+
+
+def test_gif_is_processed_like_video_and_images_never_mix_with_it(
+    fake_mastodon: FakeMastodon,
+) -> None:
+    fake_mastodon.media_processing_polls = 0
+    api = client(fake_mastodon)
+    gif = api.media_post(b"GIF89a" + bytes(20), mime_type="image/gif")
+    image = api.media_post(PNG, mime_type="image/png")
+    assert [r.status for r in fake_mastodon.requests("POST")] == [202, 200]
+    assert gif.type == "gifv"
+    with pytest.raises(MastodonAPIError):
+        api.status_post("mixed", media_ids=[gif, image])
+
+
+def test_too_long_description_is_422() -> None:
+    with FakeMastodon(description_limit=10) as server, pytest.raises(MastodonAPIError) as excinfo:
+        client(server).media_post(PNG, mime_type="image/png", description="x" * 11)
+    assert api_error(excinfo)[0] == 422
+
+
+# -- rate limits --------------------------------------------------------------------------------
+
+
+def test_every_answer_carries_rate_limit_headers_on_the_server_clock() -> None:
+    clock = ManualClock(1_775_000_000.0)
+    with FakeMastodon(clock=clock) as server:
+        ok = raw(server, "/api/v2/instance")
+        denied = raw(server, "/api/v1/accounts/verify_credentials", token="bad")
+        posted = raw(server, "/api/v1/statuses", {"status": "hi"})
+    start = datetime.fromtimestamp(clock.now, UTC)
+    for answer, remaining in ((ok, "299"), (denied, "298")):
+        assert answer.headers["X-RateLimit-Limit"] == "300"
+        assert answer.headers["X-RateLimit-Remaining"] == remaining
+        reset = datetime.fromisoformat(answer.headers["X-RateLimit-Reset"])
+        assert (reset - start).total_seconds() == 300
+    assert parsedate_to_datetime(ok.headers["Date"]) == start
+    # A created status shows the statuses budget, 300 per 3 hours, as Mastodon does.
+    assert (posted.headers["X-RateLimit-Limit"], posted.headers["X-RateLimit-Remaining"]) == (
+        "300",
+        "299",
+    )
+    assert posted.headers["X-RateLimit-Reset"] == "2026-04-01T02:33:20.000000Z"
+
+
+def test_statuses_budget_answers_429_until_its_window_passes() -> None:
+    clock = ManualClock()
+    with FakeMastodon(clock=clock, statuses_budget=Budget(2, 3600)) as server:
+        api = client(server)
+        api.status_post("one", idempotency_key="one")
+        api.status_post("two")
+        with pytest.raises(MastodonRatelimitError):
+            api.status_post("three")
+        assert api.ratelimit_remaining == 0
+        api.status_post("one", idempotency_key="one")  # a remembered key creates nothing
+        clock.advance(3600)
+        api.status_post("three")
+        assert [s.text for s in server.statuses()] == ["one", "two", "three"]
+        assert [r.status for r in server.requests("POST")] == [200, 200, 429, 200, 200]
+
+
+def test_api_and_media_budgets_answer_429() -> None:
+    with FakeMastodon(api_budget=Budget(3, 300), media_budget=Budget(1, 1800)) as server:
+        api = client(server)
+        api.media_post(PNG, mime_type="image/png")
+        with pytest.raises(MastodonRatelimitError):
+            api.media_post(PNG, mime_type="image/png")
+        api.account_verify_credentials()
+        with pytest.raises(MastodonRatelimitError):
+            api.account_verify_credentials()
+        assert [r.status for r in server.requests()] == [200, 429, 200, 429]
+
+
+# -- failure injection --------------------------------------------------------------------------
+
+
+def test_fail_next_fails_matching_requests_then_recovers(fake_mastodon: FakeMastodon) -> None:
+    api = client(fake_mastodon)
+    fake_mastodon.fail_next("/api/v1/statuses", 503)
+    fake_mastodon.fail_next("/api/v2/media", 500, times=2, method="POST")
+    api.account_verify_credentials()
+    with pytest.raises(MastodonServiceUnavailableError):
+        api.status_post("hi")
+    api.status_post("hi")
+    for _ in range(2):
+        with pytest.raises(MastodonInternalServerError):
+            api.media_post(PNG, mime_type="image/png")
+    api.media_post(PNG, mime_type="image/png")
+    assert [r.status for r in fake_mastodon.requests()] == [200, 503, 200, 500, 500, 200]
+    assert len(fake_mastodon.statuses()) == 1
+
+
+def test_drop_after_create_loses_the_answer_but_not_the_status(
+    fake_mastodon: FakeMastodon,
+) -> None:
+    api = client(fake_mastodon)
+    fake_mastodon.drop_after_create()
+    with pytest.raises(MastodonNetworkError):
+        api.status_post("hello", idempotency_key="k")
+    assert len(fake_mastodon.statuses()) == 1
+    retried = api.status_post("hello", idempotency_key="k")
+    assert str(retried.id) == fake_mastodon.statuses()[0].id
+    assert [r.status for r in fake_mastodon.requests("POST")] == [None, 200]
+    assert not fake_mastodon.duplicates()
+
+
+def test_slow_answers_trip_client_timeouts(fake_mastodon: FakeMastodon) -> None:
+    fake_mastodon.slow("/api/v1/statuses", 0.1, after_processing=True)
+    with pytest.raises(MastodonNetworkError):
+        client(fake_mastodon, request_timeout=0.03).status_post("late")
+    assert [s.text for s in fake_mastodon.statuses()] == ["late"]  # done, answer too late
+    fake_mastodon.slow("/api/v2/instance", 0.1)
+    started = time.monotonic()
+    client(fake_mastodon).instance_v2()
+    assert time.monotonic() - started >= 0.1
+    fake_mastodon.slow("/api/v2/instance", 0)
+    started = time.monotonic()
+    client(fake_mastodon).instance_v2()
+    assert time.monotonic() - started < 0.1
+
+
+# -- inspection ---------------------------------------------------------------------------------
+
+
+def test_duplicates_and_reset(fake_mastodon: FakeMastodon) -> None:
+    api = client(fake_mastodon)
+    fake_mastodon.add_local_account("friend")
+    api.status_post("same")
+    api.status_post("same")
+    assert fake_mastodon.duplicates().texts == {"same": 2}
+    assert fake_mastodon.requests("POST", "/api/v1/statuses")[0].headers["authorization"]
+    fake_mastodon.revoke_token()
+    fake_mastodon.reset()
+    assert not fake_mastodon.duplicates()
+    assert fake_mastodon.statuses() == [] and fake_mastodon.requests() == []
+    assert api.status_post("@friend hi").mentions == []
+
+
+def test_bad_bodies_and_vanished_clients_leave_the_server_working(
+    fake_mastodon: FakeMastodon,
+) -> None:
+    host, port = fake_mastodon.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(b"POST /api/v1/statuses HTTP/1.1\r\nContent-Length: 100\r\n\r\nstatus=hal")
+    request = urllib.request.Request(
+        fake_mastodon.url + "/api/v1/statuses",
+        data=b"{not json",
+        headers={"Content-Type": "application/json", "Authorization": "Bearer test-token"},
+    )
+    with pytest.raises(urllib.error.HTTPError) as excinfo:
+        urllib.request.urlopen(request, timeout=5)
+    assert excinfo.value.code == 400
+    assert client(fake_mastodon).status_post("still here").content == "<p>still here</p>"
+    assert [s.text for s in fake_mastodon.statuses()] == ["still here"]
