@@ -9,16 +9,17 @@ the exit code of DESIGN §9 (0 ok, 1 some toots failed, 2 usage or settings,
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import click
 
 from bot import __version__
-from bot.errors import EXIT_USAGE, TootbackError
+from bot.clock import Clock, SystemClock
+from bot.errors import EXIT_FAILED, EXIT_USAGE, AuthError, TootbackError
 from bot.settings import DEFAULT_ARCHIVE, Settings, load_settings
 
 # The seeds archive beside the package (a source or editable install), so that
@@ -28,10 +29,13 @@ BUNDLED_SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
 @dataclass
 class Context:
-    """What every command shares: the config file named on the command line, and the clock."""
+    """What every command shares: the config file named on the command line, and the clock.
+
+    Tests pass their own (`CliRunner().invoke(cli, args, obj=Context(clock=FakeClock()))`).
+    """
 
     config: Path | None = None
-    now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    clock: Clock = field(default_factory=SystemClock)
 
     def settings(self, **overrides: dict[str, Any]) -> Settings:
         clean = {k: {kk: vv for kk, vv in v.items() if vv is not None} for k, v in overrides.items()}
@@ -82,7 +86,7 @@ def archive_path(settings: Settings) -> Path:
 
 
 def today(ctx: Context, settings: Settings) -> date:
-    return ctx.now().astimezone(settings.selection.zone).date()
+    return ctx.clock.now().astimezone(settings.selection.zone).date()
 
 
 @cli.command()
@@ -159,8 +163,236 @@ def check(obj: Context, archive: Path | None) -> None:
     posted = read_posted(settings.state.path)
     click.echo(f"state: {settings.state.path}: {len(posted)} tweets posted")
     click.echo(archive_report(load_archive(archive_path(settings))))
-    if settings.access_token is None:
-        click.echo("account: no MASTODON_ACCESS_TOKEN set (needed to post; `tootback login` gets one)")
+    if settings.access_token is None or settings.api_base_url is None:
+        click.echo("account: not set up (needed to post; `tootback login` gets a token)")
+        return
+    _check_account(obj, settings)
+
+
+def _check_account(obj: Context, settings: Settings) -> None:
+    from bot.app import credentials
+    from bot.client import SCOPES, MastodonClient
+    from bot.state import load_state
+
+    client = MastodonClient(*credentials(settings), obj.clock)
+    account = client.account()
+    limits = client.limits()
+    click.echo(f"account: @{account.acct} on {account.instance} (token valid)")
+    click.echo(f"instance: {limits.max_characters} characters, {limits.max_media_attachments} "
+               f"media, alt text up to {limits.description_limit} characters")
+    scopes = client.scopes()
+    needed = set(SCOPES.split())
+    if scopes is None:
+        click.echo(f"scopes: not reported by the server; tootback needs {SCOPES}")
+    elif missing := needed - _implied(scopes):
+        raise AuthError(f"the token lacks {', '.join(sorted(missing))}; run `tootback login` again")
+    else:
+        click.echo(f"scopes: {' '.join(scopes)}")
+    load_state(settings.state.path).bind_account(account)  # raises on another account's state
+
+
+def _implied(scopes: tuple[str, ...]) -> set[str]:
+    # "write" grants every "write:…" scope, "read" every "read:…".
+    granted = set(scopes)
+    for broad in ("read", "write"):
+        if broad in granted:
+            granted |= {f"{broad}:{what}" for what in ("statuses", "media", "accounts")}
+    return granted
+
+
+@cli.command()
+@click.option("--date", "day", type=DATE, help="The day to post, YYYY-MM-DD (default: today).")
+@click.option("--dry-run", is_flag=True, help="Show what would be posted (= preview); post nothing.")
+@click.option("--tweet", "tweet_ids", multiple=True, metavar="ID",
+              help="Post only this tweet (repeatable), whatever its date and filters.")
+@click.option("--retry-failed", is_flag=True, help="Try again tweets the server refused before.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object of results.")
+@click.option("--archive", type=click.Path(path_type=Path), help="Archive file, folder or .zip.")
+@click.pass_context
+def repost(
+    ctx: click.Context,
+    day: datetime | None,
+    dry_run: bool,
+    tweet_ids: tuple[str, ...],
+    retry_failed: bool,
+    as_json: bool,
+    archive: Path | None,
+) -> None:
+    """Post a day's toots now, in order, each at most once.
+
+    First finishes any toot a crash left half-posted, then posts the day's
+    toots spaced by `schedule.min_interval`. Already-posted tweets are skipped,
+    so running it twice posts nothing twice. Needs MASTODON_API_BASE_URL and
+    MASTODON_ACCESS_TOKEN (see `tootback login`). Exit code 1 when a toot failed.
+
+    \b
+    Examples:
+      tootback repost --date 2026-04-05 --dry-run
+      tootback repost --date 2026-04-05
+      tootback repost --tweet 1511171364748771329 --retry-failed
+    """
+    if dry_run:
+        ctx.invoke(preview, day=day, as_json=as_json, show_skipped=False, archive=archive)
+        return
+    from bot.app import open_run
+    from bot.publish import Outcome
+    from bot.runner import failed
+    from bot.selection import Due
+
+    obj: Context = ctx.obj
+    settings = obj.settings(archive={"path": archive})
+    the_day = day.date() if day else today(obj, settings)
+    echo = (lambda o: None) if as_json else _print_outcome
+    run = open_run(settings, archive_path(settings), obj.clock, on_outcome=echo,
+                   on_wait=lambda who: click.echo(f"waiting for the state lock: {who}", err=True))
+    jobs, lost = run.runner.pending_jobs({t.id: t for t in run.archive.tweets})
+    if tweet_ids:
+        by_id = {t.id: t for t in run.archive.tweets}
+        unknown = [tid for tid in tweet_ids if tid not in by_id]
+        if unknown:
+            raise click.BadParameter(f"not in the archive: {', '.join(unknown)}", param_hint="--tweet")
+        jobs += [Due(by_id[tid], obj.clock.now().astimezone(settings.selection.zone))
+                 for tid in tweet_ids]
+    else:
+        from bot.pipeline import plan
+        jobs += plan(run.archive, the_day, settings).due
+    if not as_json and len(jobs) > 3:
+        click.echo(f"{len(jobs)} toots to go, one every {settings.schedule.min_interval} s at most")
+    outcomes: list[Outcome] = lost + run.runner.run(jobs, retry_failed=retry_failed)
+    if as_json:
+        click.echo(json.dumps(_outcomes_json(the_day, outcomes), indent=2, ensure_ascii=False))
+    else:
+        click.echo(_summary(outcomes))
+    if failed(outcomes):
+        ctx.exit(EXIT_FAILED)
+
+
+def _print_outcome(outcome: Any) -> None:
+    text = f"{outcome.result:<15} tweet {outcome.tweet_id}"
+    if outcome.url:
+        text += f"  {outcome.url}"
+    if outcome.detail:
+        text += f"  ({outcome.detail})"
+    click.secho(text, fg="red" if outcome.result == "failed" else None)
+
+
+def _summary(outcomes: list[Any]) -> str:
+    counts = Counter(o.result for o in outcomes)
+    if not outcomes:
+        return "nothing to post"
+    return ", ".join(f"{n} {result}" for result, n in sorted(counts.items()))
+
+
+def _outcomes_json(day: date, outcomes: list[Any]) -> dict[str, Any]:
+    return {
+        "date": day.isoformat(),
+        "results": [
+            {"tweet_id": o.tweet_id, "result": o.result, "url": o.url, "detail": o.detail}
+            for o in outcomes
+        ],
+        "counts": dict(Counter(o.result for o in outcomes)),
+    }
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--archive", type=click.Path(path_type=Path), help="Archive file, folder or .zip.")
+@click.pass_obj
+def status(obj: Context, as_json: bool, archive: Path | None) -> None:
+    """Show what happened: posted, pending and failed counts, the last post,
+    and today's toots (posted, to come, due now, missed).
+
+    Reads the state file and the archive; makes no request.
+
+    \b
+    Examples:
+      tootback status
+      tootback status --json
+    """
+    from bot.archive import load_archive
+    from bot.pipeline import plan
+    from bot.state import load_state
+    from bot.status import day_status, status_json, status_text
+
+    settings = obj.settings(archive={"path": archive})
+    state = load_state(settings.state.path)
+    day_plan = plan(load_archive(archive_path(settings)), today(obj, settings), settings)
+    report = day_status(day_plan, state, obj.clock.now(),
+                        timedelta(seconds=settings.schedule.catch_up))
+    if as_json:
+        click.echo(json.dumps(status_json(state, report, settings.selection.timezone), indent=2))
+    else:
+        click.echo(status_text(state, report, settings.selection.timezone))
+
+
+@cli.group(cls=TootbackGroup)
+def state() -> None:
+    """Maintain the state file (what was posted as which status)."""
+
+
+@state.command()
+@click.option("--limit", default=2000, show_default=True,
+              help="How many of the account's latest statuses to read.")
+@click.option("--archive", type=click.Path(path_type=Path), help="Archive file, folder or .zip.")
+@click.pass_obj
+def rebuild(obj: Context, limit: int, archive: Path | None) -> None:
+    """Rebuild the state file from the account's own statuses.
+
+    For a lost state file (an ephemeral disk, a new machine): finds this
+    archive's toots among the account's latest statuses and records them as
+    posted, so they are never posted again. Tweets the state file already
+    knows are kept as they are. Makes about limit/40 requests.
+
+    \b
+    Examples:
+      tootback state rebuild
+      tootback state rebuild --limit 10000
+    """
+    from bot.app import open_run
+    from bot.rebuild import Matcher
+    from bot.rebuild import rebuild as rebuild_state
+
+    settings = obj.settings(archive={"path": archive})
+    run = open_run(settings, archive_path(settings), obj.clock)
+    statuses = run.client.own_statuses(limit=limit)
+    with run.store.lock():
+        current = run.store.load().bind_account(run.client.account())
+        new, report = rebuild_state(current, statuses, Matcher(run.archive.tweets))
+        run.store.save(new)
+    click.echo(f"read {len(statuses)} statuses: {report.recovered} toots recovered, "
+               f"{report.already_known} already known, {report.unmatched} not from this archive")
+    for url in report.duplicates:
+        click.echo(f"  a second toot of the same tweet exists: {url}")
+
+
+@cli.command()
+@click.option("--instance", required=True, help="Your Mastodon instance, e.g. https://mastodon.social")
+@click.option("--env-file", type=click.Path(path_type=Path, dir_okay=False), default=Path(".env"),
+              show_default=True, help="Where to save the token.")
+def login(instance: str, env_file: Path) -> None:
+    """Get an access token for your account, without reading API docs.
+
+    Registers tootback on your instance with the few scopes it needs
+    (write:statuses write:media read:accounts read:statuses), shows a page to
+    open in your browser, and asks for the code that page shows. The token is
+    written to .env (mode 0600) and never printed.
+
+    \b
+    Example:
+      tootback login --instance https://mastodon.social
+    """
+    from bot.client import finish_login, start_login
+    from bot.settings import check_base_url, save_secrets
+
+    base = check_base_url(instance)
+    flow = start_login(base)
+    click.echo("Open this page, log in and approve tootback:\n")
+    click.echo(f"  {flow.authorize_url}\n")
+    code = click.prompt("Then paste the code it shows here", hide_input=True)
+    token = finish_login(flow, code)
+    save_secrets(env_file, base, token)
+    click.echo(f"Saved MASTODON_API_BASE_URL and MASTODON_ACCESS_TOKEN to {env_file} (mode 0600).")
+    click.echo("Check the setup with: tootback check")
 
 
 @cli.command()
@@ -170,7 +402,7 @@ def daemon(dry_run: bool) -> None:
 
     \b
     Not built yet; until then post a day by hand:
-      tootback preview --date 2026-04-05
+      tootback repost --date 2026-04-05
     """
     click.secho("tootback: the daemon is not implemented yet", err=True, fg="red")
     raise SystemExit(EXIT_USAGE)

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import date, timedelta
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
 
 from bot.archive import Archive
 from bot.compose import ComposeOptions, compose
-from bot.model import Skip, Toot
+from bot.model import Skip, Toot, Tweet
 from bot.rewrite import LinkOptions, MentionOptions
 from bot.selection import DayPlan, ScheduleOptions, SelectionOptions, plan_day
 from bot.settings import Settings
@@ -60,35 +60,60 @@ def schedule_options(settings: Settings) -> ScheduleOptions:
     return ScheduleOptions(s.mode, s.daily_at, timedelta(seconds=s.min_interval))
 
 
-def compose_options(
-    settings: Settings,
-    archive: Archive,
-    posted: Mapping[str, str],
-    handles: Mapping[str, str],
-    limits: Limits,
-) -> ComposeOptions:
-    """Everything compose needs, from settings, the archive, state and instance limits."""
+@dataclass(frozen=True, slots=True)
+class Composer:
+    """Composes toots with settings fixed once and the posted map given per call.
+
+    Publishing composes each toot under the state lock, so self-links see the
+    statuses posted a moment before; everything else is fixed per run.
+    """
+
+    options: ComposeOptions
+
+    def __call__(self, tweet: Tweet, due: datetime, posted: Mapping[str, str]) -> Toot | Skip:
+        links = replace(self.options.links, posted=posted)
+        return compose(tweet, due, replace(self.options, links=links))
+
+
+def make_composer(
+    settings: Settings, archive: Archive, handles: Mapping[str, str], limits: Limits
+) -> Composer:
+    """The Composer for `archive` under `settings`, `handles` and the instance `limits`."""
     links = LinkOptions(
         owner=archive.username,
         owner_ids=frozenset(t.id for t in archive.tweets),
-        posted=posted,
         self_unposted=settings.links.self_unposted,
         archive_template=settings.links.archive_template,
         twitter_host=settings.links.twitter_host,
     )
     mentions = MentionOptions(
-        handles=handles, mapped=settings.mentions.mapped, unmapped=settings.mentions.unmapped
+        handles=handles,
+        mapped=settings.mentions.mapped,
+        unmapped=settings.mentions.unmapped,
+        link_host=settings.links.twitter_host or "twitter.com",
     )
-    return ComposeOptions(
-        links=links,
-        mentions=mentions,
-        footer=settings.compose.footer,
-        zone=settings.selection.zone,
-        max_characters=limits.max_characters,
-        max_media_attachments=limits.max_media_attachments,
-        spoiler_text=settings.post.spoiler_text,
-        media_missing=settings.media.missing,
-        owner=archive.username,
+    return Composer(
+        ComposeOptions(
+            links=links,
+            mentions=mentions,
+            footer=settings.compose.footer,
+            zone=settings.selection.zone,
+            max_characters=limits.max_characters,
+            max_media_attachments=limits.max_media_attachments,
+            spoiler_text=settings.post.spoiler_text,
+            media_missing=settings.media.missing,
+            owner=archive.username,
+        )
+    )
+
+
+def plan(archive: Archive, day: date, settings: Settings) -> DayPlan:
+    """`day`'s tweets of `archive`, filtered, ordered and timed under `settings`."""
+    return plan_day(
+        archive.tweets,
+        day,
+        selection_options(settings, archive.username),
+        schedule_options(settings),
     )
 
 
@@ -101,17 +126,12 @@ def preview_day(
     limits: Limits = Limits(),
 ) -> DayPreview:
     """Select `day`'s tweets and compose each, as `repost` would send them."""
-    plan: DayPlan = plan_day(
-        archive.tweets,
-        day,
-        selection_options(settings, archive.username),
-        schedule_options(settings),
-    )
-    options = compose_options(settings, archive, posted, handles, limits)
+    day_plan = plan(archive, day, settings)
+    composer = make_composer(settings, archive, handles, limits)
     toots: list[Toot] = []
-    skipped = list(plan.skipped)
-    for item in plan.due:
-        result = compose(item.tweet, item.due, options)
+    skipped = list(day_plan.skipped)
+    for item in day_plan.due:
+        result = composer(item.tweet, item.due, posted)
         if isinstance(result, Skip):
             skipped.append(result)
         else:

@@ -57,7 +57,7 @@ class SelectionSettings(Section):
     include_replies: bool = False
     include_retweets: bool = False
     feb29: Literal["feb28", "mar1", "skip"] = "feb28"
-    max_per_day: int = Field(0, ge=0)
+    max_per_day: int = Field(default=0, ge=0)
     exclude_ids: tuple[str, ...] = ()
     exclude_patterns: tuple[str, ...] = ()
     min_year: int | None = None
@@ -98,8 +98,8 @@ class SelectionSettings(Section):
 class ScheduleSettings(Section):
     mode: Literal["anniversary", "daily"] = "anniversary"
     daily_at: time = time(9, 0)
-    min_interval: int = Field(60, ge=0, description="seconds between two posts")
-    catch_up: int = Field(21600, ge=0, description="seconds a missed toot may go out late")
+    min_interval: int = Field(default=60, ge=0, description="seconds between two posts")
+    catch_up: int = Field(default=21600, ge=0, description="seconds a missed toot may go out late")
 
 
 class LinksSettings(Section):
@@ -131,7 +131,7 @@ class MentionsSettings(Section):
 class ComposeSettings(Section):
     footer: str = "(tweeted {ago}, {date})"
     max_characters: int = Field(
-        500, ge=100, description="used until the instance's own limit is known"
+        default=500, ge=100, description="used until the instance's own limit is known"
     )
 
     @field_validator("footer")
@@ -150,12 +150,23 @@ class ComposeSettings(Section):
 
 class PostSettings(Section):
     visibility: Literal["public", "unlisted", "private"] = "public"
-    language: str = Field("", pattern=r"^([a-z]{2})?$")
+    language: str = Field(default="", pattern=r"^([a-z]{2})?$")
     spoiler_text: str = ""
 
 
 class MediaSettings(Section):
     missing: Literal["post_without", "skip_tweet"] = "post_without"
+
+
+def check_base_url(value: str) -> str:
+    """`value` without a trailing slash, if it is an https URL (or http on loopback).
+
+    Raises SettingsError naming the URL otherwise.
+    """
+    try:
+        return _check_base_url(value) or ""
+    except ValueError as exc:
+        raise SettingsError([f"{value}: {exc}"]) from None
 
 
 def _check_base_url(value: str | None) -> str | None:
@@ -193,8 +204,8 @@ class Settings(BaseSettings):
     compose: ComposeSettings = ComposeSettings()
     post: PostSettings = PostSettings()
     media: MediaSettings = MediaSettings()
-    access_token: SecretStr | None = Field(None, validation_alias="MASTODON_ACCESS_TOKEN")
-    api_base_url: str | None = Field(None, validation_alias="MASTODON_API_BASE_URL")
+    access_token: SecretStr | None = Field(default=None, validation_alias="MASTODON_ACCESS_TOKEN")
+    api_base_url: str | None = Field(default=None, validation_alias="MASTODON_API_BASE_URL")
 
     @field_validator("api_base_url")
     @classmethod
@@ -231,7 +242,7 @@ def load_settings(
     """
     config_path = _config_path(config)
     toml_data = _read_toml(config_path) if config_path else {}
-    cli = {section: dict(values) for section, values in (overrides or {}).items()}
+    cli: dict[str, Any] = {section: dict(values) for section, values in (overrides or {}).items()}
     token = _config_file.set(config_path)
     try:
         return Settings(_env_file=env_file, **cli)  # type: ignore[call-arg]
@@ -343,3 +354,24 @@ def load_handles(path: Path) -> dict[str, str]:
     if problems:
         raise SettingsError(problems)
     return handles
+
+
+def save_secrets(env_file: Path, base_url: str, token: SecretStr) -> None:
+    """Write MASTODON_API_BASE_URL and MASTODON_ACCESS_TOKEN into `env_file`.
+
+    Other lines of the file are kept; the file ends up with mode 0600 (only
+    its owner can read the token) and is replaced atomically.
+    """
+    secrets = {"MASTODON_API_BASE_URL": base_url, "MASTODON_ACCESS_TOKEN": token.get_secret_value()}
+    try:
+        lines = env_file.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        lines = []
+    kept = [line for line in lines if line.split("=", 1)[0].strip() not in secrets]
+    kept += [f"{name}={value}" for name, value in secrets.items()]
+    tmp = env_file.with_name(env_file.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write("\n".join(kept) + "\n")
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, env_file)

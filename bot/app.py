@@ -1,0 +1,96 @@
+"""Assembles a posting run from settings: archive, client, state, composer, runner.
+
+The one place where the I/O modules are wired together, for `repost`,
+`state rebuild` and the daemon; each command then only decides what to run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import cache
+from pathlib import Path
+
+from pydantic import SecretStr
+
+from bot.archive import Archive, load_archive
+from bot.client import MastodonClient
+from bot.clock import Clock
+from bot.errors import SettingsError
+from bot.pipeline import Composer, Limits, make_composer
+from bot.publish import Outcome, PostOptions, Publisher
+from bot.rebuild import Matcher
+from bot.runner import Runner
+from bot.settings import Settings, load_handles
+from bot.state import StateStore
+
+
+@dataclass(frozen=True)
+class Run:
+    """Everything one posting run uses, built once."""
+
+    settings: Settings
+    archive: Archive
+    client: MastodonClient
+    store: StateStore
+    composer: Composer
+    runner: Runner
+
+
+def credentials(settings: Settings) -> tuple[str, SecretStr]:
+    """The instance URL and access token, or a SettingsError saying how to get them."""
+    missing = [
+        name
+        for name, value in (
+            ("MASTODON_API_BASE_URL", settings.api_base_url),
+            ("MASTODON_ACCESS_TOKEN", settings.access_token),
+        )
+        if not value
+    ]
+    if missing:
+        raise SettingsError(
+            [f"{name}: not set; run `tootback login --instance https://your.instance` "
+             "or set it in the environment or .env" for name in missing]
+        )
+    assert settings.api_base_url is not None and settings.access_token is not None
+    return settings.api_base_url, settings.access_token
+
+
+def open_run(
+    settings: Settings,
+    archive_path: Path,
+    clock: Clock,
+    *,
+    on_outcome: Callable[[Outcome], None] = lambda outcome: None,
+    on_wait: Callable[[str], None] | None = None,
+) -> Run:
+    """Read the archive and handles, ask the instance its limits, and wire a Runner.
+
+    Costs two requests (the account and the instance), both cached for the run.
+    """
+    base_url, token = credentials(settings)
+    archive = load_archive(archive_path)
+    client = MastodonClient(base_url, token, clock)
+    client.account()  # now, so that a bad token fails before anything else happens
+    raw_limits = client.limits()
+    limits = Limits(raw_limits.max_characters, raw_limits.max_media_attachments)
+    composer = make_composer(settings, archive, load_handles(settings.mentions.handles_file), limits)
+    store = StateStore(settings.state.path, clock, on_wait=on_wait)
+    matcher = cache(lambda: Matcher(archive.tweets))
+    publisher = Publisher(
+        store,
+        client,
+        archive.read_media,
+        PostOptions(settings.post.visibility, settings.post.language, settings.post.spoiler_text),
+        clock,
+        is_archive_toot=lambda text: matcher()(text),
+    )
+    runner = Runner(
+        publisher,
+        composer,
+        clock,
+        timedelta(seconds=settings.schedule.min_interval),
+        on_outcome,
+    )
+    return Run(settings, archive, client, store, composer, runner)

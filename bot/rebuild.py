@@ -1,0 +1,134 @@
+"""Recognise this archive's toots among an account's statuses (`state rebuild`).
+
+A toot's text is the tweet's text rewritten (links, mentions), maybe split
+into numbered parts, plus a footer; the server returns it as HTML. So a toot
+is recognised by the words of its beginning, with links, mentions and part
+markers left out: those are what rewriting and splitting change.
+
+Short tweets are the risk: "Spam spam spam" could be an ordinary post. A
+fingerprint shorter than MIN_WORDS matches only a status that is no more than
+the tweet and a footer; an ambiguous status (two tweets of the same words) is
+reported and not taken.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Protocol
+
+from bot.model import Tweet
+from bot.state import Posted, State
+
+FINGERPRINT_WORDS = 12
+MIN_WORDS = 4
+FOOTER_WORDS = 10
+
+_LINK = re.compile(r"https?://\S+|\b[\w.-]+\.[a-z]{2,}/\S*", re.IGNORECASE)
+_MENTION = re.compile(r"[@＠][\w.@-]+")
+_MARKER = re.compile(r"\((\d+)/(\d+)\)")
+_FIRST_PART = re.compile(r"\(1/(\d+)\)\s*$")
+_WORD = re.compile(r"\w+")
+
+
+class Status(Protocol):
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def url(self) -> str: ...
+
+    @property
+    def text_plain(self) -> str: ...
+
+    @property
+    def created_at(self) -> datetime: ...
+
+    @property
+    def in_reply_to_id(self) -> str | None: ...
+
+
+def words(text: str) -> list[str]:
+    """The comparable words of a text: links, mentions and part markers removed, casefolded."""
+    text = _MARKER.sub(" ", _MENTION.sub(" ", _LINK.sub(" ", text)))
+    return _WORD.findall(text.casefold())
+
+
+class Matcher:
+    """Finds which tweet of an archive a status is the (first part of the) toot of."""
+
+    def __init__(self, tweets: Iterable[Tweet]) -> None:
+        self._ids: dict[tuple[str, ...], list[str]] = defaultdict(list)
+        for tweet in tweets:
+            key = tuple(words(tweet.text)[:FINGERPRINT_WORDS])
+            if key:
+                self._ids[key].append(tweet.id)
+        self._lengths = sorted({len(k) for k in self._ids}, reverse=True)
+
+    def match(self, text: str) -> str | None:
+        """The tweet id `text` is a toot of; None when none, or more than one, fits."""
+        found = words(text)
+        for length in self._lengths:
+            ids = self._ids.get(tuple(found[:length]))
+            if ids is None:
+                continue
+            if length < MIN_WORDS and len(found) > length + FOOTER_WORDS:
+                continue
+            return ids[0] if len(ids) == 1 else None
+        return None
+
+    def __call__(self, text: str) -> bool:
+        return self.match(text) is not None
+
+
+@dataclass(frozen=True, slots=True)
+class RebuildReport:
+    """What `state rebuild` found: tweets recovered, statuses matched twice, the rest."""
+
+    recovered: int
+    already_known: int
+    duplicates: tuple[str, ...]
+    unmatched: int
+
+
+def rebuild(state: State, statuses: Sequence[Status], matcher: Matcher) -> tuple[State, RebuildReport]:
+    """Add a `posted` record for every toot of the archive found in `statuses`.
+
+    statuses: the account's own statuses, any order. Tweets the state already
+    knows are left as they are. A tweet found twice keeps its oldest toot; the
+    later ones are reported as duplicates (they exist on the server).
+    """
+    ordered = sorted(statuses, key=lambda s: s.created_at)
+    own_ids = {s.id for s in ordered}
+    by_parent = {s.in_reply_to_id: s for s in ordered}
+    found: dict[str, Posted] = {}
+    duplicates: list[str] = []
+    unmatched = 0
+    for status in ordered:
+        if status.in_reply_to_id in own_ids and _MARKER.search(status.text_plain):
+            # A later part of a split toot; found through its first part.
+            continue
+        tid = matcher.match(status.text_plain)
+        if tid is None:
+            unmatched += 1
+        elif tid in found:
+            duplicates.append(status.url)
+        else:
+            chain = _chain(status, by_parent)
+            found[tid] = Posted(tuple(s.id for s in chain), status.url, status.created_at)
+    known = {tid for tid in found if state.record(tid) is not None}
+    tweets = {**{t: r for t, r in found.items() if t not in known}, **state.tweets}
+    report = RebuildReport(len(found) - len(known), len(known), tuple(duplicates), unmatched)
+    return replace(state, tweets=tweets), report
+
+
+def _chain(first: Status, by_parent: dict[str | None, Status]) -> list[Status]:
+    chain = [first]
+    marker = _FIRST_PART.search(first.text_plain)
+    total = int(marker[1]) if marker else 1
+    while len(chain) < total and chain[-1].id in by_parent:
+        chain.append(by_parent[chain[-1].id])
+    return chain
