@@ -1,0 +1,81 @@
+"""What loading an archive produces: the tweets and the problems met on the way."""
+
+from __future__ import annotations
+
+import zipfile
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.archive.tree import read_file_under
+from bot.errors import ArchiveError
+from bot.model import Media, Tweet
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing the readers skipped or could not use; loading went on.
+
+    where: "file.md:40" (line, 1-based) or "data/tweets-part1.js#12" (item index
+        in the file's array, 0-based), or just the path when a whole file or zip
+        entry is affected; paths are relative to the archive root.
+    reason: a sentence saying what is wrong, e.g. "unparseable date 'Foo 31 2022'".
+    """
+
+    where: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class Archive:
+    """A loaded archive.
+
+    root: the folder or .zip the user named (the folder holding a single file).
+    username: the owner's screen name (account.js, else the most common author
+        in markdown footer links), None when unknown.
+    tweets: sorted by created_at then id, one per id.
+    problems: everything skipped or unusable, in reading order.
+    formats: the formats found, "official" and/or "markdown".
+    """
+
+    root: Path
+    username: str | None
+    tweets: tuple[Tweet, ...]
+    problems: tuple[Problem, ...]
+    formats: tuple[str, ...]
+
+    def read_media(self, media: Media) -> bytes:
+        """The bytes of one media file, from the folder or the zip.
+
+        Raises ArchiveError when media.problem is set (a missing file, or one
+        outside the archive, is never read) or the file cannot be read.
+        """
+        if media.problem is not None:
+            raise ArchiveError(self.root, f"media {media.path}: {media.problem}")
+        try:
+            return read_file_under(self.root, media.path)
+        except (OSError, zipfile.BadZipFile) as exc:
+            raise ArchiveError(self.root, f"media {media.path} cannot be read: {exc}") from None
+
+
+@dataclass
+class Found:
+    """What the readers gather, per format, before the loader merges it.
+
+    official / markdown: tweets in reading order (duplicates not yet removed).
+    accounts: usernames from account.js files.
+    authors: how often each user appears in markdown footer links.
+    """
+
+    official: list[Tweet] = field(default_factory=list)
+    markdown: list[Tweet] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    accounts: list[str] = field(default_factory=list)
+    authors: Counter[str] = field(default_factory=Counter)
+
+    def problem(self, where: str, reason: str) -> None:
+        """Record one problem."""
+        self.problems.append(Problem(where, reason))

@@ -1,0 +1,134 @@
+"""`load_archive`: find every archive file under a path, read it, merge.
+
+The path may be a markdown file, an official archive's `.zip` or `tweets.js`,
+or a folder holding any mix of markdown files (at any depth), official archive
+data folders and official `.zip`s. The format of each file is told by its name
+and content, never by configuration.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from collections import defaultdict
+from pathlib import Path
+
+from bot.archive.base import Archive, Found
+from bot.archive.jsfile import decode
+from bot.archive.markdown import read_markdown
+from bot.archive.official import TWEETS_FILE, read_official
+from bot.archive.tree import FolderTree, Tree, ZipTree
+from bot.errors import ArchiveError
+from bot.model import Tweet
+
+_NOTHING = (
+    "no tweets found: expected twitter-archive-parser markdown (*.md), "
+    "an official archive folder (data/tweets.js) or its .zip"
+)
+
+
+def load_archive(path: Path) -> Archive:
+    """Read the archive at path; bad items are skipped and listed in `problems`.
+
+    path: a markdown file, a folder, an official archive `.zip` or `tweets.js`.
+    Returns the Archive (tweets sorted by time, one per id).
+    Raises ArchiveError when the path is missing or unreadable, or holds
+    nothing recognizable as tweets.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise ArchiveError(path, "does not exist")
+    found = Found()
+    try:
+        root, formats = _scan_path(path, found)
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise ArchiveError(path, f"cannot be read: {exc}") from None
+    if not formats:
+        raise ArchiveError(path, _NOTHING)
+    return Archive(
+        root=root,
+        username=_username(found),
+        tweets=_merge(found.official, found.markdown),
+        problems=tuple(found.problems),
+        formats=tuple(f for f in ("official", "markdown") if f in formats),
+    )
+
+
+def _scan_path(path: Path, found: Found) -> tuple[Path, set[str]]:
+    """Read whatever path is; returns the archive root and the formats seen."""
+    if path.is_dir():
+        return path, _scan(FolderTree(path), found, nested=True)
+    if not path.is_file():  # a FIFO or device would block the reads below
+        raise ArchiveError(path, "neither a file nor a folder")
+    if zipfile.is_zipfile(path):
+        with ZipTree(path) as tree:
+            return path, _scan(tree, found, nested=False)
+    path.open("rb").close()  # an unreadable file is an error, not "nothing found"
+    name = path.name
+    if name.lower().endswith(".md") or TWEETS_FILE.fullmatch(name):
+        return path.parent, _scan(FolderTree(path.parent, only=[name]), found, nested=False)
+    raise ArchiveError(path, "not a markdown file, an official archive .zip or tweets.js")
+
+
+def _scan(tree: Tree, found: Found, nested: bool) -> set[str]:
+    """Read every archive file in tree; with nested, also the .zips inside it."""
+    files = tree.files(found.problem)
+    formats: set[str] = set()
+    data_dirs: dict[str, list[str]] = defaultdict(list)
+    for rel in files:
+        folder, _, name = rel.rpartition("/")
+        if TWEETS_FILE.fullmatch(name):
+            data_dirs[folder].append(name)
+    for folder, names in data_dirs.items():
+        read_official(tree, folder, names, found)
+        formats.add("official")
+    for rel in files:
+        if rel.lower().endswith(".md") and _markdown(tree, rel, found):
+            formats.add("markdown")
+    if isinstance(tree, ZipTree):
+        for name in tree.unsafe:
+            found.problem(tree.label(name), "zip entry outside the archive; ignored")
+    if nested and isinstance(tree, FolderTree):
+        for rel in files:
+            if rel.lower().endswith(".zip"):
+                formats |= _scan_zip(tree, rel, found)
+    return formats
+
+
+def _markdown(tree: Tree, rel: str, found: Found) -> bool:
+    try:
+        data = tree.read(rel)
+    except OSError as exc:
+        found.problem(tree.label(rel), f"cannot be read: {exc}")
+        return False
+    return read_markdown(tree, rel, decode(data, tree.label(rel), found), found)
+
+
+def _scan_zip(folder: FolderTree, rel: str, found: Found) -> set[str]:
+    """An official archive zip lying in the archive folder."""
+    if folder.media_problem(rel) is not None:
+        found.problem(rel, "zip outside the archive; ignored")
+        return set()
+    try:
+        with ZipTree(folder.root / rel, prefix=rel + "/") as tree:
+            return _scan(tree, found, nested=False)
+    except (OSError, zipfile.BadZipFile) as exc:
+        found.problem(rel, f"not a readable zip: {exc}")
+        return set()
+
+
+def _username(found: Found) -> str | None:
+    """account.js wins; else the author most footer links name."""
+    if found.accounts:
+        return found.accounts[0]
+    common = found.authors.most_common(1)
+    return common[0][0] if common else None
+
+
+def _merge(*groups: list[Tweet]) -> tuple[Tweet, ...]:
+    """One tweet per id, the first group first (the official archive carries
+    more than markdown: reply ids, alt text), sorted by time then id."""
+    by_id: dict[str, Tweet] = {}
+    for group in groups:
+        for tweet in group:
+            by_id.setdefault(tweet.id, tweet)
+    return tuple(sorted(by_id.values(), key=lambda t: (t.created_at, len(t.id), t.id)))

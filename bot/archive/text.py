@@ -1,0 +1,101 @@
+"""Small pure helpers shared by the readers: text cleanup, dates, tweet links."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+from bot.archive.repair import repair
+
+_ENTITY = re.compile(r"&(amp|lt|gt|quot|apos|#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6});")
+_NAMED = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
+_MONTHS = {
+    name: number
+    for number, name in enumerate(
+        ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1
+    )
+}
+# A link to a tweet, as in markdown footers and reply headers.
+TWEET_LINK = re.compile(
+    r"https?://(?:www\.|mobile\.)?(?:twitter|x)\.com/([A-Za-z0-9_]+)/status(?:es)?/([0-9]+)"
+)
+# A leading @mention: older markdown marks replies only this way.
+_LEADING_MENTION = re.compile(r"@([A-Za-z0-9_]+)")
+
+
+def clean_text(raw: str) -> str:
+    """The one place every tweet text goes through: mojibake repaired, then
+    HTML entities unescaped exactly once.
+
+    raw: the text as the archive stores it. Returns the text as written.
+    """
+    text = repair(raw)
+    if "&" not in text:
+        return text
+    return _ENTITY.sub(_entity, text)
+
+
+def _entity(match: re.Match[str]) -> str:
+    """Replace one entity; Twitter only escapes `& < >`, but numeric ones are
+    cheap to honour. Invalid code points stay as written."""
+    name = match.group(1)
+    if name[0] != "#":
+        return _NAMED[name]
+    code = int(name[2:], 16) if name[1] in "xX" else int(name[1:])
+    if code == 0 or 0xD800 <= code <= 0xDFFF or code > 0x10FFFF:
+        return match.group()
+    return chr(code)
+
+
+def parse_twitter_date(value: str) -> datetime | None:
+    """Parse `Fri Apr 01 18:09:22 +0000 2022` (or ISO 8601) into aware UTC.
+
+    Hand-rolled rather than strptime: it runs once per tweet and is several
+    times faster. Returns None when the value is not a valid date.
+    """
+    parts = value.split()
+    if len(parts) != 6:
+        return _parse_iso(value)
+    _weekday, month_name, day, clock, zone, year = parts
+    month = _MONTHS.get(month_name)
+    hms = clock.split(":")
+    numbers = [day, year, zone[1:], *hms]
+    if month is None or len(hms) != 3 or len(zone) != 5 or zone[0] not in "+-":
+        return None
+    if not all(n.isascii() and n.isdigit() for n in numbers):
+        return None
+    try:
+        moment = datetime(
+            int(year), month, int(day), int(hms[0]), int(hms[1]), int(hms[2]), tzinfo=UTC
+        )
+    except ValueError:
+        return None
+    offset = timedelta(hours=int(zone[1:3]), minutes=int(zone[3:]))
+    return moment - offset if zone[0] == "+" else moment + offset
+
+
+def _parse_iso(value: str) -> datetime | None:
+    """ISO 8601 fallback (note tweets use it); a naive value is taken as UTC."""
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def tweet_url(user: str | None, tweet_id: str) -> str:
+    """The canonical twitter.com URL of a tweet; `i/web` when the author is unknown."""
+    return f"https://twitter.com/{user or 'i/web'}/status/{tweet_id}"
+
+
+def leading_mention(text: str) -> str | None:
+    """The screen name a text starts with (`@name …`), or None."""
+    match = _LEADING_MENTION.match(text)
+    return match.group(1) if match else None
+
+
+def is_retweet(text: str) -> bool:
+    """An old-style retweet: `RT @user: …`."""
+    return text.startswith("RT @")
