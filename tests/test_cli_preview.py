@@ -1,0 +1,236 @@
+"""`tootback preview` and `tootback check`, run through the real entry point like a user would."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from bot.cli import Context, cli
+from bot.clock import FakeClock
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+ORIGINALS_2022_04_05 = ["1511171364748771329", "1511175633543565315"]
+# Mastodon would read these as mentions of a local account.
+BARE_MENTION = re.compile(r"(?<![\w@/])@\w+(?![\w@.])")
+
+
+@pytest.fixture(autouse=True)
+def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Run from an empty folder with no settings in the environment."""
+    monkeypatch.chdir(tmp_path)
+    for name in ("TOOTBACK_CONFIG", "MASTODON_ACCESS_TOKEN", "MASTODON_API_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("TOOTBACK_ARCHIVE__PATH", str(SEEDS))
+
+
+def tootback(*args: str) -> Result:
+    return CliRunner().invoke(cli, list(args), obj=Context(clock=FakeClock()))
+
+
+def preview_json(*args: str) -> dict[str, Any]:
+    result = tootback("preview", "--json", *args)
+    assert result.exit_code == 0, result.output
+    data: dict[str, Any] = json.loads(result.output)
+    return data
+
+
+def texts(data: dict[str, Any]) -> list[str]:
+    return [part["text"] for toot in data["toots"] for part in toot["parts"]]
+
+
+def test_seeds_day_lists_exactly_the_original_tweets() -> None:
+    data = preview_json("--date", "2026-04-05")
+    assert data["date"] == "2026-04-05"
+    assert data["timezone"] == "UTC"
+    assert data["max_characters"] == 500
+    assert [t["tweet_id"] for t in data["toots"]] == ORIGINALS_2022_04_05
+    first = data["toots"][0]
+    assert first["tweeted_at"] == "2022-04-05T02:38:24+00:00"
+    assert first["due"] == "2026-04-05T02:38:24+00:00"
+    assert first["in_reply_to_tweet"] is None and first["already_posted"] is False
+    assert first["parts"][0]["text"].startswith("So I have a data collection script")
+    assert first["parts"][0]["text"].endswith("(tweeted 4 years ago, 2022-04-05)")
+    assert first["parts"][0]["media"] == []
+    assert data["skipped"] == []
+
+
+def test_replies_join_when_included_but_retweets_do_not(monkeypatch: pytest.MonkeyPatch) -> None:
+    skipped = preview_json("--date", "2026-04-05", "--show-skipped")["skipped"]
+    replies = [s["tweet_id"] for s in skipped if s["reason"].startswith("reply to @")]
+    assert replies and all(s["reason"].startswith("reply to @") for s in skipped)
+    monkeypatch.setenv("TOOTBACK_SELECTION__INCLUDE_REPLIES", "true")
+    data = preview_json("--date", "2026-04-05")
+    ids = [t["tweet_id"] for t in data["toots"]]
+    assert set(ids) == set(ORIGINALS_2022_04_05) | set(replies)
+    assert ids == sorted(ids, key=lambda i: [t["due"] for t in data["toots"]][ids.index(i)])
+    for text in texts(data):
+        assert not BARE_MENTION.search(text), text
+
+
+def test_retweets_are_skipped_with_a_reason() -> None:
+    skipped = preview_json("--date", "2026-03-12", "--show-skipped")["skipped"]
+    assert {"tweet_id": "1502717052821426177", "reason": "retweet"} in skipped
+
+
+def test_seeds_mojibake_comes_out_as_the_original_characters() -> None:
+    joined = "\n".join(texts(preview_json("--date", "2026-03-12")))
+    assert "Vibing “program transformations by symbolically executing an interpreter”" in joined
+    # The 😂 tweet is a reply, so replies must be included to see it.
+    runner = CliRunner(env={"TOOTBACK_SELECTION__INCLUDE_REPLIES": "true"})
+    result = runner.invoke(cli, ["preview", "--json", "--date", "2026-03-09"],
+                           obj=Context(clock=FakeClock()))
+    joined = "\n".join(texts(json.loads(result.output)))
+    assert "ssh into machines 😂" in joined
+    for bad in ("\uf8ff", "‚Ä", "üò", "â€"):
+        assert bad not in joined
+
+
+def test_unmapped_mention_is_never_bare() -> None:
+    result = tootback("preview", "--date", "2026-03-20")
+    assert result.exit_code == 0
+    assert "Cc @cHHillee@twitter.com who was asking about this" in result.output
+    assert not re.search(r"@cHHillee(?!@twitter\.com)", result.output)
+
+
+def test_mapped_handle_becomes_the_fediverse_mention(tmp_path: Path) -> None:
+    (tmp_path / "handles.toml").write_text('chhillee = "@chilli@types.pl"\n', encoding="utf-8")
+    runner = CliRunner(env={"TOOTBACK_MENTIONS__HANDLES_FILE": str(tmp_path / "handles.toml")})
+    result = runner.invoke(cli, ["preview", "--date", "2026-03-20"], obj=Context(clock=FakeClock()))
+    assert "Cc @chilli@types.pl who was asking about this" in result.output
+
+
+def test_human_output_shows_due_time_length_and_summary() -> None:
+    result = tootback("preview", "--date", "2026-04-05")
+    assert result.exit_code == 0
+    assert "02:38 due 2026-04-05 02:38 UTC  tweet 1511171364748771329" in result.output
+    assert re.search(r"└ \d+/500 characters", result.output)
+    assert result.output.rstrip().endswith("Nothing was posted.")
+    assert "2 toots (2 statuses)" in result.output
+
+
+def test_date_defaults_to_today_in_the_zone() -> None:
+    from datetime import UTC, datetime
+
+    clock = FakeClock(datetime(2026, 4, 5, 23, 0, tzinfo=UTC))
+    result = CliRunner().invoke(cli, ["preview", "--json"], obj=Context(clock=clock))
+    assert json.loads(result.output)["date"] == "2026-04-05"
+    runner = CliRunner(env={"TOOTBACK_SELECTION__TIMEZONE": "Asia/Tokyo"})
+    result = runner.invoke(cli, ["preview", "--json"], obj=Context(clock=clock))
+    assert json.loads(result.output)["date"] == "2026-04-06"
+
+
+@pytest.mark.parametrize("archive", ["official", "official.zip"])
+def test_official_archive_as_folder_and_zip(archive: str) -> None:
+    data = preview_json("--archive", str(FIXTURES / archive), "--date", "2026-04-05",
+                        "--show-skipped")
+    ids = [t["tweet_id"] for t in data["toots"]]
+    assert "1379142320124854273" not in ids  # the retweet
+    assert {"tweet_id": "1379142320124854273", "reason": "retweet"} in data["skipped"]
+    thread = next(t for t in data["toots"] if t["tweet_id"] == "1114095375217590273")
+    assert thread["in_reply_to_tweet"] == "1114094070789046273"
+    plant = next(t for t in data["toots"] if t["tweet_id"] == "1379146820613046273")
+    media = plant["parts"][0]["media"]
+    assert media[0]["path"] == "data/tweets_media/1379146820613046273-EyPlant01.png"
+    assert media[0]["description"]
+    # Entities are unescaped exactly once: the tweet literally said "&amp;" at its end.
+    assert any(text.startswith("Spring cleaning my dotfiles & finding aliases from 2012 <3 — "
+                               "one is literally named &amp;\n") for text in texts(data))
+
+
+def test_folder_and_zip_preview_the_same_toots() -> None:
+    folder = preview_json("--archive", str(FIXTURES / "official"), "--date", "2026-04-05")
+    zipped = preview_json("--archive", str(FIXTURES / "official.zip"), "--date", "2026-04-05")
+    assert folder["toots"] == zipped["toots"]
+
+
+def test_long_note_tweet_is_whole_and_split_into_parts() -> None:
+    data = preview_json("--archive", str(FIXTURES / "official"), "--date", "2027-01-15")
+    (toot,) = data["toots"]
+    parts = toot["parts"]
+    assert len(parts) >= 2
+    assert all(p["length"] <= 500 for p in parts)
+    assert parts[0]["text"].endswith(f"(1/{len(parts)})")
+    assert "(tweeted 4 years ago, 2023-01-15)" in parts[-1]["text"]
+    assert "(tweeted" not in parts[0]["text"]
+
+
+def test_bad_items_are_reported_and_the_rest_previews() -> None:
+    bad = str(FIXTURES / "official-bad")
+    data = preview_json("--archive", bad, "--date", "2026-04-05")
+    assert len(data["toots"]) >= 3
+    check = tootback("check", "--archive", bad)
+    assert check.exit_code == 0, check.output
+    assert "data/tweets.js#11: unparseable date 'Foo 31 2022'; item skipped" in check.output
+    assert "is outside the archive; refused" in check.output
+    assert "data/tweets-part1.js#1: truncated or broken file" in check.output
+
+
+def test_evil_media_path_is_never_attached() -> None:
+    data = preview_json("--archive", str(FIXTURES / "official-bad"), "--date", "2026-07-05")
+    (toot,) = data["toots"]
+    assert all(part["media"] == [] for part in toot["parts"])
+
+
+def test_missing_archive_is_one_clear_error_exit_2(tmp_path: Path) -> None:
+    result = tootback("preview", "--archive", str(tmp_path / "nope"), "--date", "2026-04-05")
+    assert result.exit_code == 2
+    assert "nope" in result.output and "Traceback" not in result.output
+
+
+def test_bad_setting_exits_2_naming_key_and_source(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TOOTBACK_SCHEDULE__MODE", "weekly")
+    result = tootback("preview", "--date", "2026-04-05")
+    assert result.exit_code == 2
+    assert "schedule.mode" in result.output
+    assert "environment TOOTBACK_SCHEDULE__MODE" in result.output
+
+
+def test_preview_reads_state_for_already_posted_and_self_links(tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+    state.write_text(json.dumps({
+        "version": 1,
+        "account": {"id": "1", "acct": "me", "instance": "https://example.social"},
+        "tweets": {"1511171364748771329": {
+            "status": "posted", "status_ids": ["99"], "url": "https://example.social/@me/99",
+            "posted_at": "2026-04-05T02:38:30+00:00"}},
+    }), encoding="utf-8")
+    before = state.read_bytes()
+    runner = CliRunner(env={"TOOTBACK_STATE__PATH": str(state)})
+    result = runner.invoke(cli, ["preview", "--json", "--date", "2026-04-05"],
+                           obj=Context(clock=FakeClock()))
+    marks = {t["tweet_id"]: t["already_posted"] for t in json.loads(result.output)["toots"]}
+    assert marks == {"1511171364748771329": True, "1511175633543565315": False}
+    assert state.read_bytes() == before
+
+
+def test_check_reports_the_seeds() -> None:
+    result = tootback("check")
+    assert result.exit_code == 0, result.output
+    assert "owner @ezyang" in result.output
+    assert "126 tweets" in result.output
+    assert "from 2022-03-02 to 2022-04-30" in result.output
+
+
+@pytest.mark.parametrize("command", ["preview", "check", "repost", "status", "login", "daemon"])
+def test_every_command_teaches_with_an_example(command: str) -> None:
+    result = tootback(command, "--help")
+    assert result.exit_code == 0
+    assert "Example" in result.output
+    assert "tootback " + command in result.output
+
+
+def test_python_dash_m_bot_is_the_same_program() -> None:
+    run = subprocess.run(
+        [sys.executable, "-m", "bot", "preview", "--date", "2026-04-05", "--json"],
+        capture_output=True, text=True, check=True, cwd=ROOT,
+    )
+    assert [t["tweet_id"] for t in json.loads(run.stdout)["toots"]] == ORIGINALS_2022_04_05
