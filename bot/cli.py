@@ -13,14 +13,16 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from bot import __version__
 from bot.clock import Clock, SystemClock
 from bot.errors import EXIT_FAILED, EXIT_USAGE, AuthError, TootbackError
-from bot.settings import DEFAULT_ARCHIVE, Settings, load_settings
+
+if TYPE_CHECKING:  # pydantic costs ~100 ms to import; `tootback --version` must not pay it
+    from bot.settings import Settings
 
 # The seeds archive beside the package (a source or editable install), so that
 # `tootback preview` works out of the box even outside the project folder.
@@ -38,6 +40,8 @@ class Context:
     clock: Clock = field(default_factory=SystemClock)
 
     def settings(self, **overrides: dict[str, Any]) -> Settings:
+        from bot.settings import load_settings
+
         clean = {k: {kk: vv for kk, vv in v.items() if vv is not None} for k, v in overrides.items()}
         return load_settings(self.config, {k: v for k, v in clean.items() if v})
 
@@ -79,6 +83,8 @@ def cli(ctx: click.Context, config: Path | None) -> None:
 
 def archive_path(settings: Settings) -> Path:
     """The archive to read; the default `seeds` falls back to the bundled copy."""
+    from bot.settings import DEFAULT_ARCHIVE
+
     path = settings.archive.path
     if path == DEFAULT_ARCHIVE and not path.exists() and BUNDLED_SEEDS.is_dir():
         return BUNDLED_SEEDS
@@ -113,7 +119,7 @@ def preview(
       TOOTBACK_SELECTION__INCLUDE_REPLIES=true tootback preview --date 2026-04-05
       tootback preview --archive ~/twitter-2023.zip --date 2026-03-20
     """
-    from bot.archive import load_archive
+    from bot.archive.index import archive_for_day
     from bot.pipeline import preview_day
     from bot.render import day_json, day_text
     from bot.settings import load_handles
@@ -121,7 +127,8 @@ def preview(
 
     settings = obj.settings(archive={"path": archive})
     the_day = day.date() if day else today(obj, settings)
-    loaded = load_archive(archive_path(settings))
+    s = settings.archive
+    loaded = archive_for_day(archive_path(settings), the_day, settings.selection.feb29, s.index_dir)
     result = preview_day(
         loaded,
         the_day,
@@ -256,6 +263,7 @@ def repost(
     else:
         from bot.pipeline import plan
         jobs += plan(run.archive, the_day, settings).due
+    jobs = _first_of_each(jobs)
     if not as_json and len(jobs) > 3:
         click.echo(f"{len(jobs)} toots to go, one every {settings.schedule.min_interval} s at most")
     outcomes: list[Outcome] = lost + run.runner.run(jobs, retry_failed=retry_failed)
@@ -265,6 +273,15 @@ def repost(
         click.echo(_summary(outcomes))
     if failed(outcomes):
         ctx.exit(EXIT_FAILED)
+
+
+def _first_of_each(jobs: list[Any]) -> list[Any]:
+    # A pending tweet that is also due today (or one named twice with --tweet) is
+    # posted once; its second job would only be reported as "already posted".
+    kept: dict[str, Any] = {}
+    for job in jobs:
+        kept.setdefault(job.tweet.id, job)
+    return list(kept.values())
 
 
 def _print_outcome(outcome: Any) -> None:
@@ -396,16 +413,38 @@ def login(instance: str, env_file: Path) -> None:
 
 
 @cli.command()
-@click.option("--dry-run", is_flag=True, help="Log what would be posted; post nothing.")
-def daemon(dry_run: bool) -> None:
-    """Run for months: post each day's toots at their due times.
+@click.option("--dry-run", is_flag=True,
+              help="Log what would be posted at each due time; post nothing (no account needed).")
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="One line per event on stderr, plain or JSON.")
+@click.option("--archive", type=click.Path(path_type=Path), help="Archive file, folder or .zip.")
+@click.pass_context
+def daemon(ctx: click.Context, dry_run: bool, log_format: str, archive: Path | None) -> None:
+    """Run for months: post each day's toots at their due times, each once.
+
+    At start it finishes toots a crash left pending, posts the toots that fell
+    due while it was down and are at most `schedule.catch_up` late (older ones
+    are logged as missed, and `tootback status` lists them), then posts each
+    toot at its due time and plans the next day at local midnight.
+    Outages are retried with backoff. SIGTERM/SIGINT stop it cleanly (exit 0);
+    a refused token stops it with exit 2. Logs one line per event on stderr.
 
     \b
-    Not built yet; until then post a day by hand:
-      tootback repost --date 2026-04-05
+    Examples:
+      tootback daemon --dry-run
+      tootback daemon
+      tootback daemon --log-format json
+      python -m bot daemon          (the Procfile's worker)
     """
-    click.secho("tootback: the daemon is not implemented yet", err=True, fg="red")
-    raise SystemExit(EXIT_USAGE)
+    from bot.service import run_daemon
+
+    obj: Context = ctx.obj
+    settings = obj.settings(archive={"path": archive})
+    # APScheduler fires jobs on real time, so the daemon's clock must be real too.
+    clock = obj.clock if isinstance(obj.clock, SystemClock) else SystemClock()
+    ctx.exit(
+        run_daemon(settings, archive_path(settings), clock, dry_run=dry_run, log_format=log_format)
+    )
 
 
 def main() -> None:

@@ -67,6 +67,7 @@ class Account:
     acct: str
     url: str
     instance: str
+    statuses_count: int | None = None  # None when the server does not say
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +166,7 @@ class MastodonClient:
                 acct=str(raw["acct"]),
                 url=str(raw.get("url") or ""),
                 instance=self.base_url,
+                statuses_count=_count(raw.get("statuses_count")),
             )
         return self._account
 
@@ -463,6 +465,10 @@ def _limits_from(raw: Mapping[str, Any]) -> InstanceLimits:
         ),
         description_limit=_positive(media.get("description_limit"), default.description_limit),
     )
+
+
+def _count(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _positive(value: object, default: int) -> int:

@@ -81,7 +81,7 @@ def make_composer(
     """The Composer for `archive` under `settings`, `handles` and the instance `limits`."""
     links = LinkOptions(
         owner=archive.username,
-        owner_ids=frozenset(t.id for t in archive.tweets),
+        owner_ids=archive.owner_ids,
         self_unposted=settings.links.self_unposted,
         archive_template=settings.links.archive_template,
         twitter_host=settings.links.twitter_host,

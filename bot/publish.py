@@ -13,7 +13,8 @@ For each toot, under the state lock (held per toot, so a daemon and a manual
 A crash anywhere leaves either nothing, or a `pending` record whose next
 attempt sends the same keys; Mastodon answers a repeated key with the status
 it already created. Keys live one hour on the server, so a `pending` record
-older than that is first looked for among the account's own recent statuses.
+older than that is first looked for among the account's own recent statuses;
+so are the parts of a tweet retried after a refusal (`failed` keeps no ids).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from typing import Literal, Protocol
 from bot.clock import Clock
 from bot.errors import Rejected, StateError
 from bot.model import Media, Skip, Toot, TootPart
+from bot.rebuild import words
 from bot.state import (
     AccountLike,
     Failed,
@@ -51,6 +53,9 @@ Composer = Callable[[Mapping[str, str]], "Toot | Skip"]
 class Account(AccountLike, Protocol):
     @property
     def url(self) -> str: ...
+
+    @property
+    def statuses_count(self) -> int | None: ...
 
 
 class Status(Protocol):
@@ -173,6 +178,8 @@ class Publisher:
         return bound
 
     def _refuse_if_toots_exist(self) -> None:
+        if self.client.account().statuses_count == 0:
+            return  # a new account: no request needed to know it holds no toots
         found = sum(
             self.is_archive_toot(s.text_plain)
             for s in self.client.own_statuses(limit=RECENT_STATUSES)
@@ -187,11 +194,13 @@ class Publisher:
     def _post(self, state: State, toot: Toot) -> Outcome:
         tid = toot.tweet_id
         now = self.clock.now()
+        # A failed record forgets the parts posted before the refusal: look for them.
+        retrying = isinstance(state.record(tid), Failed)
         state = state.mark_pending(tid, self._key(state, tid, 0), now)
         self.store.save(state)
         pending = state.record(tid)
         assert isinstance(pending, Pending)
-        stale = now - pending.since > KEY_LIFETIME
+        stale = retrying or now - pending.since > KEY_LIFETIME
         ids = list(pending.status_ids)
         urls = [self._status_url(i) for i in ids]
         reply_to = ids[-1] if ids else _parent_status(state, toot)
@@ -234,9 +243,12 @@ class Publisher:
         return f"{self.client.account().url.rstrip('/')}/{status_id}"
 
     def _already_sent(self, part: TootPart, reply_to: str | None) -> OwnStatus | None:
-        wanted = _plain(part.text)
+        # Compared without links and mentions: Mastodon displays a resolved
+        # mention as `@user`, and a self-link may have been rewritten since the
+        # crash (its target got posted), yet it is the same toot.
+        wanted = words(part.text)
         for status in self.client.own_statuses(limit=RECENT_STATUSES):
-            if status.in_reply_to_id == reply_to and _plain(status.text_plain) == wanted:
+            if status.in_reply_to_id == reply_to and words(status.text_plain) == wanted:
                 return status
         return None
 
@@ -258,13 +270,7 @@ def _parent_status(state: State, toot: Toot) -> str | None:
     return parent.status_ids[-1] if isinstance(parent, Posted) else None
 
 
-def _plain(text: str) -> str:
-    # Mastodon's HTML turns line breaks into <br> and <p>: compare words only.
-    return " ".join(text.split())
-
-
 def _failure(exc: Rejected, posted_ids: list[str]) -> str:
     if not posted_ids:
         return str(exc)
     return f"{exc} (after parts {', '.join(posted_ids)} were posted)"
-

@@ -32,6 +32,7 @@ _MENTION = re.compile(r"[@＠][\w.@-]+")
 _MARKER = re.compile(r"\((\d+)/(\d+)\)")
 _FIRST_PART = re.compile(r"\(1/(\d+)\)\s*$")
 _WORD = re.compile(r"\w+")
+_MENTION_SIGN = re.compile(r"(?<![\w@])@(?=\w)")
 
 
 class Status(Protocol):
@@ -57,15 +58,21 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text.casefold())
 
 
+def _fingerprint(text: str) -> tuple[str, ...]:
+    return tuple(words(text)[:FINGERPRINT_WORDS])
+
+
 class Matcher:
     """Finds which tweet of an archive a status is the (first part of the) toot of."""
 
     def __init__(self, tweets: Iterable[Tweet]) -> None:
         self._ids: dict[tuple[str, ...], list[str]] = defaultdict(list)
         for tweet in tweets:
-            key = tuple(words(tweet.text)[:FINGERPRINT_WORDS])
-            if key:
-                self._ids[key].append(tweet.id)
+            # `mentions.unmapped = "plain"` leaves a mention's name in the toot as a word.
+            plain = _MENTION_SIGN.sub("", tweet.text)
+            for key in {_fingerprint(tweet.text), _fingerprint(plain)}:
+                if key:
+                    self._ids[key].append(tweet.id)
         self._lengths = sorted({len(k) for k in self._ids}, reverse=True)
 
     def match(self, text: str) -> str | None:
@@ -94,30 +101,36 @@ class RebuildReport:
     unmatched: int
 
 
-def rebuild(state: State, statuses: Sequence[Status], matcher: Matcher) -> tuple[State, RebuildReport]:
+def rebuild(
+    state: State, statuses: Sequence[Status], matcher: Matcher
+) -> tuple[State, RebuildReport]:
     """Add a `posted` record for every toot of the archive found in `statuses`.
 
     statuses: the account's own statuses, any order. Tweets the state already
     knows are left as they are. A tweet found twice keeps its oldest toot; the
     later ones are reported as duplicates (they exist on the server).
     """
-    ordered = sorted(statuses, key=lambda s: s.created_at)
-    own_ids = {s.id for s in ordered}
+    # Oldest first (ids break ties: they grow with time), so a first part comes
+    # before the later parts of its chain, and the first toot of a tweet before
+    # any duplicate of it.
+    ordered = sorted(statuses, key=lambda s: (s.created_at, len(s.id), s.id))
     by_parent = {s.in_reply_to_id: s for s in ordered}
     found: dict[str, Posted] = {}
+    in_chains: set[str] = set()
     duplicates: list[str] = []
     unmatched = 0
     for status in ordered:
-        if status.in_reply_to_id in own_ids and _MARKER.search(status.text_plain):
-            # A later part of a split toot; found through its first part.
-            continue
+        if status.id in in_chains:
+            continue  # a later part of a split toot, found through its first part
         tid = matcher.match(status.text_plain)
         if tid is None:
             unmatched += 1
-        elif tid in found:
+            continue
+        chain = _chain(status, by_parent)
+        in_chains.update(s.id for s in chain)
+        if tid in found:
             duplicates.append(status.url)
         else:
-            chain = _chain(status, by_parent)
             found[tid] = Posted(tuple(s.id for s in chain), status.url, status.created_at)
     known = {tid for tid in found if state.record(tid) is not None}
     tweets = {**{t: r for t, r in found.items() if t not in known}, **state.tweets}

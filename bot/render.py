@@ -11,7 +11,7 @@ from collections import Counter
 from typing import Any
 
 from bot.archive import Archive
-from bot.model import Toot, TootPart
+from bot.model import Toot, TootPart, Tweet
 from bot.pipeline import DayPreview
 from bot.selection import is_reply_to_other
 
@@ -88,13 +88,17 @@ def _media_text(part: TootPart) -> str:
 def _summary(preview: DayPreview, show_skipped: bool) -> str:
     parts = sum(len(t.parts) for t in preview.toots)
     posted = sum(t.tweet_id in preview.posted for t in preview.toots)
-    text = f"{len(preview.toots)} toots ({parts} statuses)"
+    text = f"{_plural(len(preview.toots), 'toot')} ({_plural(parts, 'status', 'statuses')})"
     if posted:
         text += f", {posted} already posted"
     text += f", {len(preview.skipped)} skipped"
     if preview.skipped and not show_skipped:
         text += " (--show-skipped lists them)"
     return text + ". Nothing was posted."
+
+
+def _plural(count: int, one: str, many: str | None = None) -> str:
+    return f"{count} {one if count == 1 else many or one + 's'}"
 
 
 def archive_report(archive: Archive) -> str:
@@ -114,7 +118,7 @@ def archive_report(archive: Archive) -> str:
     return "\n".join(lines)
 
 
-def _kind(tweet: Any, owner: str | None) -> str:
+def _kind(tweet: Tweet, owner: str | None) -> str:
     if tweet.is_retweet:
         return "retweets"
     if is_reply_to_other(tweet, owner):

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator, Mapping
+from collections.abc import Container, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Literal
@@ -67,9 +67,10 @@ class LinkOptions:
 
     owner: the archive owner's screen name (any case); None when unknown, then
         only `owner_ids` and `posted` identify the owner's tweets.
-    owner_ids: ids of the owner's tweets (the archive's); a status link with
-        one of them is a self-link whatever user name the link carries (the
-        owner may have been renamed since).
+    owner_ids: ids of the owner's tweets (the archive's), any container (a
+        set, or the index's compact id set); a status link with one of them is
+        a self-link whatever user name the link carries (the owner may have
+        been renamed since).
     posted: tweet id -> URL of the Mastodon status it became (from state).
     self_unposted: a self-link to a tweet not posted yet: "keep" leaves the link
         as it is, "archive" replaces it with `archive_template`.
@@ -80,7 +81,7 @@ class LinkOptions:
     """
 
     owner: str | None = None
-    owner_ids: frozenset[str] = frozenset()
+    owner_ids: Container[str] = frozenset()
     posted: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     self_unposted: SelfUnposted = "keep"
     archive_template: str = "https://web.archive.org/web/{url}"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import string
+import sys
 import tomllib
 from collections.abc import Mapping
 from contextvars import ContextVar
@@ -44,8 +45,29 @@ class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def user_cache_dir() -> Path:
+    """tootback's folder in the user's cache: `$XDG_CACHE_HOME/tootback` when that is
+    set, else the platform's place (`~/.cache/tootback` on Linux)."""
+    xdg = os.environ.get("XDG_CACHE_HOME", "")
+    if os.path.isabs(xdg):
+        return Path(xdg) / "tootback"
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Caches" / "tootback"
+    if sys.platform == "win32" and os.environ.get("LOCALAPPDATA"):
+        return Path(os.environ["LOCALAPPDATA"]) / "tootback" / "Cache"
+    return Path.home() / ".cache" / "tootback"
+
+
 class ArchiveSettings(Section):
     path: Path = DEFAULT_ARCHIVE
+    index_dir: Path = Field(
+        default_factory=user_cache_dir, description="where the day index of the archive is kept"
+    )
+
+    @field_validator("index_dir")
+    @classmethod
+    def _expand_home(cls, value: Path) -> Path:
+        return value.expanduser()
 
 
 class StateSettings(Section):

@@ -100,9 +100,11 @@ def status_text(state: State, today: DayStatus, timezone: str) -> str:
     )
     lines += [f"  next: tweet {d.tweet.id} at {d.due:%H:%M}" for d in today.next[:5]]
     lines += [f"  due:  tweet {d.tweet.id} since {d.due:%H:%M}" for d in today.due]
-    lines += [f"  missed: tweet {d.tweet.id} (was due {d.due:%H:%M})" for d in today.missed]
-    if today.missed:
-        lines.append(f"  post the missed ones with: tootback repost --date {today.day}")
+    lines += [
+        f"  missed: tweet {d.tweet.id} (was due {d.due:%H:%M}); "
+        f"post it with: tootback repost --tweet {d.tweet.id}"
+        for d in today.missed
+    ]
     return "\n".join(lines)
 
 

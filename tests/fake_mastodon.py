@@ -214,6 +214,24 @@ class _Reply:
 
 
 @dataclass
+class _Slow:
+    seconds: float
+    after: bool
+    skip: int
+    times: int | None
+
+    def take(self) -> bool:
+        """Whether this matching request is delayed (counts it)."""
+        if self.skip > 0:
+            self.skip -= 1
+            return False
+        if self.times is None:
+            return True
+        self.times -= 1
+        return self.times >= 0
+
+
+@dataclass
 class _Failure:
     prefix: str
     status: int
@@ -259,6 +277,10 @@ class FakeMastodon:
     video/GIF/audio upload is ready (0: ready at once, still answered 202); the budgets are the
     per-account API budget (every request), statuses created, and media uploads; `token` is the
     one valid access token, of the local account `username`; `clock` returns epoch seconds.
+    OAuth (`tootback login`): `POST /api/v1/apps` registers an app, `POST /oauth/token` trades
+    the attribute `oauth_code` for `token`; `/.well-known/oauth-authorization-server` is 404, as
+    before Mastodon 4.3. `token_scopes` is what `GET /api/v1/apps/verify_credentials` reports
+    (None: no `scopes` field, as before 4.3).
     Configuration attributes may be changed while the server runs (`budgets` at `reset()`).
     """
 
@@ -288,6 +310,8 @@ class FakeMastodon:
         self.username = username
         self.clock = clock
         self.version = version
+        self.oauth_code = "the-code"
+        self.token_scopes: tuple[str, ...] | None = ("read", "write")
         self._lock = threading.RLock()
         self._last_id = 0  # never reset: ids stay unique across reset() for state files
         self._httpd: _Server | None = None
@@ -352,12 +376,26 @@ class FakeMastodon:
         with self._lock:
             self._drops += times
 
-    def slow(self, path_prefix: str, seconds: float, *, after_processing: bool = False) -> None:
+    def slow(
+        self,
+        path_prefix: str,
+        seconds: float,
+        *,
+        after_processing: bool = False,
+        skip: int = 0,
+        times: int | None = None,
+    ) -> None:
         """Delay every answer to a path starting with `path_prefix` by `seconds` of real time,
         before handling the request (default) or after it (the work is done, the answer late).
-        `seconds=0` removes the delay."""
+        `skip` lets that many matching requests through first; `times` limits how many are
+        delayed after them (None: all). `seconds=0` removes the delay."""
         with self._lock:
-            self._slow[path_prefix] = (seconds, after_processing)
+            self._slow[path_prefix] = _Slow(seconds, after_processing, skip, times)
+
+    def in_flight(self) -> list[RecordedRequest]:
+        """Requests received and not yet answered (held by `slow()`, say), oldest first."""
+        with self._lock:
+            return list(self._in_flight)
 
     def revoke_token(self) -> None:
         """Make the access token invalid: every authenticated request answers 401."""
@@ -414,10 +452,12 @@ class FakeMastodon:
         self._keys: dict[tuple[str, str], tuple[str, float]] = {}
         self._requests: list[RecordedRequest] = []
         self._failures: list[_Failure] = []
-        self._slow: dict[str, tuple[float, bool]] = {}
+        self._slow: dict[str, _Slow] = {}
+        self._in_flight: list[RecordedRequest] = []
         self._windows = {name: _Window(b) for name, b in self.budgets.items()}
         self._drops = 0
         self._revoked = False
+        self._apps: dict[str, tuple[str, str, str]] = {}  # client_id -> secret, scopes, redirect
 
     def _add_account(self, name: str) -> _Account:
         account = _Account(self._next_id(), name, self.clock())
@@ -434,10 +474,18 @@ class FakeMastodon:
     def _delays(self, req: RecordedRequest) -> tuple[float, float]:
         """Real seconds to wait before and after handling `req`."""
         with self._lock:
-            for prefix, (seconds, after) in self._slow.items():
-                if seconds > 0 and req.path.startswith(prefix):
-                    return (0.0, seconds) if after else (seconds, 0.0)
+            for prefix, slow in self._slow.items():
+                if slow.seconds > 0 and req.path.startswith(prefix) and slow.take():
+                    return (0.0, slow.seconds) if slow.after else (slow.seconds, 0.0)
         return 0.0, 0.0
+
+    def _begin(self, req: RecordedRequest) -> None:
+        with self._lock:
+            self._in_flight.append(req)
+
+    def _end(self, req: RecordedRequest) -> None:
+        with self._lock:
+            self._in_flight = [r for r in self._in_flight if r is not req]
 
     def _respond(self, req: RecordedRequest) -> _Reply:
         """Answer `req` under the lock, add rate-limit headers, record it."""
@@ -561,6 +609,48 @@ class FakeMastodon:
             },
             "polls": {"max_options": 4, "max_characters_per_option": 50},
         }
+
+    # -- routes: OAuth ---------------------------------------------------------------------
+
+    def _create_app(self, req: RecordedRequest, m: re.Match[str]) -> _Reply:
+        n = len(self._apps) + 1
+        client_id, secret = f"client-id-{n}", f"client-secret-{n}"
+        scopes = _first(req.fields, "scopes") or "read"
+        redirect = _first(req.fields, "redirect_uris") or ""
+        self._apps[client_id] = (secret, scopes, redirect)
+        body = {
+            "id": str(n),
+            "name": _first(req.fields, "client_name") or "",
+            "website": _first(req.fields, "website"),
+            "scopes": scopes.split(),
+            "redirect_uri": redirect,
+            "redirect_uris": redirect.split(),
+            "client_id": client_id,
+            "client_secret": secret,
+        }
+        return _Reply(200, body)
+
+    def _oauth_token(self, req: RecordedRequest, m: re.Match[str]) -> _Reply:
+        app = self._apps.get(_first(req.fields, "client_id") or "")
+        if app is None or app[0] != _first(req.fields, "client_secret"):
+            raise _Rejected(_Reply(401, {"error": "invalid_client"}))
+        granted = _first(req.fields, "grant_type") == "authorization_code"
+        if not granted or _first(req.fields, "code") != self.oauth_code:
+            message = "The provided authorization grant is invalid, expired or revoked."
+            raise _Rejected(_Reply(400, {"error": "invalid_grant", "error_description": message}))
+        body = {
+            "access_token": self.token,
+            "token_type": "Bearer",
+            "scope": _first(req.fields, "scope") or app[1],
+            "created_at": int(self.clock()),
+        }
+        return _Reply(200, body)
+
+    def _app_credentials(self, req: RecordedRequest, m: re.Match[str]) -> _Reply:
+        body: dict[str, Any] = {"name": "tootback", "website": None}
+        if self.token_scopes is not None:
+            body["scopes"] = list(self.token_scopes)
+        return _Reply(200, body)
 
     # -- routes: statuses --------------------------------------------------------------------
 
@@ -846,6 +936,9 @@ _ROUTES: list[tuple[str, re.Pattern[str], _Route, bool]] = [
     ("POST", re.compile(r"/api/v[12]/media"), FakeMastodon._post_media, False),
     ("GET", re.compile(r"/api/v1/media/(?P<id>\d+)"), FakeMastodon._get_media, False),
     ("PUT", re.compile(r"/api/v1/media/(?P<id>\d+)"), FakeMastodon._put_media, False),
+    ("POST", re.compile(r"/api/v1/apps"), FakeMastodon._create_app, True),
+    ("GET", re.compile(r"/api/v1/apps/verify_credentials"), FakeMastodon._app_credentials, False),
+    ("POST", re.compile(r"/oauth/token"), FakeMastodon._oauth_token, True),
 ]
 
 
@@ -1009,10 +1102,14 @@ class _Handler(BaseHTTPRequestHandler):
         if req is None:  # the client went away before sending its whole body
             self.close_connection = True
             return
-        before, after = fake._delays(req)
-        time.sleep(before)
-        reply = fake._respond(req)
-        time.sleep(after)
+        fake._begin(req)
+        try:
+            before, after = fake._delays(req)
+            time.sleep(before)
+            reply = fake._respond(req)
+            time.sleep(after)
+        finally:
+            fake._end(req)
         if reply.drop:
             self.close_connection = True
             return

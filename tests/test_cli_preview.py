@@ -86,8 +86,9 @@ def test_seeds_mojibake_comes_out_as_the_original_characters() -> None:
     assert "Vibing “program transformations by symbolically executing an interpreter”" in joined
     # The 😂 tweet is a reply, so replies must be included to see it.
     runner = CliRunner(env={"TOOTBACK_SELECTION__INCLUDE_REPLIES": "true"})
-    result = runner.invoke(cli, ["preview", "--json", "--date", "2026-03-09"],
-                           obj=Context(clock=FakeClock()))
+    result = runner.invoke(
+        cli, ["preview", "--json", "--date", "2026-03-09"], obj=Context(clock=FakeClock())
+    )
     joined = "\n".join(texts(json.loads(result.output)))
     assert "ssh into machines 😂" in joined
     for bad in ("\uf8ff", "‚Ä", "üò", "â€"):
@@ -130,8 +131,9 @@ def test_date_defaults_to_today_in_the_zone() -> None:
 
 @pytest.mark.parametrize("archive", ["official", "official.zip"])
 def test_official_archive_as_folder_and_zip(archive: str) -> None:
-    data = preview_json("--archive", str(FIXTURES / archive), "--date", "2026-04-05",
-                        "--show-skipped")
+    data = preview_json(
+        "--archive", str(FIXTURES / archive), "--date", "2026-04-05", "--show-skipped"
+    )
     ids = [t["tweet_id"] for t in data["toots"]]
     assert "1379142320124854273" not in ids  # the retweet
     assert {"tweet_id": "1379142320124854273", "reason": "retweet"} in data["skipped"]
@@ -142,8 +144,13 @@ def test_official_archive_as_folder_and_zip(archive: str) -> None:
     assert media[0]["path"] == "data/tweets_media/1379146820613046273-EyPlant01.png"
     assert media[0]["description"]
     # Entities are unescaped exactly once: the tweet literally said "&amp;" at its end.
-    assert any(text.startswith("Spring cleaning my dotfiles & finding aliases from 2012 <3 — "
-                               "one is literally named &amp;\n") for text in texts(data))
+    assert any(
+        text.startswith(
+            "Spring cleaning my dotfiles & finding aliases from 2012 <3 — "
+            "one is literally named &amp;\n"
+        )
+        for text in texts(data)
+    )
 
 
 def test_folder_and_zip_preview_the_same_toots() -> None:
@@ -196,17 +203,28 @@ def test_bad_setting_exits_2_naming_key_and_source(monkeypatch: pytest.MonkeyPat
 
 def test_preview_reads_state_for_already_posted_and_self_links(tmp_path: Path) -> None:
     state = tmp_path / "state.json"
-    state.write_text(json.dumps({
-        "version": 1,
-        "account": {"id": "1", "acct": "me", "instance": "https://example.social"},
-        "tweets": {"1511171364748771329": {
-            "status": "posted", "status_ids": ["99"], "url": "https://example.social/@me/99",
-            "posted_at": "2026-04-05T02:38:30+00:00"}},
-    }), encoding="utf-8")
+    state.write_text(
+        json.dumps(
+            {
+                "version": 1,
+                "account": {"id": "1", "acct": "me", "instance": "https://example.social"},
+                "tweets": {
+                    "1511171364748771329": {
+                        "status": "posted",
+                        "status_ids": ["99"],
+                        "url": "https://example.social/@me/99",
+                        "posted_at": "2026-04-05T02:38:30+00:00",
+                    }
+                },
+            }
+        ),
+        encoding="utf-8",
+    )
     before = state.read_bytes()
     runner = CliRunner(env={"TOOTBACK_STATE__PATH": str(state)})
-    result = runner.invoke(cli, ["preview", "--json", "--date", "2026-04-05"],
-                           obj=Context(clock=FakeClock()))
+    result = runner.invoke(
+        cli, ["preview", "--json", "--date", "2026-04-05"], obj=Context(clock=FakeClock())
+    )
     marks = {t["tweet_id"]: t["already_posted"] for t in json.loads(result.output)["toots"]}
     assert marks == {"1511171364748771329": True, "1511175633543565315": False}
     assert state.read_bytes() == before
@@ -231,6 +249,9 @@ def test_every_command_teaches_with_an_example(command: str) -> None:
 def test_python_dash_m_bot_is_the_same_program() -> None:
     run = subprocess.run(
         [sys.executable, "-m", "bot", "preview", "--date", "2026-04-05", "--json"],
-        capture_output=True, text=True, check=True, cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
     )
     assert [t["tweet_id"] for t in json.loads(run.stdout)["toots"]] == ORIGINALS_2022_04_05

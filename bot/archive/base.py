@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import zipfile
 from collections import Counter
+from collections.abc import Container
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from bot.archive.tree import read_file_under
@@ -39,6 +41,9 @@ class Archive:
     tweets: sorted by created_at then id, one per id.
     problems: everything skipped or unusable, in reading order.
     formats: the formats found, "official" and/or "markdown".
+    ids: every tweet id of the archive, when `tweets` holds only some of them
+        (the few days around one date, read from the index, with no problems);
+        None when `tweets` is the whole archive.
     """
 
     root: Path
@@ -46,6 +51,12 @@ class Archive:
     tweets: tuple[Tweet, ...]
     problems: tuple[Problem, ...]
     formats: tuple[str, ...]
+    ids: Container[str] | None = field(default=None, repr=False, compare=False)
+
+    @cached_property
+    def owner_ids(self) -> Container[str]:
+        """The ids of all the archive's tweets (the owner's), to recognize self-links."""
+        return self.ids if self.ids is not None else frozenset(t.id for t in self.tweets)
 
     def read_media(self, media: Media) -> bytes:
         """The bytes of one media file, from the folder or the zip.

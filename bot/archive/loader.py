@@ -8,8 +8,11 @@ and content, never by configuration.
 
 from __future__ import annotations
 
+import gc
 import zipfile
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from bot.archive.base import Archive, Found
@@ -39,7 +42,8 @@ def load_archive(path: Path) -> Archive:
         raise ArchiveError(path, "does not exist")
     found = Found()
     try:
-        root, formats = _scan_path(path, found)
+        with _gc_paused():
+            root, formats = _scan_path(path, found)
     except (OSError, zipfile.BadZipFile) as exc:
         raise ArchiveError(path, f"cannot be read: {exc}") from None
     if not formats:
@@ -51,6 +55,20 @@ def load_archive(path: Path) -> Archive:
         problems=tuple(found.problems),
         formats=tuple(f for f in ("official", "markdown") if f in formats),
     )
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """No cycle collection while reading: parsing creates millions of objects
+    and no cycles, and every collection would walk all of them again (it more
+    than doubles the time of a 100k-tweet load)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _scan_path(path: Path, found: Found) -> tuple[Path, set[str]]:

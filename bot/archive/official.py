@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.archive.base import Found
-from bot.archive.jsfile import load_js
+from bot.archive.jsfile import load_batches, load_js
 from bot.archive.notes import Notes, read_notes
 from bot.archive.repair import repair
 from bot.archive.text import clean_text, is_retweet, parse_twitter_date, tweet_url
@@ -56,10 +56,13 @@ def read_official(tree: Tree, data_dir: str, names: list[str], found: Found) -> 
     _index_media(data)
     for name in sorted(names, key=_part_number):
         rel = posixpath.join(data_dir, name)
-        for index, item in enumerate(load_js(tree, rel, found)):
-            tweet = _tweet(data, item, f"{tree.label(rel)}#{index}")
-            if tweet is not None:
-                found.official.append(tweet)
+        label, index = tree.label(rel), 0
+        for batch in load_batches(tree, rel, found):
+            for item in batch:
+                tweet = _tweet(data, item, f"{label}#{index}")
+                index += 1
+                if tweet is not None:
+                    found.official.append(tweet)
 
 
 def _part_number(name: str) -> tuple[int, str]:
@@ -121,7 +124,7 @@ def _tweet(data: _DataDir, item: object, where: str) -> Tweet | None:
         in_reply_to_id=str(reply_id) if reply_id else None,
         in_reply_to_user=reply_user if isinstance(reply_user, str) and reply_user else None,
         is_retweet=is_retweet(text),
-        media=tuple(_media(data, tweet_id, media_items, where)),
+        media=tuple(_media(data, tweet_id, media_items, where)) if media_items else (),
         source=where,
     )
 
@@ -148,13 +151,15 @@ def _text(obj: Json, entities: Json, media_items: list[Json]) -> str:
     raw = obj.get("full_text") or obj.get("text") or ""
     text = clean_text(raw if isinstance(raw, str) else "")
     for url in _list(entities.get("urls")):
-        short, expanded = _dict(url).get("url"), _dict(url).get("expanded_url")
+        url = _dict(url)
+        short, expanded = url.get("url"), url.get("expanded_url")
         if isinstance(short, str) and short and isinstance(expanded, str) and expanded:
             text = text.replace(short, expanded)
-    for media in [*media_items, *map(_dict, _list(entities.get("media")))]:
-        short = media.get("url")
-        if isinstance(short, str) and short:
-            text = text.replace(short, "")
+    if "media" in entities or media_items:
+        for media in [*media_items, *map(_dict, _list(entities.get("media")))]:
+            short = media.get("url")
+            if isinstance(short, str) and short:
+                text = text.replace(short, "")
     return text.strip()
 
 

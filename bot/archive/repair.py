@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import re
 
-import ftfy
-
 
 def _chars(codec: str, low: int, high: int) -> str:
     """The characters bytes low..high decode to in codec (undefined ones skipped)."""
@@ -53,6 +51,8 @@ def repair(text: str) -> str:
     """
     if text.isascii() or _SUSPECT.search(text) is None:
         return text
+    import ftfy  # here: most archives never need it, and it costs ~40 ms to import
+
     fixed: str = ftfy.fix_encoding(text)
     if "\uf8ff" in fixed:
         fixed = _APPLE_RUN.sub(_mac_roman_run, fixed)

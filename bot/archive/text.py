@@ -19,6 +19,11 @@ _MONTHS = {
 TWEET_LINK = re.compile(
     r"https?://(?:www\.|mobile\.)?(?:twitter|x)\.com/([A-Za-z0-9_]+)/status(?:es)?/([0-9]+)"
 )
+# The one layout every export writes, parsed by a single match (the general
+# parser below handles the rest): `Fri Apr 01 18:09:22 +0000 2022`.
+_UTC_DATE = re.compile(
+    r"[A-Za-z]{3} ([A-Za-z]{3}) ([0-9]{2}) ([0-9]{2}):([0-9]{2}):([0-9]{2}) \+0000 ([0-9]{4})"
+)
 # A leading @mention: older markdown marks replies only this way.
 _LEADING_MENTION = re.compile(r"@([A-Za-z0-9_]+)")
 
@@ -53,6 +58,15 @@ def parse_twitter_date(value: str) -> datetime | None:
     Hand-rolled rather than strptime: it runs once per tweet and is several
     times faster. Returns None when the value is not a valid date.
     """
+    fast = _UTC_DATE.fullmatch(value)
+    if fast is not None and fast[1] in _MONTHS:
+        try:
+            return datetime(
+                int(fast[6]), _MONTHS[fast[1]], int(fast[2]),
+                int(fast[3]), int(fast[4]), int(fast[5]), tzinfo=UTC,
+            )  # fmt: skip
+        except ValueError:
+            return None
     parts = value.split()
     if len(parts) != 6:
         return _parse_iso(value)

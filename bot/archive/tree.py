@@ -12,8 +12,10 @@ import os
 import posixpath
 import stat
 import zipfile
+import zlib
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
@@ -49,6 +51,14 @@ class Tree(ABC):
         """The bytes of one file. Raises OSError when it is missing or outside."""
 
     @abstractmethod
+    def blocks(self, rel: str, size: int) -> Iterator[bytes]:
+        """The bytes of one file in pieces of `size` bytes (the last may be shorter),
+        so that a 100 MB file need not be held whole.
+
+        Raises OSError when it is missing, outside or cannot be read.
+        """
+
+    @abstractmethod
     def media_problem(self, rel: str) -> str | None:
         """Why the file at rel cannot be uploaded (MISSING, OUTSIDE), or None."""
 
@@ -67,6 +77,19 @@ def join_ref(base_dir: str, ref: str) -> str | None:
     return rel
 
 
+@dataclass(frozen=True, slots=True)
+class _Listing:
+    """One folder's entries, for checking many media files with one scandir.
+
+    inside: the folder's real path is inside the archive root. files: regular
+    files (not symlinks). others: every other entry (symlinks, folders, FIFOs).
+    """
+
+    inside: bool
+    files: frozenset[str]
+    others: frozenset[str]
+
+
 class FolderTree(Tree):
     """An archive folder. only: restrict files() to these names (a single file)."""
 
@@ -74,6 +97,7 @@ class FolderTree(Tree):
         self.root = root
         self.real_root = os.path.realpath(root)
         self.only = only
+        self._listings: dict[str, _Listing | None] = {}
 
     def files(self, on_error: OnError) -> list[str]:
         if self.only is not None:
@@ -110,19 +134,56 @@ class FolderTree(Tree):
         return real if inside else None
 
     def read(self, rel: str) -> bytes:
+        with open(self._regular(rel), "rb") as handle:
+            return handle.read()
+
+    def blocks(self, rel: str, size: int) -> Iterator[bytes]:
+        with open(self._regular(rel), "rb") as handle:
+            while block := handle.read(size):
+                yield block
+
+    def _regular(self, rel: str) -> str:
         real = self._real(rel)
         if real is None:
             raise OSError(f"{rel} is {OUTSIDE}")
         if not os.path.isfile(real):  # a FIFO would block
             raise OSError(f"{rel} is not a regular file")
-        with open(real, "rb") as handle:
-            return handle.read()
+        return real
 
     def media_problem(self, rel: str) -> str | None:
+        # A 100k-tweet archive has tens of thousands of media files: resolving
+        # each path (an lstat per component) would cost more than reading the
+        # tweets, so each folder is listed once. Symlinks take the slow path.
+        folder, _, name = rel.rpartition("/")
+        listing = self._listing(folder)
+        if listing is not None and listing.inside:
+            if name in listing.files:
+                return None
+            if name not in listing.others:
+                return MISSING
         real = self._real(rel)
         if real is None:
             return OUTSIDE
         return None if os.path.isfile(real) else MISSING
+
+    def _listing(self, folder: str) -> _Listing | None:
+        """The cached listing of folder; None when it cannot be listed."""
+        if folder not in self._listings:
+            self._listings[folder] = self._scan_folder(folder)
+        return self._listings[folder]
+
+    def _scan_folder(self, folder: str) -> _Listing | None:
+        real = self._real(folder) if folder else self.real_root
+        files: set[str] = set()
+        others: set[str] = set()
+        try:
+            with os.scandir(real or self.root / folder) as entries:
+                for entry in entries:
+                    regular = entry.is_file(follow_symlinks=False)
+                    (files if regular else others).add(entry.name)
+        except OSError:
+            return None
+        return _Listing(real is not None, frozenset(files), frozenset(others))
 
 
 class ZipTree(Tree):
@@ -175,13 +236,26 @@ class ZipTree(Tree):
         return sorted(self.dirs.get(rel_dir, []))
 
     def read(self, rel: str) -> bytes:
+        info = self._entry(rel)
+        try:
+            return self.zip.read(info)
+        except (zipfile.BadZipFile, ValueError, EOFError, zlib.error) as exc:
+            raise OSError(f"{rel}: {exc}") from None
+
+    def blocks(self, rel: str, size: int) -> Iterator[bytes]:
+        info = self._entry(rel)
+        try:
+            with self.zip.open(info) as handle:
+                while block := handle.read(size):
+                    yield block
+        except (zipfile.BadZipFile, ValueError, EOFError, zlib.error) as exc:
+            raise OSError(f"{rel}: {exc}") from None
+
+    def _entry(self, rel: str) -> zipfile.ZipInfo:
         info = self.entries.get(rel)
         if info is None:
             raise FileNotFoundError(f"{rel}: no such entry in {self.path.name}")
-        try:
-            return self.zip.read(info)
-        except (zipfile.BadZipFile, ValueError, EOFError) as exc:
-            raise OSError(f"{rel}: {exc}") from None
+        return info
 
     def media_problem(self, rel: str) -> str | None:
         if rel in self.links:

@@ -1,0 +1,30 @@
+"""`bench/run.py --quick` runs and prints its tables (a smoke test: no timing is asserted)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_the_quick_benchmark_prints_its_tables() -> None:
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "run.py"), "--quick"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert out.startswith("Machine: ")
+    for row in ("cold load, official folder", "peak RSS", "warm `preview`", "`python -c pass`"):
+        assert row in out
+    assert "| text only | 1 | " in out  # DESIGN §7: one request per status…
+    assert "| one photo | 2 | " in out  # …and one per media file
+    assert "✓" not in out and "✗" not in out  # quick mode passes no verdicts

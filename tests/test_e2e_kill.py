@@ -1,0 +1,408 @@
+"""End to end: `tootback repost` as a real process, killed with SIGKILL at many points.
+
+Each trial starts from an empty state file, kills the first run at one point, reruns
+to completion and checks the account against the archive: every part of every toot
+exactly once (counted by its Idempotency-Key), reply chains intact, the state file
+saying posted for every tweet. The loopback FakeMastodon holds chosen requests
+(`slow(..., skip=n, times=1)`), so a kill lands exactly where it is meant to: after a
+status was created but before its answer arrived, or while the request waits to be
+processed. Waits here are short, bounded polls for what the server has seen.
+
+`pytest -s` shows the trial counts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from fake_mastodon import FakeMastodon, ManualClock
+
+from bot.cli import Context, cli
+from bot.clock import FakeClock
+from bot.state import Posted, idempotency_key, load_state
+
+DAY = "2026-04-05"
+TOKEN = "tok-SECRET-e2e-2718"
+STATUSES = "/api/v1/statuses"
+MEDIA = "/api/v2/media"
+HOLD = 0.4  # seconds a held answer waits: far longer than a poll, far shorter than a test
+DEADLINE = 20.0  # no single wait of this file may take longer
+
+WORDS = [
+    *("archive", "pickle", "tensor", "stride", "kernel", "thread", "garden", "coffee"),
+    *("window", "river", "planet", "signal", "compiler", "lattice", "harbor", "meadow"),
+    *("violin", "pocket", "ledger", "silver", "canvas", "orbit", "marble", "engine"),
+]
+
+
+def prose(seed: int, sentences: int) -> str:
+    """Deterministic sentences of ordinary words, long enough to split where needed."""
+    out = []
+    for i in range(sentences):
+        words = [WORDS[(seed * 7 + i * 5 + j * 3) % len(WORDS)] for j in range(9)]
+        out.append(f"Note {seed}.{i}: " + " ".join(words) + ".")
+    return " ".join(out)
+
+
+@dataclass(frozen=True)
+class ArchiveTweet:
+    id: str
+    year: int
+    hour: int
+    minute: int
+    text: str
+
+
+def archive_tweets() -> list[ArchiveTweet]:
+    thread = "1584000000000000015"
+    return [
+        ArchiveTweet(
+            "1450000000000000014", 2014, 8, 0, "Spring cleaning today; found a ZIP drive."
+        ),
+        ArchiveTweet(thread, 2015, 8, 10, prose(15, 14)),
+        ArchiveTweet(
+            "1716000000000000016", 2016, 8, 20, "The view from the office ![](media/1716-view.jpg)"
+        ),
+        ArchiveTweet("1817000000000000017", 2017, 8, 30, prose(17, 8)),
+        ArchiveTweet("1918000000000000018", 2018, 8, 40, "Lunch with @cHHillee was great"),
+        ArchiveTweet(
+            "1119000000000000019",
+            2019,
+            8,
+            50,
+            f"Four years on, still true: https://twitter.com/me/status/{thread}",
+        ),
+        ArchiveTweet("1220000000000000020", 2020, 9, 0, prose(20, 7)),
+        ArchiveTweet("1321000000000000021", 2021, 9, 10, "Last one of the day."),
+    ]
+
+
+def write_archive(root: Path) -> None:
+    blocks = []
+    for t in archive_tweets():
+        when = datetime(t.year, 4, 5, t.hour, t.minute, 7, tzinfo=UTC)
+        stamp = when.strftime("%a %b %d %H:%M:%S +0000 %Y")
+        link = f"https://twitter.com/me/status/{t.id}"
+        blocks.append(f"{t.text}\n\n(Originally on Twitter: [{stamp}]({link}))\n")
+    (root / "media").mkdir(parents=True)
+    (root / "media" / "1716-view.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a JPEG")
+    (root / "output.md").write_text("----\n".join(blocks), encoding="utf-8")
+
+
+@dataclass
+class Bench:
+    """One archive, one server, and what a complete run must leave behind."""
+
+    root: Path
+    server: FakeMastodon
+    parts: dict[str, int]  # tweet id -> number of statuses, in posting order
+    trials: int = 0
+    left_pending: int = 0  # trials whose kill left a toot half-posted
+    duplicates: int = 0
+    losses: int = 0
+    problems: list[str] = field(default_factory=list)
+    output: str = ""  # of the last run to completion
+
+    def env(self, state: Path) -> dict[str, str]:
+        clean = {
+            k: v for k, v in os.environ.items() if not k.startswith(("TOOTBACK_", "MASTODON_"))
+        }
+        return {
+            **clean,
+            "MASTODON_API_BASE_URL": self.server.url,
+            "MASTODON_ACCESS_TOKEN": TOKEN,
+            "TOOTBACK_STATE__PATH": str(state),
+            "TOOTBACK_ARCHIVE__PATH": str(self.root / "archive"),
+            "TOOTBACK_SCHEDULE__MIN_INTERVAL": "0",
+        }
+
+    def start(self, state: Path) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            [sys.executable, "-m", "bot", "repost", "--date", DAY],
+            cwd=self.root,  # no .env and no config/ here
+            env=self.env(state),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+
+    def finish(self, state: Path) -> None:
+        """Run to completion, as the user would after a crash."""
+        proc = self.start(state)
+        out, err = proc.communicate(timeout=DEADLINE)
+        if proc.returncode != 0:
+            self.problems.append(f"rerun exited {proc.returncode}: {err.decode()[-500:]}")
+        self.output = out.decode() + err.decode()
+
+    @property
+    def total(self) -> int:
+        return sum(self.parts.values())
+
+
+def wait_for(condition: Callable[[], bool], proc: subprocess.Popen[bytes] | None = None) -> bool:
+    """Poll `condition` every millisecond or so, at most DEADLINE; False if `proc` ended first."""
+    end = time.monotonic() + DEADLINE
+    while time.monotonic() < end:
+        if condition():
+            return True
+        if proc is not None and proc.poll() is not None:
+            return condition()
+        time.sleep(0.001)
+    raise AssertionError("timed out waiting for the server")
+
+
+def kill(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGKILL)
+    proc.communicate(timeout=DEADLINE)
+
+
+def verify(bench: Bench, state_path: Path, label: str) -> None:
+    """Count duplicates and losses on the server and in the state file after a trial."""
+    server = bench.server
+    wait_for(lambda: not server.in_flight())
+    state = load_state(state_path)
+    account, instance = server.account_id, server.url
+    where = {
+        idempotency_key(account, instance, tid, i): (tid, i)
+        for tid, n in bench.parts.items()
+        for i in range(n)
+    }
+    statuses = server.statuses()
+    per_part = Counter(where.get(s.idempotency_key or "") for s in statuses)
+    same_text = server.duplicates().texts
+    dups = max(
+        sum(n - 1 for part, n in per_part.items() if part is not None),
+        sum(n - 1 for n in same_text.values()),
+    )
+    lost = [tid for tid in bench.parts if not state.is_posted(tid)]
+    lost += [f"{tid}/{i}" for (tid, i) in where.values() if per_part[(tid, i)] == 0]
+    bench.trials += 1
+    bench.duplicates += dups
+    bench.losses += len(lost)
+    if dups or lost or None in per_part:
+        bench.problems.append(
+            f"{label}: duplicates {dups}, lost {lost}, per part {per_part}, "
+            f"state file exists: {state_path.exists()}, last output:\n{bench.output}"
+        )
+    by_id = {s.id: s for s in statuses}
+    for tid in bench.parts:
+        record = state.record(tid)
+        if not isinstance(record, Posted):
+            continue
+        chain = [by_id.get(sid) for sid in record.status_ids]
+        replies = [s.in_reply_to_id if s else "missing" for s in chain[1:]]
+        if replies != list(record.status_ids[:-1]):
+            bench.problems.append(f"{label}: tweet {tid} is not a reply chain: {replies}")
+    thread = state.record("1584000000000000015")
+    linker = state.record("1119000000000000019")
+    if isinstance(thread, Posted) and isinstance(linker, Posted):
+        text = by_id[linker.status_ids[0]].text
+        if thread.url not in text:
+            bench.problems.append(f"{label}: self-link not rewritten: {text!r}")
+
+
+@pytest.fixture(scope="module")
+def bench(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bench]:
+    root = tmp_path_factory.mktemp("e2e")
+    write_archive(root / "archive")
+    with FakeMastodon(token=TOKEN, clock=ManualClock()) as server:
+        server.add_local_account("cHHillee")
+        yield Bench(root, server, expected_parts(root / "archive"))
+
+
+def expected_parts(archive: Path) -> dict[str, int]:
+    result = CliRunner().invoke(
+        cli,
+        ["preview", "--date", DAY, "--json", "--archive", str(archive)],
+        obj=Context(clock=FakeClock(datetime(2026, 4, 5, tzinfo=UTC))),
+        env={"TOOTBACK_STATE__PATH": str(archive.parent / "none" / "state.json")},
+    )
+    assert result.exit_code == 0, result.output
+    toots = json.loads(result.stdout)["toots"]
+    return {t["tweet_id"]: len(t["parts"]) for t in toots}
+
+
+@pytest.fixture(autouse=True)
+def _fresh(bench: Bench) -> None:
+    """Each test reports its own problems."""
+    bench.problems.clear()
+    bench.output = ""
+
+
+@pytest.fixture
+def state_path(bench: Bench, tmp_path: Path) -> Path:
+    bench.server.reset()
+    bench.server.add_local_account("cHHillee")
+    return tmp_path / "state" / "state.json"
+
+
+def test_the_archive_makes_split_toots_and_media(bench: Bench) -> None:
+    assert len(bench.parts) == 8
+    assert sorted(bench.parts.values()) == [1, 1, 1, 1, 1, 2, 2, 3]
+
+
+def posts_seen(server: FakeMastodon) -> int:
+    return len(server.requests("POST", STATUSES))
+
+
+def test_killed_at_every_point_and_rerun_posts_each_part_exactly_once(
+    bench: Bench, tmp_path: Path
+) -> None:
+    server = bench.server
+    total = bench.total
+    points: list[tuple[str, int]] = [("answer held", n) for n in range(total)]
+    points += [("request held", n) for n in range(0, total, 3)]
+    points += [("after request", k) for k in (3, 7, 11, 15)]
+    points += [("media answer held", 0), ("answer dropped", 0)]
+    # Rerun two hours later: the server has forgotten the keys; own statuses are searched.
+    points += [("answer held, 2 h later", n) for n in (0, 2, 4, 7, 10)]
+    points += [("request held, 2 h later", n) for n in (3, 8)]
+    for number, (how, n) in enumerate(points):
+        server.reset()
+        server.add_local_account("cHHillee")
+        state = tmp_path / f"trial{number}" / "state.json"
+        landed = kill_at(bench, state, how, n)
+        if not landed:
+            bench.problems.append(f"{how} {n}: the run ended before the kill point")
+        if load_state(state).pending():
+            bench.left_pending += 1
+        elif "held" in how:
+            bench.problems.append(f"{how} {n}: the kill left nothing pending")
+        if how.endswith("2 h later"):
+            wait_for(lambda: not server.in_flight())
+            later(state, server, hours=2)
+        server.slow(STATUSES, 0)
+        server.slow(MEDIA, 0)
+        bench.finish(state)
+        verify(bench, state, f"{how} {n}")
+    print(
+        f"\nkill trials: {bench.trials} ({bench.left_pending} left a toot pending), "
+        f"duplicates {bench.duplicates}, losses {bench.losses}"
+    )
+    assert bench.problems == []
+    assert bench.trials == len(points)
+    assert bench.duplicates == bench.losses == 0
+
+
+def later(state: Path, server: FakeMastodon, hours: float) -> None:
+    """Move the server's clock and the state file's pending records `hours` into the past.
+
+    The rerun's clock is the real one, so "two hours later" is made by dating the
+    pending records two hours earlier, editing the file as a user's script could.
+    """
+    data = json.loads(state.read_text(encoding="utf-8"))
+    for record in data["tweets"].values():
+        if record["status"] == "pending":
+            since = datetime.fromisoformat(record["since"]) - timedelta(hours=hours)
+            record["since"] = since.isoformat()
+    state.write_text(json.dumps(data), encoding="utf-8")
+    assert isinstance(server.clock, ManualClock)
+    server.clock.advance(hours * 3600)
+
+
+def kill_at(bench: Bench, state: Path, how: str, n: int) -> bool:
+    """Start a run and SIGKILL it at point `n` of kind `how`; True when the kill landed there.
+
+    "answer held": status n created, its answer not yet delivered. "request held": pending
+    written, status request n sent, not yet processed. "after request": anywhere after the
+    server answered request n (of any kind). "media answer held": upload n done, its answer
+    not yet delivered. "answer dropped": the first status created and its connection closed;
+    killed in the backoff before the retry.
+    """
+    server = bench.server
+    how = how.removesuffix(", 2 h later")
+    if how in ("answer held", "request held"):
+        server.slow(STATUSES, HOLD, after_processing=how == "answer held", skip=n, times=1)
+    elif how == "media answer held":
+        server.slow(MEDIA, HOLD, after_processing=True, skip=n, times=1)
+    elif how == "answer dropped":
+        server.drop_after_create()
+    proc = bench.start(state)
+    try:
+        return wait_for(lambda: reached(server, how, n), proc)
+    finally:
+        kill(proc)
+
+
+def reached(server: FakeMastodon, how: str, n: int) -> bool:
+    """Whether the server has seen the run get to kill point `n` of kind `how`."""
+    if how == "answer held":
+        return posts_seen(server) > n
+    if how == "request held":
+        return any(r.path == STATUSES for r in server.in_flight())
+    if how == "after request":
+        return len(server.requests()) >= n
+    if how == "media answer held":
+        return len(server.requests("POST", MEDIA)) > n
+    return None in [r.status for r in server.requests("POST", STATUSES)]
+
+
+def test_killed_again_and_again_until_done(bench: Bench, state_path: Path) -> None:
+    server = bench.server
+    kills = 0
+    for _ in range(bench.total + 2):
+        seen_before = posts_seen(server)
+        # Each run: finish what is pending, post one more part, die waiting for the next answer.
+        server.slow(STATUSES, HOLD, after_processing=True, skip=2, times=1)
+        proc = bench.start(state_path)
+        if wait_for(lambda: posts_seen(server) > seen_before + 2, proc):  # noqa: B023
+            kill(proc)
+            kills += 1
+            continue
+        assert proc.wait(timeout=DEADLINE) == 0
+        break
+    else:
+        pytest.fail("the runs never finished")
+    verify(bench, state_path, "again and again")
+    print(f"\nrepeated kills: {kills} runs killed before one finished, problems {bench.problems}")
+    assert kills >= bench.total // 3
+    assert bench.problems == []
+
+
+def test_a_server_that_drops_answers_after_creating_causes_no_duplicate(
+    bench: Bench, state_path: Path
+) -> None:
+    server = bench.server
+    server.drop_after_create(times=1)
+    bench.finish(state_path)
+    assert [r.status for r in server.requests("POST", STATUSES)].count(None) == 1
+    assert posts_seen(server) == bench.total + 1  # the lost one sent again, with its key
+    verify(bench, state_path, "dropped answer")
+    assert bench.problems == []
+
+
+def test_two_concurrent_runs_post_each_toot_once(bench: Bench, tmp_path: Path) -> None:
+    server = bench.server
+    rounds = 3
+    for number in range(rounds):
+        server.reset()
+        state = tmp_path / f"round{number}" / "state.json"
+        first, second = bench.start(state), bench.start(state)
+        outputs = []
+        for proc in (first, second):
+            out, err = proc.communicate(timeout=DEADLINE)
+            assert proc.returncode == 0, err.decode()
+            outputs.append(out.decode() + err.decode())
+        bench.output = "\n".join(outputs)
+        verify(bench, state, f"concurrent round {number}")
+    print(f"\nconcurrent rounds: {rounds}, problems {bench.problems}")
+    assert bench.problems == []
+
+
+def test_no_mention_reaches_the_local_namesake(bench: Bench, state_path: Path) -> None:
+    bench.finish(state_path)
+    [lunch] = [s for s in bench.server.statuses() if s.text.startswith("Lunch")]
+    assert "@cHHillee@twitter.com" in lunch.text
+    assert all(s.mentions == () for s in bench.server.statuses())
