@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from bot.archive.base import Found
@@ -40,11 +41,18 @@ class Notes:
             if note_id is not None and str(note_id) in self.by_id:
                 return self.by_id[str(note_id)]
         second = int(created_at.timestamp())
+        if second not in self._near:
+            return None
         for when in (second, second - 1, second + 1, second - 2, second + 2):
             for note in self.by_second.get(when, ()):
                 if _starts_alike(text, note):
                     return note
         return None
+
+    @cached_property
+    def _near(self) -> frozenset[int]:
+        """Every second within two of a note's (most tweets are not near any)."""
+        return frozenset(s + d for s in self.by_second for d in range(-2, 3))
 
 
 def read_notes(tree: Tree, rel: str, found: Found) -> Notes:
