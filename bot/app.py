@@ -18,7 +18,7 @@ from bot.archive import Archive, load_archive
 from bot.client import MastodonClient
 from bot.clock import Clock
 from bot.errors import SettingsError
-from bot.pipeline import Composer, Limits, make_composer
+from bot.pipeline import Composer, make_composer
 from bot.publish import Outcome, PostOptions, Publisher
 from bot.rebuild import Matcher
 from bot.runner import Runner
@@ -50,8 +50,11 @@ def credentials(settings: Settings) -> tuple[str, SecretStr]:
     ]
     if missing:
         raise SettingsError(
-            [f"{name}: not set; run `tootback login --instance https://your.instance` "
-             "or set it in the environment or .env" for name in missing]
+            [
+                f"{name}: not set; run `tootback login --instance https://your.instance` "
+                "or set it in the environment or .env"
+                for name in missing
+            ]
         )
     assert settings.api_base_url is not None and settings.access_token is not None
     return settings.api_base_url, settings.access_token
@@ -73,9 +76,9 @@ def open_run(
     archive = load_archive(archive_path)
     client = MastodonClient(base_url, token, clock)
     client.account()  # now, so that a bad token fails before anything else happens
-    raw_limits = client.limits()
-    limits = Limits(raw_limits.max_characters, raw_limits.max_media_attachments)
-    composer = make_composer(settings, archive, load_handles(settings.mentions.handles_file), limits)
+    composer = make_composer(
+        settings, archive, load_handles(settings.mentions.handles_file), client.limits()
+    )
     store = StateStore(settings.state.path, clock, on_wait=on_wait)
     matcher = cache(lambda: Matcher(archive.tweets))
     publisher = Publisher(

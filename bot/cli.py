@@ -19,7 +19,7 @@ import click
 
 from bot import __version__
 from bot.clock import Clock, SystemClock
-from bot.errors import EXIT_FAILED, EXIT_USAGE, AuthError, TootbackError
+from bot.errors import EXIT_FAILED, AuthError, TootbackError
 
 if TYPE_CHECKING:  # pydantic costs ~100 ms to import; `tootback --version` must not pay it
     from bot.settings import Settings
@@ -42,7 +42,9 @@ class Context:
     def settings(self, **overrides: dict[str, Any]) -> Settings:
         from bot.settings import load_settings
 
-        clean = {k: {kk: vv for kk, vv in v.items() if vv is not None} for k, v in overrides.items()}
+        clean = {
+            k: {kk: vv for kk, vv in v.items() if vv is not None} for k, v in overrides.items()
+        }
         return load_settings(self.config, {k: v for k, v in clean.items() if v})
 
 
@@ -120,6 +122,7 @@ def preview(
       tootback preview --archive ~/twitter-2023.zip --date 2026-03-20
     """
     from bot.archive.index import archive_for_day
+    from bot.model import InstanceLimits
     from bot.pipeline import preview_day
     from bot.render import day_json, day_text
     from bot.settings import load_handles
@@ -135,6 +138,7 @@ def preview(
         settings,
         posted=read_posted(settings.state.path),
         handles=load_handles(settings.mentions.handles_file),
+        limits=InstanceLimits(max_characters=settings.compose.max_characters),
     )
     if as_json:
         click.echo(json.dumps(day_json(result, show_skipped), ensure_ascii=False, indent=2))
@@ -185,8 +189,10 @@ def _check_account(obj: Context, settings: Settings) -> None:
     account = client.account()
     limits = client.limits()
     click.echo(f"account: @{account.acct} on {account.instance} (token valid)")
-    click.echo(f"instance: {limits.max_characters} characters, {limits.max_media_attachments} "
-               f"media, alt text up to {limits.description_limit} characters")
+    click.echo(
+        f"instance: {limits.max_characters} characters, {limits.max_media_attachments} "
+        f"media, alt text up to {limits.description_limit} characters"
+    )
     scopes = client.scopes()
     needed = set(SCOPES.split())
     if scopes is None:
@@ -209,9 +215,16 @@ def _implied(scopes: tuple[str, ...]) -> set[str]:
 
 @cli.command()
 @click.option("--date", "day", type=DATE, help="The day to post, YYYY-MM-DD (default: today).")
-@click.option("--dry-run", is_flag=True, help="Show what would be posted (= preview); post nothing.")
-@click.option("--tweet", "tweet_ids", multiple=True, metavar="ID",
-              help="Post only this tweet (repeatable), whatever its date and filters.")
+@click.option(
+    "--dry-run", is_flag=True, help="Show what would be posted (= preview); post nothing."
+)
+@click.option(
+    "--tweet",
+    "tweet_ids",
+    multiple=True,
+    metavar="ID",
+    help="Post only this tweet (repeatable), whatever its date and filters.",
+)
 @click.option("--retry-failed", is_flag=True, help="Try again tweets the server refused before.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object of results.")
 @click.option("--archive", type=click.Path(path_type=Path), help="Archive file, folder or .zip.")
@@ -250,18 +263,28 @@ def repost(
     settings = obj.settings(archive={"path": archive})
     the_day = day.date() if day else today(obj, settings)
     echo = (lambda o: None) if as_json else _print_outcome
-    run = open_run(settings, archive_path(settings), obj.clock, on_outcome=echo,
-                   on_wait=lambda who: click.echo(f"waiting for the state lock: {who}", err=True))
+    run = open_run(
+        settings,
+        archive_path(settings),
+        obj.clock,
+        on_outcome=echo,
+        on_wait=lambda who: click.echo(f"waiting for the state lock: {who}", err=True),
+    )
     jobs, lost = run.runner.pending_jobs({t.id: t for t in run.archive.tweets})
     if tweet_ids:
         by_id = {t.id: t for t in run.archive.tweets}
         unknown = [tid for tid in tweet_ids if tid not in by_id]
         if unknown:
-            raise click.BadParameter(f"not in the archive: {', '.join(unknown)}", param_hint="--tweet")
-        jobs += [Due(by_id[tid], obj.clock.now().astimezone(settings.selection.zone))
-                 for tid in tweet_ids]
+            raise click.BadParameter(
+                f"not in the archive: {', '.join(unknown)}", param_hint="--tweet"
+            )
+        jobs += [
+            Due(by_id[tid], obj.clock.now().astimezone(settings.selection.zone))
+            for tid in tweet_ids
+        ]
     else:
         from bot.pipeline import plan
+
         jobs += plan(run.archive, the_day, settings).due
     jobs = _first_of_each(jobs)
     if not as_json and len(jobs) > 3:
@@ -334,8 +357,9 @@ def status(obj: Context, as_json: bool, archive: Path | None) -> None:
     settings = obj.settings(archive={"path": archive})
     state = load_state(settings.state.path)
     day_plan = plan(load_archive(archive_path(settings)), today(obj, settings), settings)
-    report = day_status(day_plan, state, obj.clock.now(),
-                        timedelta(seconds=settings.schedule.catch_up))
+    report = day_status(
+        day_plan, state, obj.clock.now(), timedelta(seconds=settings.schedule.catch_up)
+    )
     if as_json:
         click.echo(json.dumps(status_json(state, report, settings.selection.timezone), indent=2))
     else:
@@ -348,8 +372,12 @@ def state() -> None:
 
 
 @state.command()
-@click.option("--limit", default=2000, show_default=True,
-              help="How many of the account's latest statuses to read.")
+@click.option(
+    "--limit",
+    default=2000,
+    show_default=True,
+    help="How many of the account's latest statuses to read.",
+)
 @click.option("--archive", type=click.Path(path_type=Path), help="Archive file, folder or .zip.")
 @click.pass_obj
 def rebuild(obj: Context, limit: int, archive: Path | None) -> None:
@@ -376,16 +404,25 @@ def rebuild(obj: Context, limit: int, archive: Path | None) -> None:
         current = run.store.load().bind_account(run.client.account())
         new, report = rebuild_state(current, statuses, Matcher(run.archive.tweets))
         run.store.save(new)
-    click.echo(f"read {len(statuses)} statuses: {report.recovered} toots recovered, "
-               f"{report.already_known} already known, {report.unmatched} not from this archive")
+    click.echo(
+        f"read {len(statuses)} statuses: {report.recovered} toots recovered, "
+        f"{report.already_known} already known, {report.unmatched} not from this archive"
+    )
     for url in report.duplicates:
         click.echo(f"  a second toot of the same tweet exists: {url}")
 
 
 @cli.command()
-@click.option("--instance", required=True, help="Your Mastodon instance, e.g. https://mastodon.social")
-@click.option("--env-file", type=click.Path(path_type=Path, dir_okay=False), default=Path(".env"),
-              show_default=True, help="Where to save the token.")
+@click.option(
+    "--instance", required=True, help="Your Mastodon instance, e.g. https://mastodon.social"
+)
+@click.option(
+    "--env-file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=Path(".env"),
+    show_default=True,
+    help="Where to save the token.",
+)
 def login(instance: str, env_file: Path) -> None:
     """Get an access token for your account, without reading API docs.
 
@@ -413,10 +450,18 @@ def login(instance: str, env_file: Path) -> None:
 
 
 @cli.command()
-@click.option("--dry-run", is_flag=True,
-              help="Log what would be posted at each due time; post nothing (no account needed).")
-@click.option("--log-format", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="One line per event on stderr, plain or JSON.")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Log what would be posted at each due time; post nothing (no account needed).",
+)
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="One line per event on stderr, plain or JSON.",
+)
 @click.option("--archive", type=click.Path(path_type=Path), help="Archive file, folder or .zip.")
 @click.pass_context
 def daemon(ctx: click.Context, dry_run: bool, log_format: str, archive: Path | None) -> None:

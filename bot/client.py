@@ -41,6 +41,7 @@ from bot.errors import (
     Rejected,
     Unavailable,
 )
+from bot.model import InstanceLimits
 
 USER_AGENT = f"tootback/{__version__}"
 # Claiming 4.0.0 stops Mastodon.py from asking the server for its version and
@@ -68,16 +69,6 @@ class Account:
     url: str
     instance: str
     statuses_count: int | None = None  # None when the server does not say
-
-
-@dataclass(frozen=True, slots=True)
-class InstanceLimits:
-    """What the instance accepts in one status."""
-
-    max_characters: int = 500
-    max_media_attachments: int = 4
-    characters_reserved_per_url: int = 23
-    description_limit: int = 1500
 
 
 @dataclass(frozen=True, slots=True)

@@ -95,3 +95,13 @@ class Skip:
 
     tweet_id: str
     reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class InstanceLimits:
+    """What the instance accepts in one status (Mastodon's defaults until asked)."""
+
+    max_characters: int = 500
+    max_media_attachments: int = 4
+    characters_reserved_per_url: int = 23
+    description_limit: int = 1500

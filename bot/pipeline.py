@@ -13,18 +13,10 @@ from datetime import date, datetime, timedelta
 
 from bot.archive import Archive
 from bot.compose import ComposeOptions, compose
-from bot.model import Skip, Toot, Tweet
+from bot.model import InstanceLimits, Skip, Toot, Tweet
 from bot.rewrite import LinkOptions, MentionOptions
 from bot.selection import DayPlan, ScheduleOptions, SelectionOptions, plan_day
 from bot.settings import Settings
-
-
-@dataclass(frozen=True, slots=True)
-class Limits:
-    """What the instance allows; defaults until the client has asked it."""
-
-    max_characters: int = 500
-    max_media_attachments: int = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +68,7 @@ class Composer:
 
 
 def make_composer(
-    settings: Settings, archive: Archive, handles: Mapping[str, str], limits: Limits
+    settings: Settings, archive: Archive, handles: Mapping[str, str], limits: InstanceLimits
 ) -> Composer:
     """The Composer for `archive` under `settings`, `handles` and the instance `limits`."""
     links = LinkOptions(
@@ -123,7 +115,7 @@ def preview_day(
     settings: Settings,
     posted: Mapping[str, str],
     handles: Mapping[str, str],
-    limits: Limits = Limits(),
+    limits: InstanceLimits,
 ) -> DayPreview:
     """Select `day`'s tweets and compose each, as `repost` would send them."""
     day_plan = plan(archive, day, settings)

@@ -20,18 +20,17 @@ so are the parts of a tweet retried after a refusal (`failed` keeps no ids).
 from __future__ import annotations
 
 import mimetypes
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import PurePosixPath
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal
 
 from bot.clock import Clock
 from bot.errors import Rejected, StateError
 from bot.model import Media, Skip, Toot, TootPart
 from bot.rebuild import words
 from bot.state import (
-    AccountLike,
     Failed,
     Pending,
     Posted,
@@ -39,6 +38,9 @@ from bot.state import (
     StateStore,
     idempotency_key,
 )
+
+if TYPE_CHECKING:  # the client imports Mastodon.py, which only posting needs
+    from bot.client import MastodonClient, OwnStatus, PostedStatus
 
 # Mastodon keeps an Idempotency-Key for one hour; a margin keeps us clear of
 # the edge, where the server may already have forgotten a key we still trust.
@@ -48,54 +50,6 @@ RECENT_STATUSES = 80
 
 Result = Literal["posted", "already posted", "skipped", "failed", "failed before"]
 Composer = Callable[[Mapping[str, str]], "Toot | Skip"]
-
-
-class Account(AccountLike, Protocol):
-    @property
-    def url(self) -> str: ...
-
-    @property
-    def statuses_count(self) -> int | None: ...
-
-
-class Status(Protocol):
-    @property
-    def id(self) -> str: ...
-
-    @property
-    def url(self) -> str: ...
-
-
-class OwnStatus(Status, Protocol):
-    @property
-    def text_plain(self) -> str: ...
-
-    @property
-    def in_reply_to_id(self) -> str | None: ...
-
-
-class Client(Protocol):
-    """What publishing needs from `bot.client.MastodonClient` (tests may fake it)."""
-
-    def account(self) -> Account: ...
-
-    def upload_media(
-        self, data: bytes, filename: str, mime_type: str, description: str | None
-    ) -> str: ...
-
-    def post_status(
-        self,
-        text: str,
-        *,
-        idempotency_key: str,
-        in_reply_to_id: str | None = None,
-        media_ids: tuple[str, ...] | list[str] = (),
-        visibility: str = "public",
-        language: str | None = None,
-        spoiler_text: str | None = None,
-    ) -> Status: ...
-
-    def own_statuses(self, limit: int = 200) -> Sequence[OwnStatus]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +87,7 @@ class Publisher:
     def __init__(
         self,
         store: StateStore,
-        client: Client,
+        client: MastodonClient,
         read_media: Callable[[Media], bytes],
         options: PostOptions,
         clock: Clock,
@@ -222,7 +176,7 @@ class Publisher:
 
     def _send(
         self, state: State, tid: str, index: int, part: TootPart, reply_to: str | None, stale: bool
-    ) -> Status:
+    ) -> PostedStatus | OwnStatus:
         existing = self._already_sent(part, reply_to) if stale else None
         if existing is not None:
             return existing

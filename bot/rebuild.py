@@ -17,11 +17,13 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING
 
 from bot.model import Tweet
 from bot.state import Posted, State
+
+if TYPE_CHECKING:  # the client imports Mastodon.py; rebuilding needs only its values
+    from bot.client import OwnStatus
 
 FINGERPRINT_WORDS = 12
 MIN_WORDS = 4
@@ -33,23 +35,6 @@ _MARKER = re.compile(r"\((\d+)/(\d+)\)")
 _FIRST_PART = re.compile(r"\(1/(\d+)\)\s*$")
 _WORD = re.compile(r"\w+")
 _MENTION_SIGN = re.compile(r"(?<![\w@])@(?=\w)")
-
-
-class Status(Protocol):
-    @property
-    def id(self) -> str: ...
-
-    @property
-    def url(self) -> str: ...
-
-    @property
-    def text_plain(self) -> str: ...
-
-    @property
-    def created_at(self) -> datetime: ...
-
-    @property
-    def in_reply_to_id(self) -> str | None: ...
 
 
 def words(text: str) -> list[str]:
@@ -102,7 +87,7 @@ class RebuildReport:
 
 
 def rebuild(
-    state: State, statuses: Sequence[Status], matcher: Matcher
+    state: State, statuses: Sequence[OwnStatus], matcher: Matcher
 ) -> tuple[State, RebuildReport]:
     """Add a `posted` record for every toot of the archive found in `statuses`.
 
@@ -138,7 +123,7 @@ def rebuild(
     return replace(state, tweets=tweets), report
 
 
-def _chain(first: Status, by_parent: dict[str | None, Status]) -> list[Status]:
+def _chain(first: OwnStatus, by_parent: dict[str | None, OwnStatus]) -> list[OwnStatus]:
     chain = [first]
     marker = _FIRST_PART.search(first.text_plain)
     total = int(marker[1]) if marker else 1

@@ -64,14 +64,19 @@ def day_text(preview: DayPreview, show_skipped: bool) -> str:
 
 def _toot_text(toot: Toot, already_posted: bool, limit: int) -> list[str]:
     mark = "  [already posted]" if already_posted else ""
-    lines = [f"{toot.due:%H:%M} due {toot.due:%Y-%m-%d %H:%M %Z}  tweet {toot.tweet_id} "
-             f"of {toot.tweeted_at.astimezone(toot.due.tzinfo):%Y-%m-%d %H:%M}{mark}"]
+    lines = [
+        f"{toot.due:%H:%M} due {toot.due:%Y-%m-%d %H:%M %Z}  tweet {toot.tweet_id} "
+        f"of {toot.tweeted_at.astimezone(toot.due.tzinfo):%Y-%m-%d %H:%M}{mark}"
+    ]
     if toot.in_reply_to_tweet:
         lines.append(f"  reply to tweet {toot.in_reply_to_tweet} (its toot, if posted)")
     for number, part in enumerate(toot.parts, 1):
         if len(toot.parts) > 1:
-            lines.append(f"  part {number}/{len(toot.parts)}, a reply to the part before"
-                         if number > 1 else f"  part 1/{len(toot.parts)}")
+            lines.append(
+                f"  part {number}/{len(toot.parts)}, a reply to the part before"
+                if number > 1
+                else f"  part 1/{len(toot.parts)}"
+            )
         lines += [f"  │ {line}" for line in part.text.split("\n")]
         lines.append(f"  └ {part.length}/{limit} characters{_media_text(part)}")
     lines.append("")
@@ -80,7 +85,8 @@ def _toot_text(toot: Toot, already_posted: bool, limit: int) -> list[str]:
 
 def _media_text(part: TootPart) -> str:
     return "".join(
-        f"\n    media: {m.path}" + (f"  alt: {m.description!r}" if m.description else "  (no alt text)")
+        f"\n    media: {m.path}"
+        + (f"  alt: {m.description!r}" if m.description else "  (no alt text)")
         for m in part.media
     )
 

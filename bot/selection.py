@@ -73,9 +73,9 @@ def source_days(day: date, feb29: Feb29) -> tuple[tuple[int, int], ...]:
     Feb 29 tweets join Feb 28 or Mar 1 of non-leap years, or are skipped there.
     """
     pairs = [(day.month, day.day)]
-    if not calendar.isleap(day.year):
-        if (day.month, day.day, feb29) in {(2, 28, "feb28"), (3, 1, "mar1")}:
-            pairs.append((2, 29))
+    feb29_joins = (day.month, day.day, feb29) in {(2, 28, "feb28"), (3, 1, "mar1")}
+    if feb29_joins and not calendar.isleap(day.year):
+        pairs.append((2, 29))
     return tuple(pairs)
 
 

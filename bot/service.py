@@ -27,8 +27,8 @@ from bot.clock import Clock
 from bot.daemon import Backend, Daemon, DaemonOptions, StoppableClock, make_scheduler
 from bot.dayjobs import pending_due
 from bot.events import EventLog, LogFormat
-from bot.model import Skip
-from bot.pipeline import Limits, make_composer, plan
+from bot.model import InstanceLimits, Skip
+from bot.pipeline import make_composer, plan
 from bot.publish import Outcome
 from bot.selection import Due
 from bot.settings import Settings, load_handles
@@ -61,7 +61,9 @@ def dry_backend(settings: Settings, archive_path: Path, events: EventLog) -> Bac
     """Read the archive and the state file only; `post` logs the toot instead of sending it."""
     archive = load_archive(archive_path)
     handles = load_handles(settings.mentions.handles_file)
-    composer = make_composer(settings, archive, handles, Limits(settings.compose.max_characters))
+    composer = make_composer(
+        settings, archive, handles, InstanceLimits(settings.compose.max_characters)
+    )
     tweets = {t.id: t for t in archive.tweets}
     shown: set[str] = set()
 

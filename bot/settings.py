@@ -280,7 +280,9 @@ def load_settings(
 
 
 def _config_path(config: Path | None) -> Path | None:
-    named = config or (Path(os.environ["TOOTBACK_CONFIG"]) if os.environ.get("TOOTBACK_CONFIG") else None)
+    named = config or (
+        Path(os.environ["TOOTBACK_CONFIG"]) if os.environ.get("TOOTBACK_CONFIG") else None
+    )
     if named is None:
         return DEFAULT_CONFIG if DEFAULT_CONFIG.is_file() else None
     if not named.is_file():
@@ -368,9 +370,13 @@ def load_handles(path: Path) -> dict[str, str]:
     for name, value in data.items():
         match = _HANDLE.fullmatch(value) if isinstance(value, str) else None
         if not _TWITTER_NAME.fullmatch(name):
-            problems.append(f"handles file {path}: {name!r} is not a Twitter name (1-15 of A-Z a-z 0-9 _)")
+            problems.append(
+                f"handles file {path}: {name!r} is not a Twitter name (1-15 of A-Z a-z 0-9 _)"
+            )
         elif match is None:
-            problems.append(f"handles file {path}: {name} = {value!r} is not a handle like \"@user@instance\"")
+            problems.append(
+                f'handles file {path}: {name} = {value!r} is not a handle like "@user@instance"'
+            )
         else:
             handles[name.casefold()] = f"@{match[1]}@{match[2].lower()}"
     if problems:

@@ -48,13 +48,17 @@ def status_json(state: State, today: DayStatus, timezone: str) -> dict[str, Any]
     last = state.last_posted()
     return {
         "state_path": str(state.source) if state.source else None,
-        "account": None if state.account is None else {
-            "id": state.account.id, "acct": state.account.acct, "instance": state.account.instance
+        "account": None
+        if state.account is None
+        else {
+            "id": state.account.id,
+            "acct": state.account.acct,
+            "instance": state.account.instance,
         },
         "counts": {"posted": counts.posted, "pending": counts.pending, "failed": counts.failed},
-        "last_posted": None if last is None else {
-            "tweet_id": last[0], "url": last[1].url, "posted_at": last[1].posted_at.isoformat()
-        },
+        "last_posted": None
+        if last is None
+        else {"tweet_id": last[0], "url": last[1].url, "posted_at": last[1].posted_at.isoformat()},
         "pending": [
             {"tweet_id": tid, "since": rec.since.isoformat(), "parts_done": rec.parts_done}
             for tid, rec in sorted(state.pending().items())
@@ -85,15 +89,18 @@ def status_text(state: State, today: DayStatus, timezone: str) -> str:
     where = f"{state.source}" if state.source else "state"
     owner = f" (@{state.account.acct} on {state.account.instance})" if state.account else ""
     lines = [
-        f"{where}{owner}: {counts.posted} posted, {counts.pending} pending, "
-        f"{counts.failed} failed"
+        f"{where}{owner}: {counts.posted} posted, {counts.pending} pending, {counts.failed} failed"
     ]
     last = state.last_posted()
     if last:
-        lines.append(f"last posted: tweet {last[0]} at {last[1].posted_at:%Y-%m-%d %H:%M %Z}, "
-                     f"{last[1].url}")
-    lines += [_record_line(tid, rec) for tid, rec in sorted(state.tweets.items())
-              if not isinstance(rec, Posted)]
+        lines.append(
+            f"last posted: tweet {last[0]} at {last[1].posted_at:%Y-%m-%d %H:%M %Z}, {last[1].url}"
+        )
+    lines += [
+        _record_line(tid, rec)
+        for tid, rec in sorted(state.tweets.items())
+        if not isinstance(rec, Posted)
+    ]
     lines.append(
         f"today {today.day} ({timezone}): {len(today.posted)} posted, {len(today.next)} to come, "
         f"{len(today.due)} due now, {len(today.missed)} missed"
@@ -110,9 +117,13 @@ def status_text(state: State, today: DayStatus, timezone: str) -> str:
 
 def _record_line(tweet_id: str, record: Pending | Failed | Posted) -> str:
     if isinstance(record, Pending):
-        return (f"pending: tweet {tweet_id} since {record.since:%Y-%m-%d %H:%M %Z} "
-                f"({record.parts_done} parts done); the next run finishes it")
+        return (
+            f"pending: tweet {tweet_id} since {record.since:%Y-%m-%d %H:%M %Z} "
+            f"({record.parts_done} parts done); the next run finishes it"
+        )
     if isinstance(record, Failed):
-        return (f"failed: tweet {tweet_id} ({record.attempts}x): {record.error}; retry with "
-                f"tootback repost --tweet {tweet_id} --retry-failed")
+        return (
+            f"failed: tweet {tweet_id} ({record.attempts}x): {record.error}; retry with "
+            f"tootback repost --tweet {tweet_id} --retry-failed"
+        )
     return f"posted: tweet {tweet_id}"

@@ -255,3 +255,14 @@ def test_python_dash_m_bot_is_the_same_program() -> None:
         cwd=ROOT,
     )
     assert [t["tweet_id"] for t in json.loads(run.stdout)["toots"]] == ORIGINALS_2022_04_05
+
+
+def test_preview_measures_against_compose_max_characters() -> None:
+    runner = CliRunner(env={"TOOTBACK_COMPOSE__MAX_CHARACTERS": "120"})
+    result = runner.invoke(
+        cli, ["preview", "--json", "--date", "2026-04-05"], obj=Context(clock=FakeClock())
+    )
+    data = json.loads(result.output)
+    assert data["max_characters"] == 120
+    first = data["toots"][0]["parts"]
+    assert len(first) >= 2 and all(part["length"] <= 120 for part in first)

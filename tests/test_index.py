@@ -18,6 +18,7 @@ import bot.archive.loader
 from bot.archive import Archive, load_archive
 from bot.archive.index import DayIndex, IdSet, archive_for_day, index_file, utc_month_days
 from bot.errors import SettingsError
+from bot.model import InstanceLimits
 from bot.pipeline import plan, preview_day
 from bot.settings import Settings, load_settings
 
@@ -104,7 +105,10 @@ def test_a_day_from_the_index_is_the_day_from_the_whole_archive(
         expected = plan(full, day, options)
         planned += len(expected.due)
         assert plan(indexed, day, options) == expected
-        assert preview_day(indexed, day, options, {}, {}) == preview_day(full, day, options, {}, {})
+        limits = InstanceLimits()
+        assert preview_day(indexed, day, options, {}, {}, limits) == preview_day(
+            full, day, options, {}, {}, limits
+        )
     assert planned > 3 * len(DATES)  # else the comparison proves little
     assert day_archive.tweets == full.tweets  # the build itself returns the whole archive
 

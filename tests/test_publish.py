@@ -631,8 +631,11 @@ def test_a_new_state_file_refuses_when_the_account_has_toots_of_this_archive(
 def test_a_new_account_needs_no_look_at_its_statuses(
     mock: responses.RequestsMock, server: Instance, clock: FakeClock, tmp_path: Path
 ) -> None:
-    mock.replace(responses.GET, VERIFY, json={"id": ACCOUNT_ID, "acct": "me",
-                                              "url": f"{BASE}/@me", "statuses_count": 0})
+    mock.replace(
+        responses.GET,
+        VERIFY,
+        json={"id": ACCOUNT_ID, "acct": "me", "url": f"{BASE}/@me", "statuses_count": 0},
+    )
     a = tweet("1000000000000000001", "a tweet with enough words to be recognised")
     w = wire(mock, tmp_path, clock, [a], bind=False)
     assert [o.result for o in w.run(a)] == ["posted"]
