@@ -6,9 +6,9 @@ The one place where the I/O modules are wired together, for `repost`,
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from functools import cache
 from pathlib import Path
 
@@ -18,10 +18,11 @@ from bot.archive import Archive, load_archive
 from bot.client import MastodonClient
 from bot.clock import Clock
 from bot.errors import SettingsError
-from bot.pipeline import Composer, make_composer
+from bot.pipeline import Composer, make_composer, plan
 from bot.publish import Outcome, PostOptions, Publisher
 from bot.rebuild import Matcher
 from bot.runner import Runner
+from bot.selection import Due
 from bot.settings import Settings, load_handles
 from bot.state import StateStore
 
@@ -97,3 +98,27 @@ def open_run(
         on_outcome,
     )
     return Run(settings, archive, client, store, composer, runner)
+
+
+def repost_jobs(
+    run: Run, day: date, tweet_ids: Sequence[str], now: datetime
+) -> tuple[list[Due], list[Outcome]]:
+    """What `repost` posts, in order, each tweet once: pending toots first, then
+    the tweets named by id (due now, whatever their date and filters) or else
+    `day`'s plan. Also returns the pending ones that can no longer be finished.
+
+    Raises SettingsError naming the ids that are not in the archive.
+    """
+    by_id = {t.id: t for t in run.archive.tweets}
+    jobs, lost = run.runner.pending_jobs(by_id)
+    if tweet_ids:
+        unknown = [tid for tid in tweet_ids if tid not in by_id]
+        if unknown:
+            raise SettingsError([f"--tweet: not in the archive: {', '.join(unknown)}"])
+        local_now = now.astimezone(run.settings.selection.zone)
+        jobs += [Due(by_id[tid], local_now) for tid in tweet_ids]
+    else:
+        jobs += plan(run.archive, day, run.settings).due
+    # A pending tweet that is also due today, or one named twice, is posted once.
+    first = {job.tweet.id: job for job in reversed(jobs)}
+    return [job for job in jobs if first[job.tweet.id] is job], lost

@@ -22,6 +22,7 @@ from bot.clock import Clock, SystemClock
 from bot.errors import EXIT_FAILED, AuthError, TootbackError
 
 if TYPE_CHECKING:  # pydantic costs ~100 ms to import; `tootback --version` must not pay it
+    from bot.publish import Outcome
     from bot.settings import Settings
 
 # The seeds archive beside the package (a source or editable install), so that
@@ -254,10 +255,8 @@ def repost(
     if dry_run:
         ctx.invoke(preview, day=day, as_json=as_json, show_skipped=False, archive=archive)
         return
-    from bot.app import open_run
-    from bot.publish import Outcome
+    from bot.app import open_run, repost_jobs
     from bot.runner import failed
-    from bot.selection import Due
 
     obj: Context = ctx.obj
     settings = obj.settings(archive={"path": archive})
@@ -270,23 +269,7 @@ def repost(
         on_outcome=echo,
         on_wait=lambda who: click.echo(f"waiting for the state lock: {who}", err=True),
     )
-    jobs, lost = run.runner.pending_jobs({t.id: t for t in run.archive.tweets})
-    if tweet_ids:
-        by_id = {t.id: t for t in run.archive.tweets}
-        unknown = [tid for tid in tweet_ids if tid not in by_id]
-        if unknown:
-            raise click.BadParameter(
-                f"not in the archive: {', '.join(unknown)}", param_hint="--tweet"
-            )
-        jobs += [
-            Due(by_id[tid], obj.clock.now().astimezone(settings.selection.zone))
-            for tid in tweet_ids
-        ]
-    else:
-        from bot.pipeline import plan
-
-        jobs += plan(run.archive, the_day, settings).due
-    jobs = _first_of_each(jobs)
+    jobs, lost = repost_jobs(run, the_day, tweet_ids, obj.clock.now())
     if not as_json and len(jobs) > 3:
         click.echo(f"{len(jobs)} toots to go, one every {settings.schedule.min_interval} s at most")
     outcomes: list[Outcome] = lost + run.runner.run(jobs, retry_failed=retry_failed)
@@ -298,16 +281,7 @@ def repost(
         ctx.exit(EXIT_FAILED)
 
 
-def _first_of_each(jobs: list[Any]) -> list[Any]:
-    # A pending tweet that is also due today (or one named twice with --tweet) is
-    # posted once; its second job would only be reported as "already posted".
-    kept: dict[str, Any] = {}
-    for job in jobs:
-        kept.setdefault(job.tweet.id, job)
-    return list(kept.values())
-
-
-def _print_outcome(outcome: Any) -> None:
+def _print_outcome(outcome: Outcome) -> None:
     text = f"{outcome.result:<15} tweet {outcome.tweet_id}"
     if outcome.url:
         text += f"  {outcome.url}"
@@ -316,14 +290,14 @@ def _print_outcome(outcome: Any) -> None:
     click.secho(text, fg="red" if outcome.result == "failed" else None)
 
 
-def _summary(outcomes: list[Any]) -> str:
+def _summary(outcomes: list[Outcome]) -> str:
     counts = Counter(o.result for o in outcomes)
     if not outcomes:
         return "nothing to post"
     return ", ".join(f"{n} {result}" for result, n in sorted(counts.items()))
 
 
-def _outcomes_json(day: date, outcomes: list[Any]) -> dict[str, Any]:
+def _outcomes_json(day: date, outcomes: list[Outcome]) -> dict[str, Any]:
     return {
         "date": day.isoformat(),
         "results": [
