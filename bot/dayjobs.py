@@ -125,8 +125,8 @@ def next_midnight(day: date, zone: ZoneInfo) -> datetime:
 
 
 def pending_due(state: State, tweets: Mapping[str, Tweet]) -> tuple[list[Due], list[Outcome]]:
-    """The pending toots of `state` as jobs dated when their posting began, as Runner does;
-    and an outcome for each one missing from the archive."""
+    """The pending toots of `state` as jobs dated when their posting began (so the footer
+    says what it said then), and an outcome for each one missing from the archive."""
     jobs: list[Due] = []
     lost: list[Outcome] = []
     for tid, record in sorted(state.pending().items()):

@@ -49,7 +49,8 @@ KEY_LIFETIME = timedelta(minutes=55)
 RECENT_STATUSES = 80
 
 Result = Literal["posted", "already posted", "skipped", "failed", "failed before"]
-Composer = Callable[[Mapping[str, str]], "Toot | Skip"]
+# Composes one toot from the current map tweet id -> status URL (read under the lock).
+MakeToot = Callable[[Mapping[str, str]], "Toot | Skip"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +101,7 @@ class Publisher:
         self.clock = clock
         self.is_archive_toot = is_archive_toot
 
-    def publish(self, tweet_id: str, make: Composer, *, retry_failed: bool = False) -> Outcome:
+    def publish(self, tweet_id: str, make: MakeToot, *, retry_failed: bool = False) -> Outcome:
         """Post one tweet unless it is posted already.
 
         tweet_id: the tweet to post.

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from bot.clock import Clock
+from bot.dayjobs import pending_due
 from bot.errors import Interrupted
 from bot.model import Skip, Toot, Tweet
 from bot.publish import Outcome, Publisher
@@ -37,19 +38,9 @@ class Runner:
     on_outcome: Callable[[Outcome], None] = lambda outcome: None
 
     def pending_jobs(self, tweets: Mapping[str, Tweet]) -> tuple[list[Due], list[Outcome]]:
-        """Jobs that finish the toots a crash left pending, and the ones that cannot be.
-
-        A pending tweet is composed for the moment its posting began, so its
-        footer says what it said then; one missing from the archive is reported.
-        """
-        jobs: list[Due] = []
-        lost: list[Outcome] = []
-        for tid, record in sorted(self.publisher.store.load().pending().items()):
-            if tid in tweets:
-                jobs.append(Due(tweets[tid], record.since))
-            else:
-                lost.append(Outcome(tid, "skipped", detail="pending, but not in this archive"))
-        return jobs, lost
+        """Jobs that finish the toots a crash left pending, and the ones that cannot be
+        (see `dayjobs.pending_due`)."""
+        return pending_due(self.publisher.store.load(), tweets)
 
     def run(self, jobs: Iterable[Due], *, retry_failed: bool = False) -> list[Outcome]:
         """Post `jobs` in order, at least `min_interval` apart; return every outcome.
