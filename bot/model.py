@@ -48,6 +48,15 @@ class Tweet:
     is_retweet: an `RT @user: …` retweet.
     media: its media files, in order.
     source: where it was read, "file:line" or "file#item", for reports.
+    lang: the language Twitter detected, as the archive writes it ("en",
+        "ja", or a pseudo-code such as "und", "qme", "zxx"); None when the
+        archive does not say (markdown).
+    sensitive: the archive marks it `possibly_sensitive`.
+    quote_of: the id of the tweet it quotes. Archives hold a quote tweet as
+        the quoted tweet's URL at the end of the text, which stays in `text`.
+    retweet_of: the id of the tweet it retweets, when known: the archive
+        rarely says, so a retweet of the owner's own tweet is matched to the
+        original by its text when the archive is read.
     """
 
     id: str
@@ -59,6 +68,10 @@ class Tweet:
     is_retweet: bool = False
     media: tuple[Media, ...] = ()
     source: str = ""
+    lang: str | None = None
+    sensitive: bool = False
+    quote_of: str | None = None
+    retweet_of: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -256,8 +256,30 @@ def _replace_mention(text: str, match: re.Match[str], mentions: MentionOptions) 
     if twitter is None or before in _NOT_BEFORE_TWITTER_MENTION:
         return "＠" + match["name"]
     name = twitter.group()
-    rest = text[twitter.end() : match.end()]
-    return _mention_for(name, mentions) + rest
+    replacement = _mention_for(name, mentions)
+    if _glued(replacement, text[twitter.end() :]):
+        replacement += " "
+    if before and before in ".-" and replacement[0].isalnum():
+        replacement = " " + replacement  # "@me@a.example.@bob": the domain would take it in
+    return replacement + text[twitter.end() : match.end()]
+
+
+def _glued(replacement: str, after: str) -> bool:
+    """Whether `after`, right behind a rewritten mention, would be read as part
+    of it: `@bob.smith` was Twitter's @bob then ".smith", but
+    `@bob@twitter.com.smith` is one handle on another domain to Mastodon and
+    to readers, and `https://twitter.com/bob.smith` another profile. Such a
+    mention is kept apart from what follows by a space (and, the other way
+    round, from a dot or hyphen before it when it starts with a letter)."""
+    if not after or after[0].isspace():
+        return False
+    if replacement.startswith("@"):
+        rest = after.lstrip(".-")
+        return bool(rest) and unicodedata.category(rest[0]) in _WORD_CATEGORIES
+    if replacement.startswith("https://"):
+        spans = url_spans(replacement + after)
+        return bool(spans) and spans[0][0] == 0 and spans[0][1] > len(replacement)
+    return False
 
 
 def _mention_for(name: str, mentions: MentionOptions) -> str:

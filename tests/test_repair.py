@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.archive import repair
 from bot.archive.text import clean_text
@@ -66,6 +69,45 @@ CORRECT = [
     "Œuvre",
     "ÿ Å",
     "Today’s mood: 🚀 — naïve café tests, “curly” quotes",
+    "Съешь же ещё этих мягких французских булок, да выпей чаю",
+    "я и ты — “вместе”",
+    "Καλημέρα κόσμε, “πάντα” — Ω π",
+    "日本語のテキスト、こんにちは。",
+    "中文测试：你好，世界！",
+    "한국어 텍스트 😂",
+    "שלום עולם",
+    "السلام عليكم",
+    "Ё ё Ђ",
+]
+
+
+def as_mac_roman(text: str) -> str:
+    """UTF-8 bytes decoded as Mac Roman, as in seeds/tweets_2022-03.md."""
+    return text.encode("utf-8").decode("mac_roman")
+
+
+def as_cp1252(text: str) -> str:
+    """UTF-8 bytes decoded as cp1252; its five unassigned bytes kept as C1 controls."""
+    return "".join(
+        chr(byte) if byte in (0x81, 0x8D, 0x8F, 0x90, 0x9D) else bytes([byte]).decode("cp1252")
+        for byte in text.encode("utf-8")
+    )
+
+
+# Non-Latin scripts, which ftfy alone leaves broken in the cases marked.
+NON_LATIN = [
+    "Привет, мир! Как дела?",  # Mac Roman: ftfy takes `–` and `—` for punctuation
+    "Ёлка, ёжик и я",  # Mac Roman; one-letter words
+    "Съешь же ещё этих мягких французских булок",
+    "Καλημέρα κόσμε",
+    "Ελλάδα — “πάντα”",
+    "日本語のテキスト、こんにちは。",
+    "、文",  # Mac Roman: too short for ftfy
+    "んん",  # cp1252: too short for ftfy
+    "中文测试：你好，世界！",
+    "한국어 텍스트",
+    "שלום עולם",
+    "Здравствуйте 😂 café",
 ]
 
 
@@ -82,6 +124,31 @@ def test_cp1252_mojibake_is_restored(broken: str, fixed: str) -> None:
 @pytest.mark.parametrize("text", CORRECT)
 def test_correct_text_is_left_alone(text: str) -> None:
     assert repair(text) == text
+
+
+@pytest.mark.parametrize("codec", [as_mac_roman, as_cp1252])
+@pytest.mark.parametrize("text", NON_LATIN)
+def test_non_latin_mojibake_is_restored(text: str, codec: Any) -> None:
+    assert repair(codec(text)) == text
+
+
+CYRILLIC = "абвгдеёжзийклмнопрстуфхцчшщъыьэюяАБВГДЕЁЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯ"
+GREEK = "αβγδεζηθικλμνξοπρστυφχψωάέήίόύώΑΒΓΔΕΖΗΘΙΚΛΜΝΞΟΠΡΣΤΥΦΧΨΩ"
+CJK = "日本語中文测试你好世界のテキストこんにちは。、！？한국어텍스트"
+WORDS = st.one_of(
+    *(st.text(alphabet=script, min_size=2, max_size=8) for script in (CYRILLIC, GREEK, CJK)),
+    st.text(alphabet=" .,!?:;-—–“”‘’…()0123456789abcxyz", max_size=4),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(words=st.lists(WORDS, min_size=1, max_size=8))
+def test_non_latin_text_is_left_alone_and_its_mojibake_restored(words: list[str]) -> None:
+    text = " ".join(words)
+    assert repair(text) == text
+    if any(len(word) >= 2 and not word.isascii() for word in words):
+        assert repair(as_mac_roman(text)) == text
+        assert repair(as_cp1252(text)) == text
 
 
 def test_ascii_text_is_returned_as_is() -> None:

@@ -234,6 +234,30 @@ def test_mention_edge_cases(text: str, expected: str) -> None:
     assert rewrite(text, LINKS, MENTIONS) == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "unmapped", "expected"),
+    [
+        # Twitter read @bob then ".smith": nothing glued on may extend the domain
+        ("@bob.smith", "domain", "@bob@twitter.com .smith"),
+        ("@bob-ish take", "domain", "@bob@twitter.com -ish take"),
+        ("@bob.smith", "link", "https://twitter.com/bob .smith"),
+        ("@bob's", "link", "https://twitter.com/bob 's"),
+        ("@bob/x", "link", "https://twitter.com/bob /x"),
+        ("@bob.smith", "fullwidth", "＠bob.smith"),
+        ("@bob.smith", "plain", "bob.smith"),
+        ("@alice.jones", "domain", "@alice@fosstodon.org .jones"),
+        # punctuation that ends a sentence extends nothing
+        ("@bob. Then", "domain", "@bob@twitter.com. Then"),
+        ("@bob.", "link", "https://twitter.com/bob."),
+        ("(@bob), @bob:", "link", "(https://twitter.com/bob), https://twitter.com/bob:"),
+    ],
+)
+def test_nothing_glued_after_a_mention_extends_it(
+    text: str, unmapped: Unmapped, expected: str
+) -> None:
+    assert rewrite(text, LINKS, MentionOptions(MENTIONS.handles, unmapped=unmapped)) == expected
+
+
 def test_rewrite_mentions_leaves_links() -> None:
     text = "https://twitter.com/me/status/100 @bob"
     assert rewrite_mentions(text, MENTIONS) == "https://twitter.com/me/status/100 @bob@twitter.com"
@@ -284,6 +308,17 @@ def test_no_bare_mention_survives(text: str, unmapped: Unmapped, mapped: Mapped)
     out = rewrite(text, LINKS, mentions)
     assert local_mentions(out) == []
     assert local_mentions(rewrite_mentions(text, mentions)) == []
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=TEXTS, unmapped=st.sampled_from(UNMAPPED), mapped=st.sampled_from(MAPPED))
+def test_every_handle_made_is_on_its_own_domain(
+    text: str, unmapped: Unmapped, mapped: Mapped
+) -> None:
+    out = rewrite(text, LINKS, MentionOptions(handles=HANDLES, mapped=mapped, unmapped=unmapped))
+    before = {domain for _, domain in mastodon_mentions(text)}
+    made = {domain for _, domain in mastodon_mentions(out)} - before
+    assert made <= {"twitter.com", "social.example", "other.example"}
 
 
 @settings(max_examples=200, deadline=None)

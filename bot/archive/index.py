@@ -54,7 +54,7 @@ from bot.errors import SettingsError
 from bot.model import Media, Tweet
 from bot.selection import Feb29, source_days
 
-FORMAT = 1  # bump when the layout or the meaning of a field changes
+FORMAT = 2  # bump when the layout or the meaning of a field changes
 MAGIC = b"tootback-index\n"
 _FOOTER = struct.Struct("<QI")  # header length, header CRC-32
 _DATA_SUFFIXES = (".md", ".js", ".zip")
@@ -323,6 +323,10 @@ def _row(tweet: Tweet) -> list[Any]:
         tweet.is_retweet,
         media,
         tweet.source,
+        tweet.lang,
+        tweet.sensitive,
+        tweet.quote_of,
+        tweet.retweet_of,
     ]
 
 
@@ -434,7 +438,8 @@ def _current(recorded: object) -> Fingerprint | None:
 
 
 def _tweet(row: list[Any]) -> Tweet:
-    tweet_id, micros, text, url, reply_id, reply_user, retweet, media, source = row
+    (tweet_id, micros, text, url, reply_id, reply_user, retweet, media, source,
+     lang, sensitive, quote_of, retweet_of) = row  # fmt: skip
     if not (isinstance(tweet_id, str) and isinstance(micros, int) and isinstance(text, str)):
         raise ValueError("bad tweet row")
     return Tweet(
@@ -447,4 +452,8 @@ def _tweet(row: list[Any]) -> Tweet:
         is_retweet=bool(retweet),
         media=tuple(Media(*m) for m in media),
         source=source,
+        lang=lang,
+        sensitive=bool(sensitive),
+        quote_of=quote_of,
+        retweet_of=retweet_of,
     )

@@ -19,6 +19,7 @@ from bot.archive.base import Archive, Found
 from bot.archive.jsfile import decode
 from bot.archive.markdown import read_markdown
 from bot.archive.official import TWEETS_FILE, read_official
+from bot.archive.retweets import link_retweets
 from bot.archive.tree import FolderTree, Tree, ZipTree
 from bot.errors import ArchiveError
 from bot.model import Tweet
@@ -48,10 +49,11 @@ def load_archive(path: Path) -> Archive:
         raise ArchiveError(path, f"cannot be read: {exc}") from None
     if not formats:
         raise ArchiveError(path, _NOTHING)
+    username = _username(found)
     return Archive(
         root=root,
-        username=_username(found),
-        tweets=_merge(found.official, found.markdown),
+        username=username,
+        tweets=link_retweets(_merge(found.official, found.markdown), username),
         problems=tuple(found.problems),
         formats=tuple(f for f in ("official", "markdown") if f in formats),
     )

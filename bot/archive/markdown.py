@@ -25,6 +25,7 @@ from bot.archive.text import (
     is_retweet,
     leading_mention,
     parse_twitter_date,
+    quoted_id,
     tweet_url,
 )
 from bot.archive.tree import MISSING, OUTSIDE, Tree, join_ref
@@ -106,6 +107,7 @@ def _read_block(source: _File, lines: list[str], first_no: int) -> None:
     source.found.authors[author] += 1
     body = _Body(source, lines[top:bottom], first_no + top)
     text, reply_user, reply_id = body.quoted_text(author) if quoted else body.plain_text()
+    retweet = is_retweet(text)
     source.found.markdown.append(
         Tweet(
             id=tweet_id,
@@ -114,9 +116,10 @@ def _read_block(source: _File, lines: list[str], first_no: int) -> None:
             url=tweet_url(author, tweet_id),
             in_reply_to_id=reply_id,
             in_reply_to_user=reply_user,
-            is_retweet=is_retweet(text),
+            is_retweet=retweet,
             media=tuple(body.media),
             source=f"{source.tree.label(source.rel)}:{first_no + top}",
+            quote_of=None if retweet else quoted_id(text, tweet_id),
         )
     )
 

@@ -18,7 +18,14 @@ from bot.archive.base import Found
 from bot.archive.jsfile import load_batches, load_js
 from bot.archive.notes import Notes, read_notes
 from bot.archive.repair import repair
-from bot.archive.text import clean_text, is_retweet, parse_twitter_date, tweet_url
+from bot.archive.text import (
+    clean_text,
+    is_retweet,
+    language_code,
+    parse_twitter_date,
+    quoted_id,
+    tweet_url,
+)
 from bot.archive.tree import MISSING, OUTSIDE, Tree
 from bot.model import Media, MediaKind, Tweet
 
@@ -118,6 +125,7 @@ def _tweet(data: _DataDir, item: object, where: str) -> Tweet | None:
     reply_user = get("in_reply_to_screen_name")
     if not reply_user and data.account_id and get("in_reply_to_user_id_str") == data.account_id:
         reply_user = data.username
+    retweet = is_retweet(text)
     return Tweet(
         id=tweet_id,
         created_at=created,
@@ -125,10 +133,40 @@ def _tweet(data: _DataDir, item: object, where: str) -> Tweet | None:
         url=tweet_url(data.username, tweet_id),
         in_reply_to_id=str(reply_id) if reply_id else None,
         in_reply_to_user=reply_user if isinstance(reply_user, str) and reply_user else None,
-        is_retweet=is_retweet(text),
+        is_retweet=retweet,
         media=tuple(_media(data, tweet_id, media_items, where)) if media_items else (),
         source=where,
+        lang=language_code(get("lang")),
+        sensitive=_is_true(get("possibly_sensitive")),
+        quote_of=None if retweet else _quote(obj, text, tweet_id),
+        retweet_of=_status_id(_dict(get("retweeted_status")).get("id_str")) if retweet else None,
     )
+
+
+def _quote(obj: Json, text: str, tweet_id: str) -> str | None:
+    """The id of the quoted tweet. The official archive holds a quote only as
+    the quoted tweet's URL ending the text; API-shaped exports also state it
+    (`quoted_status_id_str`, `quoted_status_permalink`), which wins."""
+    stated = _status_id(obj.get("quoted_status_id_str"))
+    if stated is not None:
+        return stated
+    expanded = _dict(obj.get("quoted_status_permalink")).get("expanded")
+    if isinstance(expanded, str) and (found := quoted_id(expanded, tweet_id)):
+        return found
+    return quoted_id(text, tweet_id)
+
+
+def _is_true(value: object) -> bool:
+    return value is True or value == "true"
+
+
+def _status_id(raw: object) -> str | None:
+    """raw when it is a tweet id (a string or number of ASCII digits)."""
+    if isinstance(raw, str | int) and not isinstance(raw, bool):
+        text = str(raw)
+        if text.isascii() and text.isdigit():
+            return text
+    return None
 
 
 def _media_items(extended: object, entities: Json) -> list[Json]:

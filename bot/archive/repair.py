@@ -9,11 +9,22 @@ Two kinds of damage occur in Twitter exports:
   every 4-byte UTF-8 sequence) became U+F8FF, a private-use character ftfy's
   heuristics do not consider. We decode those runs ourselves and accept only a
   clean strict decode, so correct text can never be damaged by this step.
+- Short or non-Latin mojibake, which ftfy's heuristics leave alone: Cyrillic
+  read as Mac Roman (`–ü—Ä–∏–≤–µ—Ç` for `Привет`: its lead bytes became the
+  dashes `–` and `—`, which pass for punctuation), or a two-character CJK
+  tweet read as cp1252. So before ftfy, a text whose every non-ASCII run
+  decodes strictly from one of the two codecs (bytes that are valid UTF-8)
+  is decoded whole, when one run gives two characters or more and none starts
+  with a combining mark. Correct text never passes: Cyrillic, Greek and CJK
+  letters cannot be encoded in either codec, and accented Latin letters are
+  not valid UTF-8 byte sequences.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections.abc import Callable
 
 
 def _chars(codec: str, low: int, high: int) -> str:
@@ -41,6 +52,9 @@ _SUSPECT = re.compile(f"[{re.escape(_LEADS)}][{re.escape(_CONTINUATIONS)}]|[\x80
 _APPLE_RUN = re.compile(r"[^\x00-\x7f]*\uf8ff[^\x00-\x7f]*")
 # One 4-byte sequence: U+F8FF plus its three continuation bytes.
 _APPLE_ONE = re.compile(r"\uf8ff[^\x00-\x7f]{3}")
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+# What a strict decode may not produce: controls, unassigned, surrogates.
+_NOT_TEXT = frozenset({"Cc", "Cn", "Cs"})
 
 
 def repair(text: str) -> str:
@@ -51,12 +65,43 @@ def repair(text: str) -> str:
     """
     if text.isascii() or _SUSPECT.search(text) is None:
         return text
+    for codec in (_strict_mac_roman, _strict_cp1252):
+        whole = _decoded_whole(text, codec)
+        if whole is not None:
+            return whole
     import ftfy  # here: most archives never need it, and it costs ~40 ms to import
 
     fixed: str = ftfy.fix_encoding(text)
     if "\uf8ff" in fixed:
         fixed = _APPLE_RUN.sub(_mac_roman_run, fixed)
     return fixed
+
+
+def _decoded_whole(text: str, codec: Callable[[str], str | None]) -> str | None:
+    """text with every non-ASCII run decoded by codec, or None unless every
+    run decodes to text and one gives two characters or more."""
+    pieces: list[str] = []
+    done, evidence = 0, False
+    for match in _NON_ASCII.finditer(text):
+        decoded = codec(match.group())
+        if decoded is None or not _is_text(decoded):
+            return None
+        evidence = evidence or len(decoded) >= 2
+        pieces += [text[done : match.start()], decoded]
+        done = match.end()
+    return "".join([*pieces, text[done:]]) if evidence else None
+
+
+def _is_text(decoded: str) -> bool:
+    """No control, unassigned or surrogate character, no leading combining mark,
+    nothing from U+0180-U+036F (Latin Extended-B, IPA, modifier letters and
+    combining marks: what stray Latin-1 pairs decode to, rarely what mojibake
+    hides; ftfy still gets the text when this refuses it)."""
+    if unicodedata.category(decoded[0]).startswith("M"):
+        return False
+    return not any(
+        "\u0180" <= c <= "\u036f" or unicodedata.category(c) in _NOT_TEXT for c in decoded
+    )
 
 
 def _mac_roman_run(match: re.Match[str]) -> str:
@@ -74,5 +119,15 @@ def _strict_mac_roman(run: str) -> str | None:
     is not a clean round trip."""
     try:
         return run.encode("mac_roman").decode("utf-8")
+    except UnicodeError:
+        return None
+
+
+def _strict_cp1252(run: str) -> str | None:
+    """The run re-encoded as cp1252 (its five unassigned bytes kept as the C1
+    controls they decode to) and decoded as UTF-8, or None."""
+    try:
+        raw = bytes(ord(c) if 0x80 <= ord(c) <= 0x9F else c.encode("cp1252")[0] for c in run)
+        return raw.decode("utf-8")
     except UnicodeError:
         return None

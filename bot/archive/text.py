@@ -26,6 +26,16 @@ _UTC_DATE = re.compile(
 )
 # A leading @mention: older markdown marks replies only this way.
 _LEADING_MENTION = re.compile(r"@([A-Za-z0-9_]+)")
+# A quote tweet, as archives hold it: the quoted tweet's URL ends the text
+# (`?s=20`-style queries and a trailing slash allowed; not a /photo/1 link).
+_TRAILING_STATUS = re.compile(
+    r"(?:^|\s)https?://(?:www\.|mobile\.)?(?:twitter|x)\.com/"
+    r"(?:[A-Za-z0-9_]{1,15}|i(?:/web)?)/status(?:es)?/([0-9]{1,20})/?(?:\?[^\s#]*)?(?:#\S*)?$",
+    re.IGNORECASE,
+)
+_RETWEET = re.compile(r"RT @([A-Za-z0-9_]{1,15}): ?")
+# A BCP 47-shaped code as Twitter writes `lang` ("en", "pt-BR", "und", "qme").
+_LANGUAGE = re.compile(r"[A-Za-z]{2,8}(?:-[A-Za-z0-9]{1,8}){0,3}")
 
 
 def clean_text(raw: str) -> str:
@@ -113,3 +123,25 @@ def leading_mention(text: str) -> str | None:
 def is_retweet(text: str) -> bool:
     """An old-style retweet: `RT @user: …`."""
     return text.startswith("RT @")
+
+
+def language_code(raw: object) -> str | None:
+    """`raw` when it is shaped like a language code, else None (a hostile or
+    broken `lang` goes no further)."""
+    return raw if isinstance(raw, str) and _LANGUAGE.fullmatch(raw) else None
+
+
+def retweeted(text: str) -> tuple[str, str] | None:
+    """(screen name, retweeted text) of an `RT @user: …` retweet, else None."""
+    match = _RETWEET.match(text)
+    return (match.group(1), text[match.end() :]) if match else None
+
+
+def quoted_id(text: str, tweet_id: str) -> str | None:
+    """The id of the tweet that `text` (of tweet `tweet_id`) quotes: the status
+    its last URL points at; None when the text does not end with a tweet URL
+    (or ends with a link to the tweet itself)."""
+    match = _TRAILING_STATUS.search(text.rstrip())
+    if match is None or match.group(1) == tweet_id:
+        return None
+    return match.group(1)

@@ -1,0 +1,89 @@
+"""Which of the owner's tweets a retweet of their own tweet repeats.
+
+The official archive keeps a retweet only as its text, `RT @user: …`, cut at
+140 characters with a trailing `…`; the retweeted tweet's id is not there
+(API-shaped exports carry `retweeted_status`, which the reader keeps). When
+the user is the owner, the original is among the archive's tweets: it is the
+latest earlier tweet of the owner whose text the retweet repeats. Links are
+left out of the comparison, since the retweet holds them shortened or cut
+off; a cut retweet matches on the words before the cut.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import replace
+
+from bot.archive.text import retweeted
+from bot.model import Tweet
+
+_URL = re.compile(r"https?://\S+")
+_SPACE = re.compile(r"\s+")
+# Originals are found by the first characters of their text; a retweet cut
+# shorter than this is compared with every tweet of the owner.
+_KEY = 12
+
+
+def link_retweets(tweets: Sequence[Tweet], owner: str | None) -> tuple[Tweet, ...]:
+    """tweets (sorted by time), each retweet of the owner's own tweet given the
+    id of its original in `retweet_of` when the archive holds that original."""
+    if owner is None:
+        return tuple(tweets)
+    wanted = [i for i, t in enumerate(tweets) if t.retweet_of is None and _is_self(t, owner)]
+    if not wanted:
+        return tuple(tweets)
+    originals = _Originals([t for t in tweets if not t.is_retweet])
+    linked = list(tweets)
+    for index in wanted:
+        tweet = tweets[index]
+        original = originals.find(tweet)
+        if original is not None:
+            linked[index] = replace(tweet, retweet_of=original)
+    return tuple(linked)
+
+
+def _is_self(tweet: Tweet, owner: str) -> bool:
+    found = retweeted(tweet.text) if tweet.is_retweet else None
+    return found is not None and found[0].casefold() == owner.casefold()
+
+
+def _plain(text: str) -> str:
+    """The text without links, white space runs collapsed."""
+    return _SPACE.sub(" ", _URL.sub(" ", text)).strip()
+
+
+class _Originals:
+    """The owner's tweets by the start of their plain text."""
+
+    def __init__(self, tweets: Sequence[Tweet]) -> None:
+        self.tweets = tweets
+        self.plain = [_plain(t.text) for t in tweets]
+        self.by_key: dict[str, list[int]] = defaultdict(list)
+        for index, text in enumerate(self.plain):
+            if len(text) >= _KEY:
+                self.by_key[text[:_KEY]].append(index)
+
+    def find(self, retweet: Tweet) -> str | None:
+        """The id of the latest tweet before `retweet` that it repeats, or None."""
+        found = retweeted(retweet.text)
+        assert found is not None
+        body = found[1].rstrip()
+        cut = body.endswith("…")
+        if cut:
+            # The last word (or link) may be cut in the middle: compare the words before it.
+            body = " ".join(body[:-1].split()[:-1])
+        wanted = _plain(body)
+        if not wanted:
+            return None
+        candidates = (
+            self.by_key.get(wanted[:_KEY], []) if len(wanted) >= _KEY else range(len(self.tweets))
+        )
+        best: Tweet | None = None
+        for index in candidates:
+            text, tweet = self.plain[index], self.tweets[index]
+            repeats = text.startswith(wanted) if cut else text == wanted
+            if repeats and tweet.created_at <= retweet.created_at and tweet.id != retweet.id:
+                best = tweet  # candidates are in time order: the latest wins
+        return best.id if best is not None else None
