@@ -16,7 +16,7 @@ The mix: replies to others, self-threads, `RT @` retweets, links (some to the ow
 own earlier tweets), photos, videos and GIFs, long note tweets, HTML entities,
 non-ASCII text and emoji, and Feb 29 tweets in the leap years.
 
-Command line: `python bench/generate.py N OUT [--seed S]`.
+Command line: `python -m bench.generate N OUT [--seed S]`.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """tootback's benchmark: one table of ratios, measured in one run on this machine.
 
-    python bench/run.py              N = 10,000 and 100,000, 5 runs each, medians
-    python bench/run.py --quick      N = 2,000, 1 run: a smoke test for CI (no verdicts)
+    python -m bench.run              N = 10,000 and 100,000, 5 runs each, medians
+    python -m bench.run --quick      N = 2,000, 1 run: a smoke test for CI (no verdicts)
 
 Every timed command runs in a fresh process (cold Python, warm OS file cache),
 timed and measured from a small wrapper process: wall time of the child, and
@@ -16,7 +16,7 @@ are interleaved, so a noisy neighbour slows both sides of a ratio alike.
   with its peak RSS, and warm (index present), compared with `tootback --version`,
   itself compared with `python -c pass`;
 - requests per posted toot and per run, against the loopback stand-in
-  `tests/fake_mastodon.py`, with `tootback repost` as a real process.
+  `tests/support/fake_mastodon.py`, with `tootback repost` as a real process.
 
 Generated archives are kept in bench/.data/ (gitignored; `--data` moves it);
 `--quick` uses a temporary folder.
@@ -37,10 +37,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT / "bench"), str(ROOT / "tests")]
+from bench.generate import Generated, ensure
 
-from generate import Generated, ensure  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 DAY = "2026-04-05"
 TARGETS = {"load": 1.0, "warm": 1.5, "version": 3.0, "rss": 250.0}
@@ -223,9 +222,8 @@ def measure_requests(data: Generated, work: Path, each: int, polls: int) -> Requ
 
     polls: how many times the stand-in answers 206 (processing) for a video.
     """
-    from fake_mastodon import FakeMastodon
-
     from bot.archive import load_archive
+    from tests.support.fake_mastodon import FakeMastodon
 
     kinds = pick_tweets(load_archive(data.folder).tweets, each)
     per_toot: dict[str, float] = {}

@@ -22,7 +22,7 @@ from bot.clock import Clock, SystemClock
 from bot.errors import EXIT_FAILED, AuthError, TootbackError
 
 if TYPE_CHECKING:  # pydantic costs ~100 ms to import; `tootback --version` must not pay it
-    from bot.publish import Outcome
+    from bot.exactly_once import Outcome
     from bot.settings import Settings
 
 # The seeds archive beside the package (a source or editable install), so that
@@ -124,7 +124,7 @@ def preview(
     """
     from bot.archive.index import archive_for_day
     from bot.model import InstanceLimits
-    from bot.pipeline import preview_day
+    from bot.options import preview_day
     from bot.render import day_json, day_text
     from bot.settings import load_handles
     from bot.state import read_posted
@@ -182,9 +182,9 @@ def check(obj: Context, archive: Path | None) -> None:
 
 
 def _check_account(obj: Context, settings: Settings) -> None:
-    from bot.app import credentials
     from bot.client import SCOPES, MastodonClient
     from bot.state import load_state
+    from bot.wiring import credentials
 
     client = MastodonClient(*credentials(settings), obj.clock)
     account = client.account()
@@ -255,8 +255,8 @@ def repost(
     if dry_run:
         ctx.invoke(preview, day=day, as_json=as_json, show_skipped=False, archive=archive)
         return
-    from bot.app import open_run, repost_jobs
-    from bot.runner import failed
+    from bot.pacing import failed
+    from bot.wiring import open_run, repost_jobs
 
     obj: Context = ctx.obj
     settings = obj.settings(archive={"path": archive})
@@ -324,7 +324,7 @@ def status(obj: Context, as_json: bool, archive: Path | None) -> None:
       tootback status --json
     """
     from bot.archive import load_archive
-    from bot.pipeline import plan
+    from bot.options import plan
     from bot.state import load_state
     from bot.status import day_status, status_json, status_text
 
@@ -367,9 +367,9 @@ def rebuild(obj: Context, limit: int, archive: Path | None) -> None:
       tootback state rebuild
       tootback state rebuild --limit 10000
     """
-    from bot.app import open_run
     from bot.rebuild import Matcher
     from bot.rebuild import rebuild as rebuild_state
+    from bot.wiring import open_run
 
     settings = obj.settings(archive={"path": archive})
     run = open_run(settings, archive_path(settings), obj.clock)
@@ -455,7 +455,7 @@ def daemon(ctx: click.Context, dry_run: bool, log_format: str, archive: Path | N
       tootback daemon --log-format json
       python -m bot daemon          (the Procfile's worker)
     """
-    from bot.service import run_daemon
+    from bot.daemon.process import run_daemon
 
     obj: Context = ctx.obj
     settings = obj.settings(archive={"path": archive})

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from fake_mastodon import FakeMastodon
+
+from tests.support.fake_mastodon import FakeMastodon
 
 
 @pytest.fixture(autouse=True)

@@ -1,4 +1,4 @@
-"""`bench/run.py --quick` runs and prints its tables (a smoke test: no timing is asserted)."""
+"""`python -m bench.run --quick` runs and prints its tables (a smoke test: no timing asserted)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_the_quick_benchmark_prints_its_tables() -> None:
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     done = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "run.py"), "--quick"],
+        [sys.executable, "-m", "bench.run", "--quick"],
         cwd=ROOT,
         env=env,
         capture_output=True,

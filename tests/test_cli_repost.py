@@ -18,13 +18,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from fake_mastodon import FakeMastodon
 
 from bot.cli import Context, cli
 from bot.client import SCOPES
 from bot.clock import FakeClock
 from bot.errors import EXIT_FAILED, EXIT_LOCKED, EXIT_USAGE
 from bot.state import Posted, StateStore, idempotency_key, load_state
+from tests.support.fake_mastodon import FakeMastodon
 
 DAY = "2026-04-05"
 NOON = datetime(2026, 4, 5, 12, 0, tzinfo=UTC)

@@ -16,7 +16,6 @@ from pydantic import SecretStr
 from bot import __version__
 from bot.client import (
     Account,
-    InstanceLimits,
     MastodonClient,
     OwnStatus,
     PostedStatus,
@@ -31,6 +30,7 @@ from bot.errors import (
     Rejected,
     Unavailable,
 )
+from bot.model import InstanceLimits
 
 BASE = "https://example.social"
 TOKEN = "tok-SECRET-0123456789abcdef"

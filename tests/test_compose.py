@@ -11,9 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.compose import ComposeOptions, compose, footer_text, media_groups
-from bot.length import status_length
+from bot.compose.length import status_length
+from bot.compose.rewrite import LinkOptions, MentionOptions, rewrite
 from bot.model import Media, MediaKind, Skip, Toot, Tweet
-from bot.rewrite import LinkOptions, MentionOptions, rewrite
 
 CREATED = datetime(2022, 4, 5, 2, 38, 24, tzinfo=UTC)
 DUE = datetime(2026, 4, 5, 2, 38, 24, tzinfo=UTC)

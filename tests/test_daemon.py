@@ -1,4 +1,4 @@
-"""The daemon's wiring (bot.daemon, bot.service) under a controlled clock.
+"""The daemon's wiring (bot.daemon, bot.daemon.process) under a controlled clock.
 
 `Scheduler` below stands in for APScheduler: it keeps the jobs the daemon adds
 (same keyword arguments) and `run_until` runs them in time order, moving a
@@ -21,18 +21,26 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from fake_mastodon import FakeMastodon
 
 from bot.clock import FakeClock
-from bot.daemon import JOB_DEFAULTS, PLAN, POST, Backend, Daemon, DaemonOptions, make_scheduler
+from bot.daemon.events import EventLog
+from bot.daemon.process import dry_backend, live_backend, serve
+from bot.daemon.scheduler import (
+    JOB_DEFAULTS,
+    PLAN,
+    POST,
+    Backend,
+    Daemon,
+    DaemonOptions,
+    make_scheduler,
+)
 from bot.errors import AuthError, StateCorrupt, Unavailable
-from bot.events import EventLog
+from bot.exactly_once import Outcome
 from bot.model import Tweet
-from bot.publish import Outcome
 from bot.selection import DayPlan, Due, ScheduleOptions, SelectionOptions, plan_day
-from bot.service import dry_backend, live_backend, serve
 from bot.settings import Settings, load_settings
 from bot.state import Failed, Posted, State, load_state
+from tests.support.fake_mastodon import FakeMastodon
 
 UTC_ZONE = ZoneInfo("UTC")
 DEFAULT_SCHEDULE = ScheduleOptions()

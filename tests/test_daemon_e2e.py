@@ -18,7 +18,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from fake_mastodon import FakeMastodon
+
+from tests.support.fake_mastodon import FakeMastodon
 
 LEAD = 3  # seconds from now to the first due time: the process must be up by then
 TOLERANCE = 2.0  # seconds a toot may arrive after its due time

@@ -1,4 +1,4 @@
-"""The daemon's pure decisions (bot.dayjobs): what to schedule, catch up, report as missed.
+"""The daemon's pure decisions (bot.daemon.dayjobs): what to schedule, catch up, report as missed.
 
 Fixed dates and zones only; nothing here reads the real clock.
 """
@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.dayjobs import (
+from bot.daemon.dayjobs import (
     DayJobs,
     is_too_late,
     jobs_for_day,

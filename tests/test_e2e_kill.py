@@ -27,11 +27,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from fake_mastodon import FakeMastodon, ManualClock
 
 from bot.cli import Context, cli
 from bot.clock import FakeClock
 from bot.state import Posted, idempotency_key, load_state
+from tests.support.fake_mastodon import FakeMastodon, ManualClock
 
 DAY = "2026-04-05"
 TOKEN = "tok-SECRET-e2e-2718"

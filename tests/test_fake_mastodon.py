@@ -12,14 +12,6 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 import pytest
-from fake_mastodon import (
-    INVALID_TOKEN,
-    MEDIA_NOT_READY,
-    REPLY_NOT_FOUND,
-    Budget,
-    FakeMastodon,
-    ManualClock,
-)
 from mastodon import (
     Mastodon,
     MastodonAPIError,
@@ -29,6 +21,15 @@ from mastodon import (
     MastodonRatelimitError,
     MastodonServiceUnavailableError,
     MastodonUnauthorizedError,
+)
+
+from tests.support.fake_mastodon import (
+    INVALID_TOKEN,
+    MEDIA_NOT_READY,
+    REPLY_NOT_FOUND,
+    Budget,
+    FakeMastodon,
+    ManualClock,
 )
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(100)

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from bot.length import grapheme_boundaries, status_length
+from bot.compose.length import grapheme_boundaries, status_length
 
 
 @pytest.mark.parametrize(
@@ -44,7 +44,10 @@ def test_grapheme_boundaries(text: str, expected: list[int]) -> None:
 
 
 def test_importing_does_not_import_mastodon() -> None:
-    code = "import sys, bot.length; print('mastodon' in sys.modules, 'grapheme' in sys.modules)"
+    code = (
+        "import sys, bot.compose.length; "
+        "print('mastodon' in sys.modules, 'grapheme' in sys.modules)"
+    )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )

@@ -23,20 +23,20 @@ import requests
 import responses
 from pydantic import SecretStr
 
-from bot.app import open_run
 from bot.client import MastodonClient
 from bot.clock import FakeClock
 from bot.compose import ComposeOptions
+from bot.compose.rewrite import LinkOptions
 from bot.errors import AccountMismatch, AuthError, StateError
+from bot.exactly_once import KEY_LIFETIME, Outcome, PostOptions, Publisher
 from bot.model import Media, Toot, Tweet
-from bot.pipeline import Composer
-from bot.publish import KEY_LIFETIME, Outcome, PostOptions, Publisher
+from bot.options import Composer
+from bot.pacing import Runner, failed
 from bot.rebuild import Matcher
-from bot.rewrite import LinkOptions
-from bot.runner import Runner, failed
 from bot.selection import Due
 from bot.settings import load_settings
 from bot.state import Failed, Pending, Posted, State, StateStore, idempotency_key
+from bot.wiring import open_run
 
 BASE = "https://example.social"
 TOKEN = "tok-SECRET-publish-4242"
@@ -297,7 +297,7 @@ def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 def run_day(archive_dir: Path, clock: FakeClock, day: datetime) -> list[Outcome]:
     settings = load_settings(None, env_file=None)
     run = open_run(settings, archive_dir, clock)
-    from bot.pipeline import plan
+    from bot.options import plan
 
     jobs, lost = run.runner.pending_jobs({t.id: t for t in run.archive.tweets})
     return lost + run.runner.run([*jobs, *plan(run.archive, day.date(), settings).due])

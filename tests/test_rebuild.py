@@ -9,9 +9,9 @@ import pytest
 
 from bot.client import html_to_text
 from bot.compose import ComposeOptions, compose
+from bot.compose.rewrite import LinkOptions, MentionOptions, Unmapped
 from bot.model import Toot, Tweet
 from bot.rebuild import Matcher, rebuild, words
-from bot.rewrite import LinkOptions, MentionOptions, Unmapped
 from bot.state import Failed, Pending, Posted, State, StateAccount
 
 DUE = datetime(2026, 4, 5, 12, 0, tzinfo=UTC)

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.rewrite import (
+from bot.compose.rewrite import (
     LinkOptions,
     Mapped,
     MentionOptions,
@@ -32,7 +32,7 @@ MAPPED: tuple[Mapped, ...] = ("mention", "link")
 
 
 # Mastodon's mention rule, transcribed from its Account::MENTION_RE without
-# using bot.rewrite: (?<![=/[:word:]])@(USERNAME)(?:@[[:word:].-]+[[:word:]]+)?
+# using bot.compose.rewrite: (?<![=/[:word:]])@(USERNAME)(?:@[[:word:].-]+[[:word:]]+)?
 # where USERNAME is [a-z0-9_]+([a-z0-9_.-]+[a-z0-9_]+)? and [:word:] is Ruby's
 # (letters, marks, decimal digits, connector punctuation).
 def ruby_word(char: str) -> bool:

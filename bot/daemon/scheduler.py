@@ -10,7 +10,7 @@ a planning job at every local midnight, retries with backoff, and a heartbeat.
 Threads: the scheduler's own; one "post" worker, so toots go out one at a time,
 in order, at least `schedule.min_interval` apart; one "plan" worker, so
 midnight is planned even while yesterday's toots are still going out or
-retrying. Signals and the process's exit are `bot.service`'s.
+retrying. Signals and the process's exit are `bot.daemon.process`'s.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.clock import Clock
-from bot.dayjobs import (
+from bot.daemon.dayjobs import (
     DayJobs,
     is_too_late,
     jobs_for_day,
@@ -45,6 +45,7 @@ from bot.dayjobs import (
     retry_delay,
     startup_batch,
 )
+from bot.daemon.events import EventLog
 from bot.errors import (
     EXIT_OK,
     ArchiveError,
@@ -53,8 +54,7 @@ from bot.errors import (
     StateLocked,
     TootbackError,
 )
-from bot.events import EventLog
-from bot.publish import Outcome
+from bot.exactly_once import Outcome
 from bot.selection import DayPlan, Due
 from bot.settings import Settings
 from bot.state import Failed, State

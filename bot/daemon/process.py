@@ -21,18 +21,18 @@ from functools import partial
 from pathlib import Path
 from typing import Protocol, TextIO
 
-from bot.app import open_run
 from bot.archive import Archive, load_archive
 from bot.clock import Clock
-from bot.daemon import Backend, Daemon, DaemonOptions, StoppableClock, make_scheduler
-from bot.dayjobs import pending_due
-from bot.events import EventLog, LogFormat
+from bot.daemon.dayjobs import pending_due
+from bot.daemon.events import EventLog, LogFormat
+from bot.daemon.scheduler import Backend, Daemon, DaemonOptions, StoppableClock, make_scheduler
+from bot.exactly_once import Outcome
 from bot.model import InstanceLimits, Skip
-from bot.pipeline import make_composer, plan
-from bot.publish import Outcome
+from bot.options import make_composer, plan
 from bot.selection import Due
 from bot.settings import Settings, load_handles
 from bot.state import State, load_state
+from bot.wiring import open_run
 
 SHUTDOWN_GRACE = 8.0  # seconds; with the exit itself, well inside a supervisor's 10
 

@@ -11,10 +11,10 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from bot.clock import Clock
-from bot.dayjobs import pending_due
+from bot.daemon.dayjobs import pending_due
 from bot.errors import Interrupted
+from bot.exactly_once import Outcome, Publisher
 from bot.model import Skip, Toot, Tweet
-from bot.publish import Outcome, Publisher
 from bot.selection import Due
 
 ComposeFn = Callable[[Tweet, datetime, Mapping[str, str]], "Toot | Skip"]

@@ -29,9 +29,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from typing import Literal, NamedTuple
 
-from bot.length import grapheme_boundaries, status_length
-from bot.model import Media, Skip, Toot, TootPart, Tweet
-from bot.rewrite import (
+from bot.compose.length import grapheme_boundaries, status_length
+from bot.compose.rewrite import (
     LinkOptions,
     MentionOptions,
     handle_spans,
@@ -39,6 +38,7 @@ from bot.rewrite import (
     rewrite_mentions,
     url_spans,
 )
+from bot.model import Media, Skip, Toot, TootPart, Tweet
 
 MediaMissing = Literal["post_without", "skip_tweet"]
 
@@ -52,7 +52,7 @@ _CJK_SENTENCE_END = "。！？"
 class ComposeOptions:
     """Everything `compose` needs besides the tweet.
 
-    links, mentions: the rewrite options (see bot.rewrite).
+    links, mentions: the rewrite options (see bot.compose.rewrite).
     footer: template with {date} (the tweet's local date, ISO), {url} (the
         tweet's URL), {years_ago} (due local year minus tweeted local year) and
         {ago} ("1 year ago", "4 years ago"); empty: no footer.

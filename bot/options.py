@@ -13,8 +13,8 @@ from datetime import date, datetime, timedelta
 
 from bot.archive import Archive
 from bot.compose import ComposeOptions, compose
+from bot.compose.rewrite import LinkOptions, MentionOptions
 from bot.model import InstanceLimits, Skip, Toot, Tweet
-from bot.rewrite import LinkOptions, MentionOptions
 from bot.selection import DayPlan, ScheduleOptions, SelectionOptions, plan_day
 from bot.settings import Settings
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.exactly_once import Outcome
 from bot.model import Tweet
-from bot.publish import Outcome
 from bot.selection import DayPlan, Due, local_instant
 from bot.state import Failed, State
 from bot.status import day_status

@@ -18,10 +18,10 @@ from bot.archive import Archive, load_archive
 from bot.client import MastodonClient
 from bot.clock import Clock
 from bot.errors import SettingsError
-from bot.pipeline import Composer, make_composer, plan
-from bot.publish import Outcome, PostOptions, Publisher
+from bot.exactly_once import Outcome, PostOptions, Publisher
+from bot.options import Composer, make_composer, plan
+from bot.pacing import Runner
 from bot.rebuild import Matcher
-from bot.runner import Runner
 from bot.selection import Due
 from bot.settings import Settings, load_handles
 from bot.state import StateStore

@@ -1,0 +1,1 @@
+"""tootback's benchmark: `python -m bench.run` (see bench/run.py)."""

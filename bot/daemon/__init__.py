@@ -1,0 +1,1 @@
+"""`tootback daemon`: posts each day's toots at their due times, for months."""

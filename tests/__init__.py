@@ -1,0 +1,1 @@
+"""tootback's tests; `tests.support` holds what they share (also used by `bench`)."""
