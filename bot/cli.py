@@ -182,7 +182,7 @@ def check(obj: Context, archive: Path | None) -> None:
 
 
 def _check_account(obj: Context, settings: Settings) -> None:
-    from bot.client import SCOPES, MastodonClient
+    from bot.client import SCOPES, MastodonClient, missing_scopes
     from bot.state import load_state
     from bot.wiring import credentials
 
@@ -195,23 +195,13 @@ def _check_account(obj: Context, settings: Settings) -> None:
         f"media, alt text up to {limits.description_limit} characters"
     )
     scopes = client.scopes()
-    needed = set(SCOPES.split())
     if scopes is None:
         click.echo(f"scopes: not reported by the server; tootback needs {SCOPES}")
-    elif missing := needed - _implied(scopes):
+    elif missing := missing_scopes(scopes):
         raise AuthError(f"the token lacks {', '.join(sorted(missing))}; run `tootback login` again")
     else:
         click.echo(f"scopes: {' '.join(scopes)}")
     load_state(settings.state.path).bind_account(account)  # raises on another account's state
-
-
-def _implied(scopes: tuple[str, ...]) -> set[str]:
-    # "write" grants every "write:…" scope, "read" every "read:…".
-    granted = set(scopes)
-    for broad in ("read", "write"):
-        if broad in granted:
-            granted |= {f"{broad}:{what}" for what in ("statuses", "media", "accounts")}
-    return granted
 
 
 @cli.command()

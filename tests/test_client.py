@@ -15,11 +15,13 @@ from pydantic import SecretStr
 
 from bot import __version__
 from bot.client import (
+    SCOPES,
     Account,
     MastodonClient,
     OwnStatus,
     PostedStatus,
     html_to_text,
+    missing_scopes,
 )
 from bot.clock import FakeClock
 from bot.errors import (
@@ -524,3 +526,22 @@ def test_own_statuses_stop_at_the_limit(mock: responses.RequestsMock, clock: Fak
 )
 def test_html_to_text(html: str, text: str) -> None:
     assert html_to_text(html) == text
+
+
+# --- scopes ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("granted", "missing"),
+    [
+        (("read", "write"), set()),
+        (("write", "read:accounts", "read:statuses"), set()),
+        (tuple(SCOPES.split()), set()),
+        (("write:statuses", "read"), {"write:media"}),
+        ((), set(SCOPES.split())),
+    ],
+)
+def test_broad_scopes_grant_their_granular_ones(
+    granted: tuple[str, ...], missing: set[str]
+) -> None:
+    assert missing_scopes(granted) == missing

@@ -1,16 +1,18 @@
-"""The only package that talks to a Mastodon-API server."""
+"""The only package that talks to a Mastodon-API server.
 
-from bot.client.endpoints import (
-    SCOPES,
-    Account,
-    LoginFlow,
-    MastodonClient,
-    OwnStatus,
-    PostedStatus,
-    finish_login,
-    html_to_text,
-    start_login,
-)
+    endpoints.py   MastodonClient: account, limits, scopes, media, statuses, own statuses
+    policy.py      every request: rate limits, retries with backoff, errors in our tree
+    login.py       OAuth: register the app, trade the user's code for a token
+    identity.py    how tootback presents itself: user agent, scopes, API version
+    content.py     a status's HTML as plain text
+
+The rest of tootback imports from here, never from Mastodon.py.
+"""
+
+from bot.client.content import html_to_text
+from bot.client.endpoints import Account, MastodonClient, OwnStatus, PostedStatus
+from bot.client.identity import SCOPES, missing_scopes
+from bot.client.login import LoginFlow, finish_login, start_login
 
 __all__ = [
     "SCOPES",
@@ -21,5 +23,6 @@ __all__ = [
     "PostedStatus",
     "finish_login",
     "html_to_text",
+    "missing_scopes",
     "start_login",
 ]

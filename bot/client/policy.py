@@ -1,0 +1,244 @@
+"""The client's policy for every request: rate limits, retries, and errors in our tree.
+
+- Before a request: when the server's `X-RateLimit-Remaining` is low (fewer
+  than LOW_REMAINING), wait for the window's `X-RateLimit-Reset` first.
+- A 429: wait until the reset (or `Retry-After`), at most `max_wait` seconds at
+  a time, then try again.
+- A 5xx or a network failure: retry with exponential backoff and jitter (a
+  status is re-sent with the same Idempotency-Key, so a retry never duplicates
+  it), `max_retries` times, then raise Unavailable.
+- Any other answer becomes the project's error: 401/403 AuthError, another 4xx
+  Rejected (422: the server refuses this status), anything else Unavailable.
+
+Every wait goes through the injected `Clock`, so a shutdown request ends it
+and tests never sleep. Rate-limit headers are read by a response hook on the
+requests session rather than from Mastodon.py's `ratelimit_reset`, which is
+computed against the real `time.time()` and so cannot be used with an injected
+clock. The access token is removed from every message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any, TypeVar
+
+import mastodon
+
+from bot.client.identity import SCOPES
+from bot.clock import Clock
+from bot.errors import (
+    AuthError,
+    Interrupted,
+    MastodonError,
+    RateLimited,
+    Rejected,
+    Unavailable,
+)
+
+LOW_REMAINING = 5
+RESET_MARGIN = 1.0
+BACKOFF_BASE = 2.0
+BACKOFF_CAP = 300.0
+
+T = TypeVar("T")
+
+
+class RequestPolicy:
+    """Runs Mastodon.py calls under the policy above.
+
+    clock: every wait sleeps on it.
+    secret: the access token, never shown in a message.
+    max_retries: retries after a 5xx, network failure or 429 before giving up.
+    max_wait: the longest single wait for a rate-limit reset, in seconds.
+    random: returns a float in [0, 1) for the backoff jitter.
+    """
+
+    def __init__(
+        self,
+        clock: Clock,
+        secret: str,
+        *,
+        max_retries: int,
+        max_wait: float,
+        random: Callable[[], float],
+    ) -> None:
+        self.clock = clock
+        self.max_retries = max_retries
+        self.max_wait = max_wait
+        self._secret = secret
+        self._random = random
+        self._remaining: int | None = None
+        self._reset_at: datetime | None = None
+        self._last_status: int | None = None
+        self._retry_after: float | None = None
+
+    def call(self, what: str, request: Callable[[], T]) -> T:
+        """Run one Mastodon.py call; `what` names it in messages ("posting a status")."""
+        failures = 0
+        while True:
+            self._slow_down(what)
+            self._last_status = None
+            try:
+                return request()
+            except mastodon.MastodonError as exc:
+                failure: Exception = exc
+            # Handled outside the except block so that no Mastodon.py exception
+            # rides along as the __context__ of ours.
+            failures += 1
+            self._after_failure(what, failure, failures)
+
+    def sleep(self, what: str, seconds: float) -> None:
+        """Wait `seconds`; raise Interrupted when a stop request ends the wait."""
+        if not self.clock.sleep(seconds):
+            raise Interrupted(f"{what}: stopped while waiting {seconds:.0f} s")
+
+    def observe(self, response: Any, *args: Any, **kwargs: Any) -> Any:
+        """requests response hook: remember the rate-limit headers, on our clock."""
+        headers = response.headers
+        self._last_status = int(response.status_code)
+        now = self.clock.now()
+        server_now = _http_date(headers.get("Date")) or now
+        remaining = headers.get("X-RateLimit-Remaining")
+        reset = _reset_time(headers.get("X-RateLimit-Reset"))
+        if remaining is not None and remaining.strip().isdigit():
+            self._remaining = int(remaining)
+        if reset is not None:
+            # Measured against the server's own Date, so clock skew does not matter.
+            self._reset_at = now + (reset - server_now)
+        self._retry_after = _retry_after(headers.get("Retry-After"), server_now)
+        return response
+
+    def _after_failure(self, what: str, exc: Exception, failures: int) -> None:
+        """Wait before the next attempt, or raise the project's error for `exc`."""
+        if isinstance(exc, mastodon.MastodonRatelimitError) and self._last_status == 429:
+            self._wait_for_reset(what, failures)
+        elif isinstance(
+            exc,
+            mastodon.MastodonRatelimitError  # also thrown when the headers are unparseable
+            | mastodon.MastodonServerError
+            | mastodon.MastodonNetworkError,
+        ):
+            self._retry(what, failures, exc)
+        elif isinstance(exc, mastodon.MastodonAPIError):
+            raise self._api_error(what, exc)
+        else:
+            raise MastodonError(self._redact(f"{what}: {server_reason(exc)}"))
+
+    def _retry(self, what: str, failures: int, exc: Exception) -> None:
+        if failures > self.max_retries:
+            raise Unavailable(
+                self._redact(f"{what}: {server_reason(exc)} (gave up after {failures} attempts)"),
+                status_of(exc),
+            )
+        exponent = BACKOFF_BASE * 2 ** (failures - 1)
+        self.sleep(what, min(BACKOFF_CAP, exponent * (0.5 + self._random())))
+
+    def _wait_for_reset(self, what: str, failures: int) -> None:
+        if failures > self.max_retries:
+            raise RateLimited(f"{what}: still rate-limited after {failures} attempts", 429)
+        wait = self._seconds_to_reset()
+        if wait is None:
+            wait = self._retry_after or BACKOFF_BASE * 2 ** (failures - 1)
+        if wait > self.max_wait:
+            raise RateLimited(
+                f"{what}: rate-limited for {wait:.0f} s more, longer than the "
+                f"{self.max_wait:.0f} s tootback waits; try again later",
+                429,
+            )
+        self.sleep(what, wait)
+        self._forget_limits()
+
+    def _slow_down(self, what: str) -> None:
+        """Before a request: if few requests remain in the window, wait for its reset."""
+        if self._remaining is None or self._remaining >= LOW_REMAINING:
+            return
+        wait = self._seconds_to_reset()
+        if wait is None or wait <= 0:
+            self._forget_limits()
+            return
+        if wait > self.max_wait:
+            if self._remaining > 0:
+                return  # some budget left: better spend it than wait for ages
+            raise RateLimited(
+                f"{what}: no requests left for {wait:.0f} s, longer than the "
+                f"{self.max_wait:.0f} s tootback waits; try again later",
+                429,
+            )
+        self.sleep(what, wait)
+        self._forget_limits()
+
+    def _seconds_to_reset(self) -> float | None:
+        if self._reset_at is None:
+            return None
+        return (self._reset_at - self.clock.now()).total_seconds() + RESET_MARGIN
+
+    def _forget_limits(self) -> None:
+        self._remaining = None
+        self._reset_at = None
+
+    def _api_error(self, what: str, exc: mastodon.MastodonAPIError) -> MastodonError:
+        status = status_of(exc)
+        reason = self._redact(server_reason(exc))
+        if status in (401, 403):
+            return AuthError(
+                f"{what}: the server refused the access token ({reason}). It may be revoked "
+                f"or lack a scope; tootback needs {SCOPES}. Get a new one with `tootback login`.",
+                status,
+            )
+        if status is not None and 400 <= status < 500:
+            return Rejected(f"{what}: {reason}", status)
+        return Unavailable(f"{what}: unexpected answer from the server: {reason}", status)
+
+    def _redact(self, text: str) -> str:
+        return text.replace(self._secret, "[token]") if self._secret else text
+
+
+def status_of(exc: Exception) -> int | None:
+    """The HTTP status of a Mastodon.py error, None when it has none (a network failure)."""
+    # Mastodon.py raises ('Mastodon API returned error', status, reason, message).
+    args = exc.args
+    return args[1] if len(args) >= 2 and isinstance(args[1], int) else None
+
+
+def server_reason(exc: Exception) -> str:
+    """A Mastodon.py error as one line: "422 <the server's message>", or the error itself."""
+    args = exc.args
+    if len(args) == 4 and isinstance(args[1], int):
+        _, status, reason, message = args
+        return f"{status} {message or reason}"
+    return str(exc) or type(exc).__name__
+
+
+def _http_date(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when
+
+
+def _reset_time(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        # Some servers (GoToSocial) send the reset as a Unix time.
+        return datetime.fromtimestamp(int(value), UTC)
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when
+
+
+def _retry_after(value: str | None, server_now: datetime) -> float | None:
+    if not value:
+        return None
+    if value.strip().isdigit():
+        return float(value)
+    when = _http_date(value)
+    return None if when is None else max(0.0, (when - server_now).total_seconds())
