@@ -124,7 +124,7 @@ def preview(
     """
     from bot.archive.index import archive_for_day
     from bot.model import InstanceLimits
-    from bot.options import preview_day
+    from bot.preview import preview_day
     from bot.render import day_json, day_text
     from bot.settings import load_handles
     from bot.state import read_posted

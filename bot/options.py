@@ -1,37 +1,27 @@
-"""Wiring of the pure stages: settings -> options, archive -> a day's toots.
+"""The settings turned into the options of the pure stages, read once at the edge.
 
-No I/O: the CLI (or the daemon) reads the settings, the archive, the handles
-file and the state, and passes them in.
+`selection` and `compose` know nothing of pydantic or of where a value came
+from: this module builds their frozen option values from the settings, and
+`plan` runs the selection stage for a day under them. No I/O: the caller
+reads the settings, the archive and the handles file, and passes them in.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from bot.archive import Archive
-from bot.compose import ComposeOptions, compose
+from bot.compose import ComposeOptions, Composer
 from bot.compose.rewrite import LinkOptions, MentionOptions
-from bot.model import InstanceLimits, Skip, Toot, Tweet
+from bot.model import InstanceLimits
 from bot.selection import DayPlan, ScheduleOptions, SelectionOptions, plan_day
 from bot.settings import Settings
 
 
-@dataclass(frozen=True, slots=True)
-class DayPreview:
-    """One day's toots exactly as they would be sent, and what was skipped."""
-
-    day: date
-    timezone: str
-    max_characters: int
-    toots: tuple[Toot, ...]
-    skipped: tuple[Skip, ...]
-    posted: frozenset[str]
-
-
 def selection_options(settings: Settings, owner: str | None) -> SelectionOptions:
+    """What `selection` keeps, from `[selection]`; `owner` tells self-replies from replies."""
     s = settings.selection
     return SelectionOptions(
         zone=s.zone,
@@ -48,23 +38,9 @@ def selection_options(settings: Settings, owner: str | None) -> SelectionOptions
 
 
 def schedule_options(settings: Settings) -> ScheduleOptions:
+    """When toots are due, from `[schedule]`."""
     s = settings.schedule
     return ScheduleOptions(s.mode, s.daily_at, timedelta(seconds=s.min_interval))
-
-
-@dataclass(frozen=True, slots=True)
-class Composer:
-    """Composes toots with settings fixed once and the posted map given per call.
-
-    Publishing composes each toot under the state lock, so self-links see the
-    statuses posted a moment before; everything else is fixed per run.
-    """
-
-    options: ComposeOptions
-
-    def __call__(self, tweet: Tweet, due: datetime, posted: Mapping[str, str]) -> Toot | Skip:
-        links = replace(self.options.links, posted=posted)
-        return compose(tweet, due, replace(self.options, links=links))
 
 
 def make_composer(
@@ -106,33 +82,4 @@ def plan(archive: Archive, day: date, settings: Settings) -> DayPlan:
         day,
         selection_options(settings, archive.username),
         schedule_options(settings),
-    )
-
-
-def preview_day(
-    archive: Archive,
-    day: date,
-    settings: Settings,
-    posted: Mapping[str, str],
-    handles: Mapping[str, str],
-    limits: InstanceLimits,
-) -> DayPreview:
-    """Select `day`'s tweets and compose each, as `repost` would send them."""
-    day_plan = plan(archive, day, settings)
-    composer = make_composer(settings, archive, handles, limits)
-    toots: list[Toot] = []
-    skipped = list(day_plan.skipped)
-    for item in day_plan.due:
-        result = composer(item.tweet, item.due, posted)
-        if isinstance(result, Skip):
-            skipped.append(result)
-        else:
-            toots.append(result)
-    return DayPreview(
-        day=day,
-        timezone=settings.selection.timezone,
-        max_characters=limits.max_characters,
-        toots=tuple(toots),
-        skipped=tuple(skipped),
-        posted=frozenset(t.tweet_id for t in toots if t.tweet_id in posted),
     )

@@ -12,7 +12,7 @@ from typing import Any
 
 from bot.archive import Archive
 from bot.model import Toot, TootPart, Tweet
-from bot.options import DayPreview
+from bot.preview import DayPreview
 from bot.selection import is_reply_to_other
 
 

@@ -17,9 +17,10 @@ from pydantic import SecretStr
 from bot.archive import Archive, load_archive
 from bot.client import MastodonClient
 from bot.clock import Clock
+from bot.compose import Composer
 from bot.errors import SettingsError
 from bot.exactly_once import Outcome, PostOptions, Publisher
-from bot.options import Composer, make_composer, plan
+from bot.options import make_composer, plan
 from bot.pacing import Runner
 from bot.rebuild import Matcher
 from bot.selection import Due

@@ -19,7 +19,8 @@ from bot.archive import Archive, load_archive
 from bot.archive.index import DayIndex, IdSet, archive_for_day, index_file, utc_month_days
 from bot.errors import SettingsError
 from bot.model import InstanceLimits
-from bot.options import plan, preview_day
+from bot.options import plan
+from bot.preview import preview_day
 from bot.settings import Settings, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -25,12 +25,11 @@ from pydantic import SecretStr
 
 from bot.client import MastodonClient
 from bot.clock import FakeClock
-from bot.compose import ComposeOptions
+from bot.compose import ComposeOptions, Composer
 from bot.compose.rewrite import LinkOptions
 from bot.errors import AccountMismatch, AuthError, StateError
 from bot.exactly_once import KEY_LIFETIME, Outcome, PostOptions, Publisher
 from bot.model import Media, Toot, Tweet
-from bot.options import Composer
 from bot.pacing import Runner, failed
 from bot.rebuild import Matcher
 from bot.selection import Due

@@ -1,5 +1,12 @@
-"""Tweet -> Toot, pure: rewritten links and mentions, footer, length, reply chains, media."""
+"""Tweet -> Toot, pure: rewritten links and mentions, footer, length, reply chains, media.
 
-from bot.compose.layout import ComposeOptions, MediaMissing, compose, footer_text, media_groups
+toot.py      compose(): the public entry, its options, the footer, self-replies
+layout.py    parts that fit the limit: where text is cut, which media go where
+rewrite.py   links to Twitter and @mentions, rewritten for the fediverse
+length.py    Mastodon's character count, and where text may be cut
+"""
 
-__all__ = ["ComposeOptions", "MediaMissing", "compose", "footer_text", "media_groups"]
+from bot.compose.layout import media_groups
+from bot.compose.toot import ComposeOptions, Composer, MediaMissing, compose, footer_text
+
+__all__ = ["ComposeOptions", "Composer", "MediaMissing", "compose", "footer_text", "media_groups"]

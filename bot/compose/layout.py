@@ -1,9 +1,6 @@
-"""Tweet -> Toot: rewritten text, footer, Mastodon's length rule, reply chains, media.
+"""How a toot's text and media are laid out in parts that each fit the limit.
 
-Pure: a function of the tweet, its due time and the options (which carry the
-posted-status map read from state by the caller).
-
-The layout, deterministic:
+Pure. The layout is deterministic:
 
 - Text that fits (with the footer, after a blank line) is one part. Longer text
   becomes a reply chain: each part's text ends with " (i/n)", and the footer
@@ -25,114 +22,17 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, tzinfo
-from typing import Literal, NamedTuple
+from dataclasses import dataclass
+from typing import NamedTuple
 
 from bot.compose.length import grapheme_boundaries, status_length
-from bot.compose.rewrite import (
-    LinkOptions,
-    MentionOptions,
-    handle_spans,
-    rewrite,
-    rewrite_mentions,
-    url_spans,
-)
-from bot.model import Media, Skip, Toot, TootPart, Tweet
-
-MediaMissing = Literal["post_without", "skip_tweet"]
+from bot.compose.rewrite import handle_spans, url_spans
+from bot.model import Media, TootPart
 
 _SENTENCE_END = ".!?…"
 _CLOSERS = "\"')]”’»"
 _SPACE = re.compile(r"\s+")
 _CJK_SENTENCE_END = "。！？"
-
-
-@dataclass(frozen=True, slots=True)
-class ComposeOptions:
-    """Everything `compose` needs besides the tweet.
-
-    links, mentions: the rewrite options (see bot.compose.rewrite).
-    footer: template with {date} (the tweet's local date, ISO), {url} (the
-        tweet's URL), {years_ago} (due local year minus tweeted local year) and
-        {ago} ("1 year ago", "4 years ago"); empty: no footer.
-    zone: the time zone of local dates.
-    max_characters, max_media_attachments: the instance's limits.
-    spoiler_text: the content warning of every part; counts toward the limit.
-    media_missing: a tweet with an unusable media file is posted without it
-        ("post_without") or not at all ("skip_tweet").
-    owner: the archive owner's screen name, for self-replies (None: use
-        `links.owner`).
-    """
-
-    links: LinkOptions = field(default_factory=LinkOptions)
-    mentions: MentionOptions = field(default_factory=MentionOptions)
-    footer: str = "(tweeted {ago}, {date})"
-    zone: tzinfo = UTC
-    max_characters: int = 500
-    max_media_attachments: int = 4
-    spoiler_text: str = ""
-    media_missing: MediaMissing = "post_without"
-    owner: str | None = None
-
-
-def compose(tweet: Tweet, due: datetime, options: ComposeOptions) -> Toot | Skip:
-    """Turn one tweet into the toot that would be posted at `due`.
-
-    tweet: the tweet, as the archive holds it.
-    due: when it is to be posted (timezone-aware); passed through, and the
-        reference year of the footer's {years_ago}/{ago}.
-    options: see ComposeOptions.
-
-    Returns the Toot, every part's length within `max_characters`, or a Skip:
-    "empty" (no text after rewriting and no usable media), "media missing:
-    <path>" (with media_missing="skip_tweet"), or "cannot fit …" when the
-    footer and spoiler text alone exceed the limit.
-    """
-    broken = [m for m in tweet.media if m.problem is not None]
-    if broken and options.media_missing == "skip_tweet":
-        return Skip(tweet.id, _missing_reason(broken[0]))
-    usable = tuple(m for m in tweet.media if m.problem is None)
-    body = rewrite(tweet.text, options.links, options.mentions).strip()
-    if not body and not usable:
-        return Skip(tweet.id, "empty")
-    footer = footer_text(tweet, due, options.footer, options.zone)
-    layout = _Layout(
-        footer=rewrite_mentions(footer, options.mentions),
-        spoiler=options.spoiler_text,
-        limit=options.max_characters,
-    )
-    parts = _plan(body, media_groups(usable, options.max_media_attachments), layout)
-    if parts is None:
-        return Skip(tweet.id, f"cannot fit within {options.max_characters} characters")
-    return Toot(
-        tweet_id=tweet.id,
-        tweeted_at=tweet.created_at,
-        due=due,
-        parts=parts,
-        in_reply_to_tweet=_parent(tweet, options),
-    )
-
-
-def footer_text(tweet: Tweet, due: datetime, template: str, zone: tzinfo) -> str:
-    """The footer for `tweet` posted at `due`: `template` filled in ("" if empty).
-
-    The dates and years are local to `zone`. {years_ago} is an integer;
-    {ago} reads "1 year ago", "4 years ago", or "this year" when it is 0.
-    """
-    if not template:
-        return ""
-    tweeted = tweet.created_at.astimezone(zone).date()
-    years = due.astimezone(zone).year - tweeted.year
-    return template.format(
-        date=tweeted.isoformat(), url=tweet.url, years_ago=years, ago=_ago(years)
-    )
-
-
-def _ago(years: int) -> str:
-    if years <= 0:
-        return "this year"
-    return "1 year ago" if years == 1 else f"{years} years ago"
 
 
 def media_groups(media: Sequence[Media], per_part: int) -> list[tuple[Media, ...]]:
@@ -159,26 +59,8 @@ def media_groups(media: Sequence[Media], per_part: int) -> list[tuple[Media, ...
     return groups
 
 
-def _missing_reason(media: Media) -> str:
-    if media.problem == "missing":
-        return f"media missing: {media.path}"
-    return f"media missing: {media.path} ({media.problem})"
-
-
-def _parent(tweet: Tweet, options: ComposeOptions) -> str | None:
-    """The parent tweet id of a self-reply (the owner answering themself), else None."""
-    parent = tweet.in_reply_to_id
-    if parent is None:
-        return None
-    owner = options.owner or options.links.owner
-    user = (tweet.in_reply_to_user or "").lstrip("@").lower()
-    if (owner and user == owner.lower()) or parent in options.links.owner_ids:
-        return parent
-    return None
-
-
 @dataclass(frozen=True, slots=True)
-class _Layout:
+class Layout:
     """How a part's text is assembled and measured."""
 
     footer: str
@@ -213,10 +95,10 @@ class _Break(NamedTuple):
     priority: int  # 3 blank line, 2 line break or sentence end, 1 space
 
 
-def _plan(
-    body: str, groups: Sequence[tuple[Media, ...]], layout: _Layout
+def plan_parts(
+    body: str, groups: Sequence[tuple[Media, ...]], layout: Layout
 ) -> tuple[TootPart, ...] | None:
-    """The parts for `body` and the media groups, or None when nothing fits."""
+    """The parts for `body` and the media `groups`, or None when nothing fits the limit."""
     single = layout.render(body, 1, 1, last=True)
     if len(groups) <= 1 and layout.fits(single):
         return (TootPart(single, layout.length(single), groups[0] if groups else ()),)
@@ -235,7 +117,7 @@ def _plan(
 
 
 def _build(
-    chunks: Sequence[str], groups: Sequence[tuple[Media, ...]], total: int, layout: _Layout
+    chunks: Sequence[str], groups: Sequence[tuple[Media, ...]], total: int, layout: Layout
 ) -> tuple[TootPart, ...] | None:
     parts = []
     for i in range(total):
@@ -248,7 +130,7 @@ def _build(
     return tuple(parts) or None
 
 
-def _pack(body: str, layout: _Layout, total: int) -> list[str] | None:
+def _pack(body: str, layout: Layout, total: int) -> list[str] | None:
     """Cut `body` into chunks for parts of `total` parts (an upper bound of the count).
 
     Returns the chunks, the last one "" when the footer needs a part of its
@@ -264,7 +146,7 @@ class _Packer:
     within a word), so the furthest fitting cut is found by galloping search.
     """
 
-    def __init__(self, body: str, layout: _Layout, total: int) -> None:
+    def __init__(self, body: str, layout: Layout, total: int) -> None:
         self.body, self.layout, self.total = body, layout, total
         self.breaks = _breaks(body)
         self.starts = [b.start for b in self.breaks]
