@@ -123,10 +123,10 @@ def preview(
       tootback preview --archive ~/twitter-2023.zip --date 2026-03-20
     """
     from bot.archive.index import archive_for_day
+    from bot.handles import load_handles
     from bot.model import InstanceLimits
     from bot.preview import preview_day
     from bot.render import day_json, day_text
-    from bot.settings import load_handles
     from bot.state import read_posted
 
     settings = obj.settings(archive={"path": archive})
@@ -164,8 +164,8 @@ def check(obj: Context, archive: Path | None) -> None:
       tootback check --archive ~/twitter-archive.zip
     """
     from bot.archive import load_archive
+    from bot.handles import load_handles
     from bot.render import archive_report
-    from bot.settings import load_handles
     from bot.state import read_posted
 
     settings = obj.settings(archive={"path": archive})
@@ -400,7 +400,8 @@ def login(instance: str, env_file: Path) -> None:
       tootback login --instance https://mastodon.social
     """
     from bot.client import finish_login, start_login
-    from bot.settings import check_base_url, save_secrets
+    from bot.envfile import save_secrets
+    from bot.settings import check_base_url
 
     base = check_base_url(instance)
     flow = start_login(base)

@@ -271,7 +271,7 @@ def load_settings(
     except ValidationError as exc:
         dotenv = dict(dotenv_values(env_file)) if env_file and env_file.is_file() else {}
         problems = [
-            _describe(error, cli, dotenv, toml_data, config_path, env_file)
+            _problem(error, cli, dotenv, toml_data, config_path, env_file)
             for error in exc.errors()
         ]
         raise SettingsError(problems) from None
@@ -315,7 +315,7 @@ def _sections() -> list[str]:
     return [name for name, f in Settings.model_fields.items() if f.validation_alias is None]
 
 
-def _describe(
+def _problem(
     error: Any,
     cli: Mapping[str, Mapping[str, Any]],
     dotenv: Mapping[str, str | None],
@@ -343,63 +343,3 @@ def _describe(
     else:
         source = "default"
     return f"{key}: {message} (from {source})"
-
-
-_HANDLE = re.compile(r"@?([A-Za-z0-9_.-]+)@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
-_TWITTER_NAME = re.compile(r"[A-Za-z0-9_]{1,15}")
-
-
-def load_handles(path: Path) -> dict[str, str]:
-    """Read the Twitter -> fediverse handle map (`mentions.handles_file`).
-
-    The file holds lines `twitter_name = "@user@instance"`; names match
-    case-insensitively. A missing file is an empty map.
-
-    Returns {lowercased twitter name: "@user@instance"}. Raises SettingsError
-    naming the file and every bad entry.
-    """
-    try:
-        with path.open("rb") as f:
-            data = tomllib.load(f)
-    except FileNotFoundError:
-        return {}
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise SettingsError([f"handles file {path}: {exc}"]) from None
-    handles: dict[str, str] = {}
-    problems: list[str] = []
-    for name, value in data.items():
-        match = _HANDLE.fullmatch(value) if isinstance(value, str) else None
-        if not _TWITTER_NAME.fullmatch(name):
-            problems.append(
-                f"handles file {path}: {name!r} is not a Twitter name (1-15 of A-Z a-z 0-9 _)"
-            )
-        elif match is None:
-            problems.append(
-                f'handles file {path}: {name} = {value!r} is not a handle like "@user@instance"'
-            )
-        else:
-            handles[name.casefold()] = f"@{match[1]}@{match[2].lower()}"
-    if problems:
-        raise SettingsError(problems)
-    return handles
-
-
-def save_secrets(env_file: Path, base_url: str, token: SecretStr) -> None:
-    """Write MASTODON_API_BASE_URL and MASTODON_ACCESS_TOKEN into `env_file`.
-
-    Other lines of the file are kept; the file ends up with mode 0600 (only
-    its owner can read the token) and is replaced atomically.
-    """
-    secrets = {"MASTODON_API_BASE_URL": base_url, "MASTODON_ACCESS_TOKEN": token.get_secret_value()}
-    try:
-        lines = env_file.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        lines = []
-    kept = [line for line in lines if line.split("=", 1)[0].strip() not in secrets]
-    kept += [f"{name}={value}" for name, value in secrets.items()]
-    tmp = env_file.with_name(env_file.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write("\n".join(kept) + "\n")
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, env_file)

@@ -20,11 +20,12 @@ from bot.clock import Clock
 from bot.compose import Composer
 from bot.errors import SettingsError
 from bot.exactly_once import Outcome, PostOptions, Publisher
+from bot.handles import load_handles
 from bot.options import make_composer, plan
 from bot.pacing import Runner
 from bot.rebuild import Matcher
 from bot.selection import Due
-from bot.settings import Settings, load_handles
+from bot.settings import Settings
 from bot.state import StateStore
 
 

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from bot.errors import SettingsError
-from bot.settings import load_handles, load_settings
+from bot.handles import load_handles
+from bot.settings import load_settings
 
 
 @pytest.fixture(autouse=True)

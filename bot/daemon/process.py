@@ -27,10 +27,11 @@ from bot.daemon.dayjobs import pending_due
 from bot.daemon.events import EventLog, LogFormat
 from bot.daemon.scheduler import Backend, Daemon, DaemonOptions, StoppableClock, make_scheduler
 from bot.exactly_once import Outcome
+from bot.handles import load_handles
 from bot.model import InstanceLimits, Skip
 from bot.options import make_composer, plan
 from bot.selection import Due
-from bot.settings import Settings, load_handles
+from bot.settings import Settings
 from bot.state import State, load_state
 from bot.wiring import open_run
 
