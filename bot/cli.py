@@ -446,7 +446,7 @@ def daemon(ctx: click.Context, dry_run: bool, log_format: str, archive: Path | N
       tootback daemon --log-format json
       python -m bot daemon          (the Procfile's worker)
     """
-    from bot.daemon.process import run_daemon
+    from bot.daemon import run_daemon
 
     obj: Context = ctx.obj
     settings = obj.settings(archive={"path": archive})

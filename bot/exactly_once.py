@@ -49,6 +49,8 @@ KEY_LIFETIME = timedelta(minutes=55)
 RECENT_STATUSES = 80
 
 Result = Literal["posted", "already posted", "skipped", "failed", "failed before"]
+# The results after which a status went to the server: posted, or refused by it.
+SENT: frozenset[Result] = frozenset({"posted", "failed"})
 # Composes one toot from the current map tweet id -> status URL (read under the lock).
 MakeToot = Callable[[Mapping[str, str]], "Toot | Skip"]
 
@@ -70,6 +72,11 @@ class Outcome:
     result: Result
     url: str | None = None
     detail: str = ""
+
+    @property
+    def sent(self) -> bool:
+        """True when a status went to the server (posted, or refused by it)."""
+        return self.result in SENT
 
 
 class Publisher:

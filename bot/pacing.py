@@ -1,6 +1,10 @@
-"""Runs publishing for a list of due tweets: pending first, in order, paced.
+"""Posting due toots in order, at least `schedule.min_interval` apart.
 
-Shared by `repost` (a day, now) and the daemon (each toot at its due time).
+`Pacer` is the one place where posts are spaced: `repost` and the daemon both
+wait on it before a toot, and it counts only posts that sent a status (one
+already posted, skipped or refused before costs no wait). `Runner` posts a
+list of due toots through the exactly-once `Publisher`, in order, paced;
+`pending_jobs` turns the toots a crash left pending into jobs, finished first.
 """
 
 from __future__ import annotations
@@ -11,60 +15,90 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from bot.clock import Clock
-from bot.daemon.dayjobs import pending_due
 from bot.errors import Interrupted
 from bot.exactly_once import Outcome, Publisher
 from bot.model import Skip, Toot, Tweet
 from bot.selection import Due
+from bot.state import State
 
 ComposeFn = Callable[[Tweet, datetime, Mapping[str, str]], "Toot | Skip"]
 
-# Results after which the next post needs no spacing: nothing was sent.
-_NOTHING_SENT = {"already posted", "skipped", "failed before"}
+
+class Pacer:
+    """Keeps posts at least `min_interval` apart, measured on `clock` (real time).
+
+    `wait()` before a post, `record(outcome)` after it.
+    """
+
+    def __init__(self, clock: Clock, min_interval: timedelta) -> None:
+        self.clock = clock
+        self.min_interval = min_interval
+        self._last: datetime | None = None
+
+    def wait(self) -> bool:
+        """Wait until `min_interval` after the last post that sent a status.
+
+        Returns False when a stop request ended the wait (see `Clock.sleep`).
+        """
+        if self._last is None:
+            return True
+        delay = (self._last + self.min_interval - self.clock.now()).total_seconds()
+        return delay <= 0 or self.clock.sleep(delay)
+
+    def record(self, outcome: Outcome) -> None:
+        """Count `outcome` when it sent a status: the next post waits from now."""
+        if outcome.sent:
+            self._last = self.clock.now()
 
 
 @dataclass(frozen=True, slots=True)
 class Runner:
     """Posts due tweets through `publisher`, composing each with `compose`.
 
-    min_interval: the least time between two posts.
+    pacer: spaces the posts (shared by every `run` of this Runner).
     on_outcome: told about each tweet as soon as it is done (progress, logs).
     """
 
     publisher: Publisher
     compose: ComposeFn
-    clock: Clock
-    min_interval: timedelta
+    pacer: Pacer
     on_outcome: Callable[[Outcome], None] = lambda outcome: None
 
     def pending_jobs(self, tweets: Mapping[str, Tweet]) -> tuple[list[Due], list[Outcome]]:
         """Jobs that finish the toots a crash left pending, and the ones that cannot be
-        (see `dayjobs.pending_due`)."""
-        return pending_due(self.publisher.store.load(), tweets)
+        (see `pending_jobs`)."""
+        return pending_jobs(self.publisher.store.load(), tweets)
 
     def run(self, jobs: Iterable[Due], *, retry_failed: bool = False) -> list[Outcome]:
-        """Post `jobs` in order, at least `min_interval` apart; return every outcome.
+        """Post `jobs` in order, paced; return every outcome.
 
         Stops early, re-raising, on AuthError, RateLimited, Unavailable and
-        Interrupted: the tweet in flight stays pending for the next run.
+        Interrupted (also when a stop request cuts the pacing short): the tweet
+        in flight stays pending for the next run.
         """
         outcomes: list[Outcome] = []
-        last_post: datetime | None = None
         for job in jobs:
-            if last_post is not None:
-                self._wait_until(last_post + self.min_interval)
+            if not self.pacer.wait():
+                raise Interrupted("stopped while waiting for the next post")
             make = partial(self.compose, job.tweet, job.due)
             outcome = self.publisher.publish(job.tweet.id, make, retry_failed=retry_failed)
-            if outcome.result not in _NOTHING_SENT:
-                last_post = self.clock.now()
+            self.pacer.record(outcome)
             outcomes.append(outcome)
             self.on_outcome(outcome)
         return outcomes
 
-    def _wait_until(self, moment: datetime) -> None:
-        delay = (moment - self.clock.now()).total_seconds()
-        if delay > 0 and not self.clock.sleep(delay):
-            raise Interrupted("stopped while waiting for the next post")
+
+def pending_jobs(state: State, tweets: Mapping[str, Tweet]) -> tuple[list[Due], list[Outcome]]:
+    """The pending toots of `state` as jobs dated when their posting began (so the footer
+    says what it said then), and an outcome for each one missing from the archive."""
+    jobs: list[Due] = []
+    lost: list[Outcome] = []
+    for tid, record in sorted(state.pending().items()):
+        if tid in tweets:
+            jobs.append(Due(tweets[tid], record.since))
+        else:
+            lost.append(Outcome(tid, "skipped", detail="pending, but not in this archive"))
+    return jobs, lost
 
 
 def failed(outcomes: Sequence[Outcome]) -> list[Outcome]:

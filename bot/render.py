@@ -16,6 +16,16 @@ from bot.preview import DayPreview
 from bot.selection import is_reply_to_other
 
 
+def repost_command(tweet_id: str) -> str:
+    """The command that posts one tweet now, whatever its date (a missed toot)."""
+    return f"tootback repost --tweet {tweet_id}"
+
+
+def retry_command(tweet_id: str) -> str:
+    """The command that posts again a tweet the server refused."""
+    return f"{repost_command(tweet_id)} --retry-failed"
+
+
 def day_json(preview: DayPreview, show_skipped: bool) -> dict[str, Any]:
     """The `preview --json` object: date, timezone, max_characters, toots, skipped."""
     return {

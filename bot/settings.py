@@ -271,8 +271,7 @@ def load_settings(
     except ValidationError as exc:
         dotenv = dict(dotenv_values(env_file)) if env_file and env_file.is_file() else {}
         problems = [
-            _problem(error, cli, dotenv, toml_data, config_path, env_file)
-            for error in exc.errors()
+            _problem(error, cli, dotenv, toml_data, config_path, env_file) for error in exc.errors()
         ]
         raise SettingsError(problems) from None
     finally:

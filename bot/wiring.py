@@ -22,7 +22,7 @@ from bot.errors import SettingsError
 from bot.exactly_once import Outcome, PostOptions, Publisher
 from bot.handles import load_handles
 from bot.options import make_composer, plan
-from bot.pacing import Runner
+from bot.pacing import Pacer, Runner
 from bot.rebuild import Matcher
 from bot.selection import Due
 from bot.settings import Settings
@@ -92,13 +92,8 @@ def open_run(
         clock,
         is_archive_toot=lambda text: matcher()(text),
     )
-    runner = Runner(
-        publisher,
-        composer,
-        clock,
-        timedelta(seconds=settings.schedule.min_interval),
-        on_outcome,
-    )
+    pacer = Pacer(clock, timedelta(seconds=settings.schedule.min_interval))
+    runner = Runner(publisher, composer, pacer, on_outcome)
     return Run(settings, archive, client, store, composer, runner)
 
 

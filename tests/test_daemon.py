@@ -2,7 +2,7 @@
 
 `Scheduler` below stands in for APScheduler: it keeps the jobs the daemon adds
 (same keyword arguments) and `run_until` runs them in time order, moving a
-FakeClock to each job's time, so whole days pass without waiting. `Instance`
+FakeClock to each job's time, so whole days pass without waiting. `Poster`
 stands in for Publisher + Mastodon where only "posted once, when" matters; the
 real Publisher runs against the loopback fake Mastodon further down.
 """
@@ -23,8 +23,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.clock import FakeClock
+from bot.daemon.backends import dry_backend, live_backend
 from bot.daemon.events import EventLog
-from bot.daemon.process import dry_backend, live_backend, serve
+from bot.daemon.process import serve
 from bot.daemon.scheduler import (
     JOB_DEFAULTS,
     PLAN,
@@ -37,6 +38,7 @@ from bot.daemon.scheduler import (
 from bot.errors import AuthError, StateCorrupt, Unavailable
 from bot.exactly_once import Outcome
 from bot.model import Tweet
+from bot.pacing import Pacer
 from bot.selection import DayPlan, Due, ScheduleOptions, SelectionOptions, plan_day
 from bot.settings import Settings, load_settings
 from bot.state import Failed, Posted, State, load_state
@@ -103,10 +105,12 @@ class Scheduler:
 
 
 @dataclass
-class Instance:
-    """Posts once per tweet like Publisher (re-reads what is posted); can fail on demand."""
+class Poster:
+    """Posts once per tweet like the live backend's Runner (re-reads what is posted, records
+    on the pacer what it sent); can fail on demand."""
 
     clock: FakeClock
+    pacer: Pacer
     state: State = field(default_factory=State)
     posts: list[tuple[str, datetime]] = field(default_factory=list)
     failures: list[Exception] = field(default_factory=list)
@@ -121,7 +125,9 @@ class Instance:
         url = f"https://ex.social/@me/{len(self.posts) + 1}"
         self.posts.append((tid, self.clock.now()))
         self.state = State(tweets={**self.state.tweets, tid: Posted(("1",), url, self.clock.now())})
-        return Outcome(tid, "posted", url)
+        outcome = Outcome(tid, "posted", url)
+        self.pacer.record(outcome)
+        return outcome
 
 
 def tweet(tid: str, when: datetime) -> Tweet:
@@ -139,7 +145,7 @@ TWEETS = [
 @dataclass
 class World:
     clock: FakeClock
-    instance: Instance
+    instance: Poster
     scheduler: Scheduler
     log: io.StringIO
     daemon: Daemon
@@ -164,7 +170,7 @@ def make_world(
     connect_failures: list[Exception] | None = None,
 ) -> World:
     clock = FakeClock(now)
-    instance = Instance(clock, state or State())
+    instance = Poster(clock, Pacer(clock, schedule.min_interval), state or State())
     scheduler = Scheduler()
     log = io.StringIO()
     woken: list[bool] = []
@@ -182,7 +188,9 @@ def make_world(
         connects.append(1)
         if failures:
             raise failures.pop(0)
-        return Backend(plan, lambda: instance.state, pending, instance.post, "test backend")
+        return Backend(
+            plan, lambda: instance.state, pending, instance.post, instance.pacer, "test backend"
+        )
 
     options = DaemonOptions(UTC_ZONE, catch_up, schedule.min_interval)
     events = EventLog(log, clock, "json", UTC_ZONE)

@@ -1,4 +1,5 @@
-"""The daemon's pure decisions (bot.daemon.dayjobs): what to schedule, catch up, report as missed.
+"""The daemon's pure decisions: what to schedule, catch up, report as missed (dayjobs), what
+to do about an error (policy), when the host clock jumped (clockwatch).
 
 Fixed dates and zones only; nothing here reads the real clock.
 """
@@ -10,17 +11,29 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.daemon.clockwatch import ClockWatch
 from bot.daemon.dayjobs import (
     DayJobs,
     is_too_late,
     jobs_for_day,
     lookback_days,
     next_midnight,
-    pending_due,
     retry_delay,
     startup_batch,
 )
+from bot.daemon.policy import POLICY, Action, action_for
+from bot.errors import (
+    AccountMismatch,
+    ArchiveError,
+    AuthError,
+    RateLimited,
+    SettingsError,
+    StateCorrupt,
+    StateLocked,
+    Unavailable,
+)
 from bot.model import Tweet
+from bot.pacing import pending_jobs
 from bot.selection import DayPlan, Due, ScheduleOptions, SelectionOptions, plan_day
 from bot.state import Failed, Pending, Posted, State
 
@@ -184,11 +197,11 @@ def test_pending_toots_are_left_to_the_pending_batch() -> None:
     assert ids(jobs.catch_up) == ["a"]
 
 
-def test_pending_due_dates_pending_toots_by_their_start_and_reports_lost_ones() -> None:
+def test_pending_jobs_are_dated_by_their_start_and_lost_ones_reported() -> None:
     since = datetime(2026, 4, 5, 9, 0, 2, tzinfo=UTC)
     state = State(tweets={"b": Pending("key-b", since), "zz": Pending("key-z", since)})
     known = {t.id: t for t in (d.tweet for d in restart_plan().due)}
-    jobs, lost = pending_due(state, known)
+    jobs, lost = pending_jobs(state, known)
     assert [(d.tweet.id, d.due) for d in jobs] == [("b", since)]
     assert [(o.tweet_id, o.result) for o in lost] == [("zz", "skipped")]
 
@@ -276,3 +289,42 @@ def test_retry_delay_doubles_from_a_minute_up_to_an_hour() -> None:
         3600,
     ]
     assert retry_delay(10_000) == timedelta(hours=1)
+
+
+# --- the error policy and the clock watch -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("error", "posting", "other"),
+    [
+        (ArchiveError("a.zip", "unreadable"), Action.NEXT_TOOT, Action.STOP),
+        (AuthError("401 The access token is invalid", 401), Action.STOP, Action.STOP),
+        (Unavailable("503 down"), Action.RETRY, Action.RETRY),
+        (RateLimited("429 for an hour", 429), Action.RETRY, Action.RETRY),
+        (StateLocked("state.json", "held by pid 7"), Action.RETRY, Action.RETRY),
+        (StateCorrupt("state.json", "is not JSON"), Action.STOP, Action.STOP),
+        (AccountMismatch("state.json", "another account's"), Action.STOP, Action.STOP),
+        (SettingsError(["selection.timezone: unknown"]), Action.STOP, Action.STOP),
+        (OSError("No space left on device"), Action.RETRY, Action.RETRY),
+    ],
+)
+def test_the_error_policy_says_what_the_daemon_does(
+    error: Exception, posting: Action, other: Action
+) -> None:
+    assert action_for(error, posting=True) is posting
+    assert action_for(error, posting=False) is other
+
+
+def test_no_rule_of_the_error_policy_is_hidden_by_an_earlier_one() -> None:
+    for later, rule in enumerate(POLICY):
+        hiding = [r.error for r in POLICY[:later] if issubclass(rule.error, r.error)]
+        assert hiding == [], f"{rule.error.__name__} never matches: {hiding} come first"
+
+
+def test_the_clock_watch_reports_only_jumps_beyond_the_threshold() -> None:
+    watch = ClockWatch(threshold=5)
+    start = datetime(2026, 4, 5, 12, tzinfo=UTC)
+    assert watch.jump(start, 100.0) is None  # the first beat has nothing to compare
+    assert watch.jump(start + timedelta(seconds=64), 160.0) is None  # 4 s of drift
+    assert watch.jump(start + timedelta(seconds=64 + 3660), 220.0) == 3600
+    assert watch.jump(start, 280.0) == -(64 + 3660 + 60)  # set back

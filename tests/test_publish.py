@@ -30,7 +30,7 @@ from bot.compose.rewrite import LinkOptions
 from bot.errors import AccountMismatch, AuthError, StateError
 from bot.exactly_once import KEY_LIFETIME, Outcome, PostOptions, Publisher
 from bot.model import Media, Toot, Tweet
-from bot.pacing import Runner, failed
+from bot.pacing import Pacer, Runner, failed
 from bot.rebuild import Matcher
 from bot.selection import Due
 from bot.settings import load_settings
@@ -239,7 +239,7 @@ def wire(
         clock,
         is_archive_toot=Matcher(tweets),
     )
-    runner = Runner(publisher, compose, clock, timedelta(seconds=60))
+    runner = Runner(publisher, compose, Pacer(clock, timedelta(seconds=60)))
     return Wiring(client, store, publisher, runner, seen)
 
 

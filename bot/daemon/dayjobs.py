@@ -10,13 +10,11 @@ failed ones; and it says when to retry and when the next local day begins.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.exactly_once import Outcome
-from bot.model import Tweet
 from bot.selection import DayPlan, Due, local_instant
 from bot.state import Failed, State
 from bot.status import day_status
@@ -122,16 +120,3 @@ def next_midnight(day: date, zone: ZoneInfo) -> datetime:
     pre-transition offset gives it, as for every due time (`selection`).
     """
     return local_instant(day + timedelta(days=1), time(0), zone)
-
-
-def pending_due(state: State, tweets: Mapping[str, Tweet]) -> tuple[list[Due], list[Outcome]]:
-    """The pending toots of `state` as jobs dated when their posting began (so the footer
-    says what it said then), and an outcome for each one missing from the archive."""
-    jobs: list[Due] = []
-    lost: list[Outcome] = []
-    for tid, record in sorted(state.pending().items()):
-        if tid in tweets:
-            jobs.append(Due(tweets[tid], record.since))
-        else:
-            lost.append(Outcome(tid, "skipped", detail="pending, but not in this archive"))
-    return jobs, lost

@@ -1,4 +1,4 @@
-"""The `tootback daemon` process: backends, signals, shutdown, exit code.
+"""The `tootback daemon` process: signals, shutdown, exit code.
 
 SIGTERM/SIGINT stop the clock, which ends every wait at once (pacing, backoff,
 rate limit, state lock); the toot in flight finishes or, if its request hangs,
@@ -21,93 +21,12 @@ from functools import partial
 from pathlib import Path
 from typing import Protocol, TextIO
 
-from bot.archive import Archive, load_archive
-from bot.clock import Clock
-from bot.daemon.dayjobs import pending_due
+from bot.daemon.backends import dry_backend, live_backend
 from bot.daemon.events import EventLog, LogFormat
-from bot.daemon.scheduler import Backend, Daemon, DaemonOptions, StoppableClock, make_scheduler
-from bot.exactly_once import Outcome
-from bot.handles import load_handles
-from bot.model import InstanceLimits, Skip
-from bot.options import make_composer, plan
-from bot.selection import Due
+from bot.daemon.scheduler import Daemon, DaemonOptions, StoppableClock, make_scheduler
 from bot.settings import Settings
-from bot.state import State, load_state
-from bot.wiring import open_run
 
 SHUTDOWN_GRACE = 8.0  # seconds; with the exit itself, well inside a supervisor's 10
-
-
-def live_backend(settings: Settings, archive_path: Path, clock: Clock, events: EventLog) -> Backend:
-    """Open a posting run (the archive, then two requests: the account and the instance)."""
-    run = open_run(
-        settings,
-        archive_path,
-        clock,
-        on_wait=lambda who: events.emit("waiting", f"waiting for the state lock: {who}"),
-    )
-    tweets = {t.id: t for t in run.archive.tweets}
-    account = run.client.account()
-    return Backend(
-        plan=lambda day: plan(run.archive, day, settings),
-        state=run.store.load,
-        pending=lambda: run.runner.pending_jobs(tweets),
-        post=lambda item: run.runner.run([item])[0],
-        describe=f"posting as @{account.acct} on {account.instance}; "
-        f"{_about(settings, run.archive)}",
-    )
-
-
-def dry_backend(settings: Settings, archive_path: Path, events: EventLog) -> Backend:
-    """Read the archive and the state file only; `post` logs the toot instead of sending it."""
-    archive = load_archive(archive_path)
-    handles = load_handles(settings.mentions.handles_file)
-    composer = make_composer(
-        settings, archive, handles, InstanceLimits(settings.compose.max_characters)
-    )
-    tweets = {t.id: t for t in archive.tweets}
-    shown: set[str] = set()
-
-    def state() -> State:
-        return load_state(settings.state.path)
-
-    def post(item: Due) -> Outcome | None:
-        tid = item.tweet.id
-        if tid in shown:
-            return Outcome(tid, "already posted", detail="shown before in this dry run")
-        toot = composer(item.tweet, item.due, state().posted_urls())
-        if isinstance(toot, Skip):
-            return Outcome(tid, "skipped", detail=toot.reason)
-        shown.add(tid)
-        events.emit(
-            "would-post",
-            f"tweet {tid} ({len(toot.parts)} part(s)): {toot.parts[0].text!r}",
-            tweet_id=tid,
-            parts=len(toot.parts),
-            text="\n\n".join(p.text for p in toot.parts),
-        )
-        return None
-
-    return Backend(
-        plan=lambda day: plan(archive, day, settings),
-        state=state,
-        pending=lambda: pending_due(state(), tweets),
-        post=post,
-        describe=f"dry run: nothing is posted and the state file is not written; "
-        f"{_about(settings, archive)}",
-    )
-
-
-def _about(settings: Settings, archive: Archive) -> str:
-    s = settings.schedule
-    mode = f"daily from {s.daily_at}" if s.mode == "daily" else "anniversary times"
-    return (
-        f"archive {archive.root} ({len(archive.tweets)} tweets); state {settings.state.path}; "
-        f"{settings.selection.timezone}, {mode}, {s.min_interval} s apart, catch-up {s.catch_up} s"
-    )
-
-
-# --- signals and the main loop ----------------------------------------------------------
 
 
 class Signals(Protocol):
@@ -189,31 +108,22 @@ def serve(
     daemon.scheduler.start()
     signum = signals.wait()
     if signum is not None:
-        daemon.events.emit(
-            "stopping",
-            f"{signal.Signals(signum).name}: stopping; the toot in flight is finished or "
-            "abandoned (a second signal exits at once)",
-        )
+        daemon.events.stopping(signal.Signals(signum).name)
     daemon.stop()
     daemon.scheduler.shutdown(wait=False)
     deadline = time_module.monotonic() + grace
     while not daemon.idle(0):
         left = deadline - time_module.monotonic()
         if left <= 0:
-            daemon.events.emit(
-                "stopped",
-                f"tweet {daemon.in_flight} abandoned in flight; it stays pending and the next "
-                "start finishes it with the same Idempotency-Key",
-                exit_code=daemon.exit_code,
-            )
+            daemon.events.abandoned_in_flight(daemon.in_flight, daemon.exit_code)
             exit_now(daemon.exit_code)
             return daemon.exit_code
         second = signals.poll(min(0.1, left))
         if second is not None:
-            daemon.events.emit("stopped", "second signal: exiting now", exit_code=128 + second)
+            daemon.events.second_signal(128 + second)
             exit_now(128 + second)
             return 128 + second
-    daemon.events.emit("stopped", f"exit {daemon.exit_code}", exit_code=daemon.exit_code)
+    daemon.events.stopped(daemon.exit_code)
     return daemon.exit_code
 
 

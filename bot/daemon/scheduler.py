@@ -1,11 +1,13 @@
-"""`tootback daemon`'s scheduling: APScheduler 3 wiring, nothing else (DESIGN §4, §6).
+"""`tootback daemon`'s scheduling: APScheduler 3 wiring, nothing else.
 
 The decisions are made elsewhere: which toots to post when (`selection`, sorted
-by `dayjobs`), and whether a toot is posted at all (`Publisher`, which re-reads
-the state under the lock, so a job that runs twice, after a clock set back or a
-day planned twice, posts nothing twice). Here they become jobs: a start job
-(connect, finish pending toots, catch up, plan), one date job per toot to come,
-a planning job at every local midnight, retries with backoff, and a heartbeat.
+by `dayjobs`), whether a toot is posted at all (the exactly-once publisher,
+which re-reads the state under the lock, so a job that runs twice, after a
+clock set back or a day planned twice, posts nothing twice), how far apart
+(`Pacer`), what to do about an error (`policy`), and how each line of the log
+reads (`events`). Here they become jobs: a start job (connect, finish pending
+toots, catch up, plan), one date job per toot to come, a planning job at every
+local midnight, retries with backoff, and a heartbeat.
 
 Threads: the scheduler's own; one "post" worker, so toots go out one at a time,
 in order, at least `schedule.min_interval` apart; one "plan" worker, so
@@ -36,6 +38,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.clock import Clock
+from bot.daemon.clockwatch import ClockWatch
 from bot.daemon.dayjobs import (
     DayJobs,
     is_too_late,
@@ -46,28 +49,16 @@ from bot.daemon.dayjobs import (
     startup_batch,
 )
 from bot.daemon.events import EventLog
-from bot.errors import (
-    EXIT_OK,
-    ArchiveError,
-    AuthError,
-    MastodonError,
-    StateLocked,
-    TootbackError,
-)
+from bot.daemon.policy import Action, action_for
+from bot.errors import EXIT_OK, EXIT_USAGE, TootbackError
 from bot.exactly_once import Outcome
+from bot.pacing import Pacer
 from bot.selection import DayPlan, Due
 from bot.settings import Settings
 from bot.state import Failed, State
 
 HEARTBEAT_SECONDS = 60
-CLOCK_JUMP_SECONDS = 5.0
 POST, PLAN = "post", "plan"
-
-# Errors after which the same work is tried again later: the server or the lock
-# may be back by then, and the tweet stays pending (or untouched) meanwhile.
-# (AuthError is a MastodonError too, but is checked first; a 422 never leaves
-# `Publisher`, it marks the tweet failed.)
-TRANSIENT = (MastodonError, StateLocked)
 
 # How every job is run, chosen so that nothing is posted twice or skipped silently:
 # - max_instances=1: a job never runs beside itself.
@@ -88,22 +79,24 @@ class StoppableClock(Clock, Protocol):
 
 @dataclass(frozen=True)
 class Backend:
-    """What the daemon works with once connected.
+    """What the daemon works with once connected (see `bot.daemon.backends`).
 
     plan: a local day's toots with due times.
     state: the state file, re-read at each call.
     pending: jobs that finish toots a crash left pending, and outcomes for those
-        that cannot be (Runner.pending_jobs).
+        that cannot be (`bot.pacing.pending_jobs`).
     post: posts one toot; returns its Outcome, or None when the backend logged
-        the toot itself (dry run).
-    describe: who posts where, for the `started` line.
+        the toot itself (dry run). It records on `pacer` what it sent.
+    pacer: spaces the posts; the daemon waits on it before each toot.
+    summary: who posts where, for the `started` line.
     """
 
     plan: Callable[[date], DayPlan]
     state: Callable[[], State]
     pending: Callable[[], tuple[list[Due], list[Outcome]]]
     post: Callable[[Due], Outcome | None]
-    describe: str
+    pacer: Pacer
+    summary: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,8 +153,7 @@ class Daemon:
         self.in_flight: str | None = None
         self._busy = threading.Lock()
         self._stopping = threading.Event()
-        self._last_post: datetime | None = None
-        self._beat: tuple[datetime, float] | None = None
+        self._watch = ClockWatch()
         self._ids = itertools.count(1)
         scheduler.add_listener(
             self._on_scheduler_event, EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES | EVENT_JOB_ERROR
@@ -209,7 +201,7 @@ class Daemon:
             try:
                 backend = self.connect()
                 self.backend = backend
-                self.events.emit("started", backend.describe)
+                self.events.started(backend.summary)
                 batch = self._plan_start(backend)
             except Exception as exc:
                 self._trouble("start", exc, partial(self._at_retry, self.start_job, attempt))
@@ -239,7 +231,7 @@ class Daemon:
                 return
             now = self.clock.now()
             if is_too_late(item.due, now, self.options.catch_up):
-                self._missed(item, now)
+                self.events.missed(item, now)
                 return
             self._run_batch((item,), 1)
 
@@ -255,24 +247,16 @@ class Daemon:
         The scheduler waits in elapsed time; after a suspend or a clock set
         forward it would otherwise notice due toots only when that wait ends.
         """
-        wall, elapsed = self.clock.now(), self.monotonic()
-        if self._beat is not None:
-            jump = (wall - self._beat[0]).total_seconds() - (elapsed - self._beat[1])
-            if abs(jump) > CLOCK_JUMP_SECONDS:
-                self.events.emit(
-                    "clock",
-                    f"the host clock moved {jump:+.0f} s against elapsed time (clock change or "
-                    "suspend); due times are checked against the new time",
-                    jump_seconds=round(jump, 3),
-                )
-        self._beat = (wall, elapsed)
+        jump = self._watch.jump(self.clock.now(), self.monotonic())
+        if jump is not None:
+            self.events.clock_jumped(jump)
 
     # -- planning
 
     def _plan_start(self, backend: Backend) -> tuple[Due, ...]:
         pending, lost = backend.pending()
         for outcome in lost:
-            self._report(outcome)
+            self.events.outcome(outcome)
         state, now = backend.state(), self.clock.now()
         exclude = {d.tweet.id for d in pending}
         days = [
@@ -281,12 +265,7 @@ class Daemon:
         ]
         self._plan_midnight_after(days[-1].day)
         for item in pending:
-            self.events.emit(
-                "planned",
-                f"tweet {item.tweet.id}: pending since {self._local(item.due)}, finishing it first",
-                tweet_id=item.tweet.id,
-                due=item.due.isoformat(),
-            )
+            self.events.finishing(item)
         return startup_batch(pending, days)
 
     def _plan(
@@ -294,30 +273,20 @@ class Daemon:
     ) -> DayJobs:
         plan = backend.plan(day)
         jobs = jobs_for_day(plan, state, now, self.options.catch_up, exclude)
-        self.events.emit(
-            "planned",
-            f"{day} ({self.options.zone.key}): {len(jobs.posted)} posted, {len(jobs.scheduled)} "
-            f"to come, {len(jobs.catch_up)} to catch up now, {len(jobs.missed)} missed, "
-            f"{len(jobs.failed)} failed before",
-            day=day.isoformat(),
-            posted=len(jobs.posted),
-            scheduled=len(jobs.scheduled),
-            catch_up=len(jobs.catch_up),
-            missed=len(jobs.missed),
-            failed=len(jobs.failed),
-        )
+        self.events.planned_day(jobs)
         for item in jobs.scheduled:
-            self._planned(item, "due")
+            self.events.scheduled(item)
             self._at(item.due, self.toot_job, (item,), POST, job_id=f"toot-{item.tweet.id}")
         for item in jobs.catch_up:
-            self._planned(item, "late, catching up: was due")
+            self.events.catching_up(item)
         for item in jobs.missed:
-            self._missed(item, now)
+            self.events.missed(item, now)
         for skip in plan.skipped:
-            self._report(Outcome(skip.tweet_id, "skipped", detail=skip.reason))
+            self.events.outcome(Outcome(skip.tweet_id, "skipped", detail=skip.reason))
         for item in jobs.failed:
-            self._report(
-                Outcome(item.tweet.id, "failed before", detail=_failed_detail(state, item))
+            record = state.record(item.tweet.id)
+            self.events.failed_before(
+                item.tweet.id, record.error if isinstance(record, Failed) else "refused"
             )
         return jobs
 
@@ -332,69 +301,48 @@ class Daemon:
         backend = self.backend
         assert backend is not None, "posting before the start job connected"
         for index, item in enumerate(items):
-            if self.stopping or not self._pace():
+            if self.stopping or not backend.pacer.wait():
                 return
-            self._due(item)
+            self.events.due(item, self.clock.now())
             self.in_flight = item.tweet.id
             try:
                 outcome = backend.post(item)
             except Exception as exc:
                 rest = tuple(items[index:])
                 retry = partial(self._at_retry, self.batch_job, attempt, rest)
-                if self._trouble(f"tweet {item.tweet.id}", exc, retry, toot=True):
+                if self._trouble(f"tweet {item.tweet.id}", exc, retry, posting=True):
                     continue
                 return
             finally:
                 self.in_flight = None
             if outcome is not None:
-                if outcome.result in ("posted", "failed"):  # a status was sent
-                    self._last_post = self.clock.now()
-                self._report(outcome)
-
-    def _pace(self) -> bool:
-        """Wait until `min_interval` after the last post; False if stopped meanwhile."""
-        if self._last_post is None:
-            return True
-        delay = (self._last_post + self.options.min_interval - self.clock.now()).total_seconds()
-        return delay <= 0 or self.clock.sleep(delay)
+                self.events.outcome(outcome)
 
     def _trouble(
-        self, what: str, exc: Exception, retry: Callable[[], str], *, toot: bool = False
+        self, what: str, exc: Exception, retry: Callable[[], datetime], *, posting: bool = False
     ) -> bool:
-        """Log `exc` and act on it: abandon (stopping), fail one toot, stop, or retry later.
+        """Log `exc` and act on it as `policy` says (abandon it when stopping).
 
-        toot: `exc` came from posting one toot, not from connecting or planning.
+        posting: `exc` came from posting one toot, not from connecting or planning.
         Returns True when a batch may go on with its next toot.
         """
         if self.stopping:
-            self.events.emit("stopping", f"{what}: abandoned on the stop request ({exc})")
-        elif toot and isinstance(exc, ArchiveError):
-            # Only this toot's media are unreadable; it stays pending for the next start.
-            self.events.emit("failed", f"{what}: {exc}", error=str(exc))
+            self.events.abandoned(what, exc)
+            return False
+        action = action_for(exc, posting=posting)
+        if action is Action.NEXT_TOOT:
+            self.events.toot_failed(what, exc)
             return True
-        elif isinstance(exc, AuthError):
-            self._fatal(what, exc)
-        elif isinstance(exc, TootbackError) and not isinstance(exc, TRANSIENT):
-            # Bad settings, a missing archive, a state file that is corrupt or
-            # another account's: waiting will not fix them.
+        if action is Action.STOP:
             self._fatal(what, exc)
         else:
-            at = retry()
-            self.events.emit(
-                "retried", f"{what}: {_describe(exc)}; next attempt at {at}", error=_describe(exc)
-            )
+            self.events.retried(what, exc, retry())
         return False
 
-    def _fatal(self, what: str, exc: TootbackError) -> None:
-        self.exit_code = exc.exit_code
+    def _fatal(self, what: str, exc: Exception) -> None:
+        self.exit_code = exc.exit_code if isinstance(exc, TootbackError) else EXIT_USAGE
         self._stopping.set()
-        self.events.emit(
-            "fatal",
-            f"{what}: {exc} -- the daemon stops (exit {exc.exit_code}); a supervisor should not "
-            "restart it until this is fixed",
-            error=str(exc),
-            exit_code=exc.exit_code,
-        )
+        self.events.fatal(what, exc, self.exit_code)
         self.wake()
 
     # -- scheduling
@@ -420,88 +368,21 @@ class Daemon:
             **JOB_DEFAULTS,
         )
 
-    def _at_retry(self, func: Callable[..., None], attempt: int, *first: Any) -> str:
+    def _at_retry(self, func: Callable[..., None], attempt: int, *first: Any) -> datetime:
         """Queue `func(*first, attempt + 1)` after the backoff for `attempt`; returns when."""
         when = self.clock.now() + retry_delay(attempt)
         executor = PLAN if func == self.plan_job else POST
         self._at(when, func, (*first, attempt + 1), executor)
-        return self._local(when)
+        return when
 
     def _on_scheduler_event(self, event: JobEvent) -> None:
         # With the job defaults above these should not happen; if they do, they are logged.
         if event.code == EVENT_JOB_ERROR:
-            self.events.emit("failed", f"job {event.job_id} crashed: {event.exception!r}")
+            self.events.job_crashed(event.job_id, event.exception)
         elif event.code == EVENT_JOB_MAX_INSTANCES:
-            self.events.emit("skipped", f"job {event.job_id} is already running; not started twice")
+            self.events.job_running(event.job_id)
         else:
-            self.events.emit("missed", f"job {event.job_id} was not run in time")
-
-    # -- log lines
-
-    def _local(self, when: datetime) -> str:
-        return when.astimezone(self.options.zone).isoformat(timespec="seconds")
-
-    def _planned(self, item: Due, what: str) -> None:
-        self.events.emit(
-            "planned",
-            f"tweet {item.tweet.id}: {what} {self._local(item.due)}",
-            tweet_id=item.tweet.id,
-            due=item.due.isoformat(),
-        )
-
-    def _due(self, item: Due) -> None:
-        late = (self.clock.now() - item.due).total_seconds()
-        suffix = f", {late:.0f} s late" if late >= 1 else ""
-        self.events.emit(
-            "due",
-            f"tweet {item.tweet.id}: due {self._local(item.due)}{suffix}",
-            tweet_id=item.tweet.id,
-            due=item.due.isoformat(),
-        )
-
-    def _missed(self, item: Due, now: datetime) -> None:
-        late = now - item.due
-        self.events.emit(
-            "missed",
-            f"tweet {item.tweet.id}: was due {self._local(item.due)}, {_duration(late)} late, "
-            f"more than schedule.catch_up; post it with: tootback repost --tweet {item.tweet.id}",
-            tweet_id=item.tweet.id,
-            due=item.due.isoformat(),
-            late_seconds=int(late.total_seconds()),
-        )
-
-    def _report(self, outcome: Outcome) -> None:
-        tid = outcome.tweet_id
-        if outcome.result == "posted":
-            self.events.emit("posted", f"tweet {tid}: {outcome.url}", tweet_id=tid, url=outcome.url)
-        elif outcome.result == "failed":
-            self.events.emit(
-                "failed",
-                f"tweet {tid}: {outcome.detail}; after fixing it: "
-                f"tootback repost --tweet {tid} --retry-failed",
-                tweet_id=tid,
-                error=outcome.detail,
-            )
-        else:
-            reason = outcome.result if not outcome.detail else f"{outcome.result}: {outcome.detail}"
-            if outcome.result == "already posted" and outcome.url:
-                reason = f"already posted as {outcome.url}"
-            self.events.emit("skipped", f"tweet {tid}: {reason}", tweet_id=tid, reason=reason)
-
-
-def _describe(exc: Exception) -> str:
-    return str(exc) if isinstance(exc, TootbackError) else f"{type(exc).__name__}: {exc}"
-
-
-def _duration(delta: timedelta) -> str:
-    minutes = int(delta.total_seconds()) // 60
-    return f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
-
-
-def _failed_detail(state: State, item: Due) -> str:
-    record = state.record(item.tweet.id)
-    reason = record.error if isinstance(record, Failed) else "refused"
-    return f"{reason}; retry with: tootback repost --tweet {item.tweet.id} --retry-failed"
+            self.events.job_late(event.job_id)
 
 
 def make_scheduler() -> Any:
