@@ -1,19 +1,21 @@
 """The `tootback` command line (also `python -m bot`).
 
-Commands are thin: read settings once, call the pipeline, print. Every
-TootbackError is caught here, at the edge, and becomes a message on stderr and
-the exit code of DESIGN §9 (0 ok, 1 some toots failed, 2 usage or settings,
-3 state locked).
+Commands are thin: read the settings once, call the modules that do the work,
+print what `bot.render` shapes. The options several commands share
+(`--archive`, `--date`, `--json`) are defined once, below. Every TootbackError
+is caught here, at the edge, and becomes a message on stderr and its exit
+code (docs/design.md, "Exit codes": 0 ok, 1 some toots failed, 2 usage or
+settings, 3 state locked).
 """
 
 from __future__ import annotations
 
 import json
-from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -29,24 +31,26 @@ if TYPE_CHECKING:  # pydantic costs ~100 ms to import; `tootback --version` must
 # `tootback preview` works out of the box even outside the project folder.
 BUNDLED_SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
+F = TypeVar("F", bound=Callable[..., Any])
+
 
 @dataclass
 class Context:
-    """What every command shares: the config file named on the command line, and the clock.
+    """What every command shares: the config file named on the command line, the
+    settings given by flags (`--archive`), and the clock.
 
     Tests pass their own (`CliRunner().invoke(cli, args, obj=Context(clock=FakeClock()))`).
     """
 
     config: Path | None = None
     clock: Clock = field(default_factory=SystemClock)
+    overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
 
-    def settings(self, **overrides: dict[str, Any]) -> Settings:
+    def settings(self) -> Settings:
+        """Every setting, read and validated once; flags win over everything else."""
         from bot.settings import load_settings
 
-        clean = {
-            k: {kk: vv for kk, vv in v.items() if vv is not None} for k, v in overrides.items()
-        }
-        return load_settings(self.config, {k: v for k, v in clean.items() if v})
+        return load_settings(self.config, self.overrides)
 
 
 class TootbackGroup(click.Group):
@@ -58,7 +62,46 @@ class TootbackGroup(click.Group):
             ctx.exit(exc.exit_code)
 
 
-DATE = click.DateTime(formats=["%Y-%m-%d"])
+# --- options shared by several commands ---------------------------------------------------
+
+
+def archive_option(command: F) -> F:
+    """`--archive PATH`: read this archive (it overrides `archive.path` for the command)."""
+    return click.option(
+        "--archive",
+        type=click.Path(path_type=Path),
+        expose_value=False,
+        callback=_set_archive,
+        help="Archive file, folder or .zip.",
+    )(command)
+
+
+def _set_archive(ctx: click.Context, param: click.Parameter, value: Path | None) -> None:
+    if value is not None:
+        ctx.ensure_object(Context).overrides["archive"] = {"path": value}
+
+
+def date_option(help: str) -> Callable[[F], F]:
+    """`--date YYYY-MM-DD`, passed as `day` (a date, None when not given: today)."""
+    return click.option(
+        "--date",
+        "day",
+        type=click.DateTime(formats=["%Y-%m-%d"]),
+        callback=_as_date,
+        help=help,
+    )
+
+
+def _as_date(ctx: click.Context, param: click.Parameter, value: datetime | None) -> date | None:
+    return value.date() if value else None
+
+
+def json_option(help: str) -> Callable[[F], F]:
+    """`--json`, passed as `as_json`: print one JSON object instead of text."""
+    return click.option("--json", "as_json", is_flag=True, help=help)
+
+
+# --- the commands -------------------------------------------------------------------------
 
 
 @click.group(cls=TootbackGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -99,14 +142,12 @@ def today(ctx: Context, settings: Settings) -> date:
 
 
 @cli.command()
-@click.option("--date", "day", type=DATE, help="The day to preview, YYYY-MM-DD (default: today).")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (a stable contract).")
+@date_option("The day to preview, YYYY-MM-DD (default: today).")
+@json_option("Print one JSON object (a stable contract).")
 @click.option("--show-skipped", is_flag=True, help="Also list skipped tweets and why.")
-@click.option("--archive", type=click.Path(path_type=Path), help="Archive file, folder or .zip.")
+@archive_option
 @click.pass_obj
-def preview(
-    obj: Context, day: datetime | None, as_json: bool, show_skipped: bool, archive: Path | None
-) -> None:
+def preview(obj: Context, day: date | None, as_json: bool, show_skipped: bool) -> None:
     """Show what `repost` would post on a day, exactly as it would be sent.
 
     For each toot: its due time, its text with rewritten links and mentions
@@ -129,8 +170,8 @@ def preview(
     from bot.render import day_json, day_text
     from bot.state import read_posted
 
-    settings = obj.settings(archive={"path": archive})
-    the_day = day.date() if day else today(obj, settings)
+    settings = obj.settings()
+    the_day = day or today(obj, settings)
     s = settings.archive
     loaded = archive_for_day(archive_path(settings), the_day, settings.selection.feb29, s.index_dir)
     result = preview_day(
@@ -148,9 +189,9 @@ def preview(
 
 
 @cli.command()
-@click.option("--archive", type=click.Path(path_type=Path), help="Archive file, folder or .zip.")
+@archive_option
 @click.pass_obj
-def check(obj: Context, archive: Path | None) -> None:
+def check(obj: Context) -> None:
     """Check the setup: settings, handles file, state file and archive.
 
     Prints what the archive holds (formats, owner, counts by kind, date range)
@@ -163,49 +204,42 @@ def check(obj: Context, archive: Path | None) -> None:
       tootback --config my.toml check
       tootback check --archive ~/twitter-archive.zip
     """
+    from bot import render
     from bot.archive import load_archive
     from bot.handles import load_handles
-    from bot.render import archive_report
     from bot.state import read_posted
 
-    settings = obj.settings(archive={"path": archive})
-    click.echo(f"settings: ok (config {obj.config or 'default'})")
+    settings = obj.settings()
+    click.echo(render.check_settings(obj.config))
     handles = load_handles(settings.mentions.handles_file)
-    click.echo(f"handles: {len(handles)} mapped in {settings.mentions.handles_file}")
+    click.echo(render.check_handles(len(handles), settings.mentions.handles_file))
     posted = read_posted(settings.state.path)
-    click.echo(f"state: {settings.state.path}: {len(posted)} tweets posted")
-    click.echo(archive_report(load_archive(archive_path(settings))))
+    click.echo(render.check_state(settings.state.path, len(posted)))
+    click.echo(render.archive_report(load_archive(archive_path(settings))))
     if settings.access_token is None or settings.api_base_url is None:
-        click.echo("account: not set up (needed to post; `tootback login` gets a token)")
+        click.echo(render.check_no_account())
         return
     _check_account(obj, settings)
 
 
 def _check_account(obj: Context, settings: Settings) -> None:
+    from bot import render
     from bot.client import SCOPES, MastodonClient, missing_scopes
     from bot.state import load_state
     from bot.wiring import credentials
 
     client = MastodonClient(*credentials(settings), obj.clock)
     account = client.account()
-    limits = client.limits()
-    click.echo(f"account: @{account.acct} on {account.instance} (token valid)")
-    click.echo(
-        f"instance: {limits.max_characters} characters, {limits.max_media_attachments} "
-        f"media, alt text up to {limits.description_limit} characters"
-    )
+    click.echo(render.check_account(account, client.limits()))
     scopes = client.scopes()
-    if scopes is None:
-        click.echo(f"scopes: not reported by the server; tootback needs {SCOPES}")
-    elif missing := missing_scopes(scopes):
+    if scopes is not None and (missing := missing_scopes(scopes)):
         raise AuthError(f"the token lacks {', '.join(sorted(missing))}; run `tootback login` again")
-    else:
-        click.echo(f"scopes: {' '.join(scopes)}")
+    click.echo(render.check_scopes(scopes, SCOPES))
     load_state(settings.state.path).bind_account(account)  # raises on another account's state
 
 
 @cli.command()
-@click.option("--date", "day", type=DATE, help="The day to post, YYYY-MM-DD (default: today).")
+@date_option("The day to post, YYYY-MM-DD (default: today).")
 @click.option(
     "--dry-run", is_flag=True, help="Show what would be posted (= preview); post nothing."
 )
@@ -217,17 +251,16 @@ def _check_account(obj: Context, settings: Settings) -> None:
     help="Post only this tweet (repeatable), whatever its date and filters.",
 )
 @click.option("--retry-failed", is_flag=True, help="Try again tweets the server refused before.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object of results.")
-@click.option("--archive", type=click.Path(path_type=Path), help="Archive file, folder or .zip.")
+@json_option("Print one JSON object of results.")
+@archive_option
 @click.pass_context
 def repost(
     ctx: click.Context,
-    day: datetime | None,
+    day: date | None,
     dry_run: bool,
     tweet_ids: tuple[str, ...],
     retry_failed: bool,
     as_json: bool,
-    archive: Path | None,
 ) -> None:
     """Post a day's toots now, in order, each at most once.
 
@@ -243,66 +276,45 @@ def repost(
       tootback repost --tweet 1511171364748771329 --retry-failed
     """
     if dry_run:
-        ctx.invoke(preview, day=day, as_json=as_json, show_skipped=False, archive=archive)
+        ctx.invoke(preview, day=day, as_json=as_json, show_skipped=False)
         return
+    from bot import render
     from bot.pacing import failed
     from bot.wiring import open_run, repost_jobs
 
     obj: Context = ctx.obj
-    settings = obj.settings(archive={"path": archive})
-    the_day = day.date() if day else today(obj, settings)
-    echo = (lambda o: None) if as_json else _print_outcome
+    settings = obj.settings()
+    the_day = day or today(obj, settings)
     run = open_run(
         settings,
         archive_path(settings),
         obj.clock,
-        on_outcome=echo,
-        on_wait=lambda who: click.echo(f"waiting for the state lock: {who}", err=True),
+        on_outcome=(lambda outcome: None) if as_json else _print_outcome,
+        on_wait=lambda who: click.echo(render.lock_waiting(who), err=True),
     )
     jobs, lost = repost_jobs(run, the_day, tweet_ids, obj.clock.now())
     if not as_json and len(jobs) > 3:
-        click.echo(f"{len(jobs)} toots to go, one every {settings.schedule.min_interval} s at most")
+        click.echo(render.repost_start(len(jobs), settings.schedule.min_interval))
     outcomes: list[Outcome] = lost + run.runner.run(jobs, retry_failed=retry_failed)
     if as_json:
-        click.echo(json.dumps(_outcomes_json(the_day, outcomes), indent=2, ensure_ascii=False))
+        click.echo(json.dumps(render.repost_json(the_day, outcomes), indent=2, ensure_ascii=False))
     else:
-        click.echo(_summary(outcomes))
+        click.echo(render.repost_summary(outcomes))
     if failed(outcomes):
         ctx.exit(EXIT_FAILED)
 
 
 def _print_outcome(outcome: Outcome) -> None:
-    text = f"{outcome.result:<15} tweet {outcome.tweet_id}"
-    if outcome.url:
-        text += f"  {outcome.url}"
-    if outcome.detail:
-        text += f"  ({outcome.detail})"
-    click.secho(text, fg="red" if outcome.result == "failed" else None)
+    from bot.render import outcome_line
 
-
-def _summary(outcomes: list[Outcome]) -> str:
-    counts = Counter(o.result for o in outcomes)
-    if not outcomes:
-        return "nothing to post"
-    return ", ".join(f"{n} {result}" for result, n in sorted(counts.items()))
-
-
-def _outcomes_json(day: date, outcomes: list[Outcome]) -> dict[str, Any]:
-    return {
-        "date": day.isoformat(),
-        "results": [
-            {"tweet_id": o.tweet_id, "result": o.result, "url": o.url, "detail": o.detail}
-            for o in outcomes
-        ],
-        "counts": dict(Counter(o.result for o in outcomes)),
-    }
+    click.secho(outcome_line(outcome), fg="red" if outcome.result == "failed" else None)
 
 
 @cli.command()
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-@click.option("--archive", type=click.Path(path_type=Path), help="Archive file, folder or .zip.")
+@json_option("Print one JSON object.")
+@archive_option
 @click.pass_obj
-def status(obj: Context, as_json: bool, archive: Path | None) -> None:
+def status(obj: Context, as_json: bool) -> None:
     """Show what happened: posted, pending and failed counts, the last post,
     and today's toots (posted, to come, due now, missed).
 
@@ -315,10 +327,11 @@ def status(obj: Context, as_json: bool, archive: Path | None) -> None:
     """
     from bot.archive import load_archive
     from bot.options import plan
+    from bot.render import status_json, status_text
     from bot.state import load_state
-    from bot.status import day_status, status_json, status_text
+    from bot.status import day_status
 
-    settings = obj.settings(archive={"path": archive})
+    settings = obj.settings()
     state = load_state(settings.state.path)
     day_plan = plan(load_archive(archive_path(settings)), today(obj, settings), settings)
     report = day_status(
@@ -342,9 +355,9 @@ def state() -> None:
     show_default=True,
     help="How many of the account's latest statuses to read.",
 )
-@click.option("--archive", type=click.Path(path_type=Path), help="Archive file, folder or .zip.")
+@archive_option
 @click.pass_obj
-def rebuild(obj: Context, limit: int, archive: Path | None) -> None:
+def rebuild(obj: Context, limit: int) -> None:
     """Rebuild the state file from the account's own statuses.
 
     For a lost state file (an ephemeral disk, a new machine): finds this
@@ -359,21 +372,17 @@ def rebuild(obj: Context, limit: int, archive: Path | None) -> None:
     """
     from bot.rebuild import Matcher
     from bot.rebuild import rebuild as rebuild_state
+    from bot.render import rebuild_report
     from bot.wiring import open_run
 
-    settings = obj.settings(archive={"path": archive})
+    settings = obj.settings()
     run = open_run(settings, archive_path(settings), obj.clock)
     statuses = run.client.own_statuses(limit=limit)
     with run.store.lock():
         current = run.store.load().bind_account(run.client.account())
         new, report = rebuild_state(current, statuses, Matcher(run.archive.tweets))
         run.store.save(new)
-    click.echo(
-        f"read {len(statuses)} statuses: {report.recovered} toots recovered, "
-        f"{report.already_known} already known, {report.unmatched} not from this archive"
-    )
-    for url in report.duplicates:
-        click.echo(f"  a second toot of the same tweet exists: {url}")
+    click.echo(rebuild_report(len(statuses), report))
 
 
 @cli.command()
@@ -399,19 +408,18 @@ def login(instance: str, env_file: Path) -> None:
     Example:
       tootback login --instance https://mastodon.social
     """
+    from bot import render
     from bot.client import finish_login, start_login
     from bot.envfile import save_secrets
     from bot.settings import check_base_url
 
     base = check_base_url(instance)
     flow = start_login(base)
-    click.echo("Open this page, log in and approve tootback:\n")
-    click.echo(f"  {flow.authorize_url}\n")
-    code = click.prompt("Then paste the code it shows here", hide_input=True)
+    click.echo(render.login_page(flow.authorize_url))
+    code = click.prompt(render.LOGIN_PROMPT, hide_input=True)
     token = finish_login(flow, code)
     save_secrets(env_file, base, token)
-    click.echo(f"Saved MASTODON_API_BASE_URL and MASTODON_ACCESS_TOKEN to {env_file} (mode 0600).")
-    click.echo("Check the setup with: tootback check")
+    click.echo(render.login_saved(env_file))
 
 
 @cli.command()
@@ -427,9 +435,9 @@ def login(instance: str, env_file: Path) -> None:
     show_default=True,
     help="One line per event on stderr, plain or JSON.",
 )
-@click.option("--archive", type=click.Path(path_type=Path), help="Archive file, folder or .zip.")
+@archive_option
 @click.pass_context
-def daemon(ctx: click.Context, dry_run: bool, log_format: str, archive: Path | None) -> None:
+def daemon(ctx: click.Context, dry_run: bool, log_format: str) -> None:
     """Run for months: post each day's toots at their due times, each once.
 
     At start it finishes toots a crash left pending, posts the toots that fell
@@ -449,7 +457,7 @@ def daemon(ctx: click.Context, dry_run: bool, log_format: str, archive: Path | N
     from bot.daemon import run_daemon
 
     obj: Context = ctx.obj
-    settings = obj.settings(archive={"path": archive})
+    settings = obj.settings()
     # APScheduler fires jobs on real time, so the daemon's clock must be real too.
     clock = obj.clock if isinstance(obj.clock, SystemClock) else SystemClock()
     ctx.exit(

@@ -1,19 +1,32 @@
-"""How a day's toots and an archive report look, for people and for scripts.
+"""Every printed shape of the commands, for people and for scripts.
 
-Pure: every function returns a string or a JSON-ready dict. The `--json`
-shape of `day_json` is a contract (DESIGN §9): fields may be added, never
-renamed.
+Pure: each function returns a line, a few lines, or a JSON-ready dict; the
+CLI prints them. The `--json` shapes are contracts (docs/design.md, "The
+commands"): fields may be added, never renamed. The daemon's log lines are
+worded in `bot.daemon.events`, with the commands they suggest spelled here.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from bot.archive import Archive
-from bot.model import Toot, TootPart, Tweet
-from bot.preview import DayPreview
+from bot.model import InstanceLimits, Toot, TootPart, Tweet
 from bot.selection import is_reply_to_other
+from bot.state import Failed, Pending, Posted, State
+
+if TYPE_CHECKING:  # types only: render must stay cheap to import for `preview`
+    from bot.client import Account
+    from bot.exactly_once import Outcome
+    from bot.preview import DayPreview
+    from bot.rebuild import RebuildReport
+    from bot.status import DayStatus
+
+# --- the commands a message suggests ------------------------------------------------------
 
 
 def repost_command(tweet_id: str) -> str:
@@ -24,6 +37,9 @@ def repost_command(tweet_id: str) -> str:
 def retry_command(tweet_id: str) -> str:
     """The command that posts again a tweet the server refused."""
     return f"{repost_command(tweet_id)} --retry-failed"
+
+
+# --- preview ------------------------------------------------------------------------------
 
 
 def day_json(preview: DayPreview, show_skipped: bool) -> dict[str, Any]:
@@ -117,6 +133,157 @@ def _plural(count: int, one: str, many: str | None = None) -> str:
     return f"{count} {one if count == 1 else many or one + 's'}"
 
 
+# --- repost -------------------------------------------------------------------------------
+
+
+def repost_start(toots: int, min_interval: int) -> str:
+    """Said before a long run, so that a quiet minute is not taken for a hang."""
+    return f"{toots} toots to go, one every {min_interval} s at most"
+
+
+def lock_waiting(holder: str) -> str:
+    """Another process holds the state lock; `holder` names it."""
+    return f"waiting for the state lock: {holder}"
+
+
+def outcome_line(outcome: Outcome) -> str:
+    """One tweet's result as `repost` prints it as soon as it is known."""
+    text = f"{outcome.result:<15} tweet {outcome.tweet_id}"
+    if outcome.url:
+        text += f"  {outcome.url}"
+    if outcome.detail:
+        text += f"  ({outcome.detail})"
+    return text
+
+
+def repost_summary(outcomes: Sequence[Outcome]) -> str:
+    """The last line of `repost`: how many tweets had each result."""
+    counts = Counter(o.result for o in outcomes)
+    if not outcomes:
+        return "nothing to post"
+    return ", ".join(f"{n} {result}" for result, n in sorted(counts.items()))
+
+
+def repost_json(day: date, outcomes: Sequence[Outcome]) -> dict[str, Any]:
+    """The `repost --json` object: date, results, counts."""
+    return {
+        "date": day.isoformat(),
+        "results": [
+            {"tweet_id": o.tweet_id, "result": o.result, "url": o.url, "detail": o.detail}
+            for o in outcomes
+        ],
+        "counts": dict(Counter(o.result for o in outcomes)),
+    }
+
+
+# --- status -------------------------------------------------------------------------------
+
+
+def status_json(state: State, today: DayStatus, timezone: str) -> dict[str, Any]:
+    """The `status --json` object."""
+    counts = state.counts()
+    last = state.last_posted()
+    return {
+        "state_path": str(state.source) if state.source else None,
+        "account": None
+        if state.account is None
+        else {
+            "id": state.account.id,
+            "acct": state.account.acct,
+            "instance": state.account.instance,
+        },
+        "counts": {"posted": counts.posted, "pending": counts.pending, "failed": counts.failed},
+        "last_posted": None
+        if last is None
+        else {"tweet_id": last[0], "url": last[1].url, "posted_at": last[1].posted_at.isoformat()},
+        "pending": [
+            {"tweet_id": tid, "since": rec.since.isoformat(), "parts_done": rec.parts_done}
+            for tid, rec in sorted(state.pending().items())
+        ],
+        "failed": [
+            {"tweet_id": tid, "error": rec.error, "attempts": rec.attempts}
+            for tid, rec in sorted(state.failed().items())
+        ],
+        "today": {
+            "date": today.day.isoformat(),
+            "timezone": timezone,
+            **{
+                name: [{"tweet_id": d.tweet.id, "due": d.due.isoformat()} for d in items]
+                for name, items in (
+                    ("posted", today.posted),
+                    ("next", today.next),
+                    ("due", today.due),
+                    ("missed", today.missed),
+                )
+            },
+        },
+    }
+
+
+def status_text(state: State, today: DayStatus, timezone: str) -> str:
+    """The human `status`."""
+    counts = state.counts()
+    where = f"{state.source}" if state.source else "state"
+    owner = f" (@{state.account.acct} on {state.account.instance})" if state.account else ""
+    lines = [
+        f"{where}{owner}: {counts.posted} posted, {counts.pending} pending, {counts.failed} failed"
+    ]
+    last = state.last_posted()
+    if last:
+        lines.append(
+            f"last posted: tweet {last[0]} at {last[1].posted_at:%Y-%m-%d %H:%M %Z}, {last[1].url}"
+        )
+    lines += [
+        _record_line(tid, rec)
+        for tid, rec in sorted(state.tweets.items())
+        if not isinstance(rec, Posted)
+    ]
+    lines.append(
+        f"today {today.day} ({timezone}): {len(today.posted)} posted, {len(today.next)} to come, "
+        f"{len(today.due)} due now, {len(today.missed)} missed"
+    )
+    lines += [f"  next: tweet {d.tweet.id} at {d.due:%H:%M}" for d in today.next[:5]]
+    lines += [f"  due:  tweet {d.tweet.id} since {d.due:%H:%M}" for d in today.due]
+    lines += [
+        f"  missed: tweet {d.tweet.id} (was due {d.due:%H:%M}); "
+        f"post it with: {repost_command(d.tweet.id)}"
+        for d in today.missed
+    ]
+    return "\n".join(lines)
+
+
+def _record_line(tweet_id: str, record: Pending | Failed | Posted) -> str:
+    if isinstance(record, Pending):
+        return (
+            f"pending: tweet {tweet_id} since {record.since:%Y-%m-%d %H:%M %Z} "
+            f"({record.parts_done} parts done); the next run finishes it"
+        )
+    if isinstance(record, Failed):
+        return (
+            f"failed: tweet {tweet_id} ({record.attempts}x): {record.error}; retry with "
+            f"{retry_command(tweet_id)}"
+        )
+    return f"posted: tweet {tweet_id}"
+
+
+# --- check --------------------------------------------------------------------------------
+
+
+def check_settings(config: Path | None) -> str:
+    """The settings were read and are valid."""
+    return f"settings: ok (config {config or 'default'})"
+
+
+def check_handles(mapped: int, path: Path) -> str:
+    """How many names the handles file maps."""
+    return f"handles: {mapped} mapped in {path}"
+
+
+def check_state(path: Path, posted: int) -> str:
+    """What the state file says."""
+    return f"state: {path}: {posted} tweets posted"
+
+
 def archive_report(archive: Archive) -> str:
     """What `check` says about an archive: formats, counts by kind, range, problems."""
     tweets = archive.tweets
@@ -142,3 +309,55 @@ def _kind(tweet: Tweet, owner: str | None) -> str:
     if tweet.in_reply_to_user or tweet.in_reply_to_id:
         return "self-replies"
     return "originals"
+
+
+def check_no_account() -> str:
+    """No token yet: nothing more to check."""
+    return "account: not set up (needed to post; `tootback login` gets a token)"
+
+
+def check_account(account: Account, limits: InstanceLimits) -> str:
+    """The token's account and the instance's limits."""
+    return (
+        f"account: @{account.acct} on {account.instance} (token valid)\n"
+        f"instance: {limits.max_characters} characters, {limits.max_media_attachments} "
+        f"media, alt text up to {limits.description_limit} characters"
+    )
+
+
+def check_scopes(scopes: Sequence[str] | None, needed: str) -> str:
+    """The token's scopes (None: the server does not say)."""
+    if scopes is None:
+        return f"scopes: not reported by the server; tootback needs {needed}"
+    return f"scopes: {' '.join(scopes)}"
+
+
+# --- state rebuild ------------------------------------------------------------------------
+
+
+def rebuild_report(statuses: int, report: RebuildReport) -> str:
+    """What `state rebuild` found among `statuses` statuses."""
+    lines = [
+        f"read {statuses} statuses: {report.recovered} toots recovered, "
+        f"{report.already_known} already known, {report.unmatched} not from this archive"
+    ]
+    lines += [f"  a second toot of the same tweet exists: {url}" for url in report.duplicates]
+    return "\n".join(lines)
+
+
+# --- login --------------------------------------------------------------------------------
+
+LOGIN_PROMPT = "Then paste the code it shows here"
+
+
+def login_page(authorize_url: str) -> str:
+    """Where the user approves tootback."""
+    return f"Open this page, log in and approve tootback:\n\n  {authorize_url}\n"
+
+
+def login_saved(env_file: Path) -> str:
+    """The token is saved; what to do next."""
+    return (
+        f"Saved MASTODON_API_BASE_URL and MASTODON_ACCESS_TOKEN to {env_file} (mode 0600).\n"
+        "Check the setup with: tootback check"
+    )

@@ -266,3 +266,18 @@ def test_preview_measures_against_compose_max_characters() -> None:
     assert data["max_characters"] == 120
     first = data["toots"][0]["parts"]
     assert len(first) >= 2 and all(part["length"] <= 120 for part in first)
+
+
+@pytest.mark.parametrize("command", [["preview"], ["check"], ["status"], ["repost", "--dry-run"]])
+def test_archive_names_the_archive_of_every_command(command: list[str], tmp_path: Path) -> None:
+    missing = tmp_path / "no-such-archive"
+    result = tootback(*command, "--archive", str(missing))
+    assert result.exit_code == 2
+    assert f"archive {missing}: does not exist" in result.output
+
+
+@pytest.mark.parametrize("command", ["preview", "repost"])
+def test_a_date_that_is_not_yyyy_mm_dd_is_a_usage_error(command: str) -> None:
+    result = tootback(command, "--date", "05/04/2026")
+    assert result.exit_code == 2
+    assert "'05/04/2026' does not match the format '%Y-%m-%d'" in result.output

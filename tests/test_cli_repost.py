@@ -482,3 +482,15 @@ def test_check_refuses_another_accounts_state_file(server: FakeMastodon, state_p
     result = tootback("check")
     assert result.exit_code == EXIT_USAGE
     assert "belongs to @someone on https://other.social" in result.stderr
+
+
+@pytest.mark.usefixtures("state_path")
+@pytest.mark.parametrize("command", [["repost"], ["state", "rebuild"]])
+def test_archive_names_the_archive_to_post_from(
+    command: list[str], tmp_path: Path, server: FakeMastodon
+) -> None:
+    missing = tmp_path / "no-such-archive"
+    result = tootback(*command, "--archive", str(missing))
+    assert result.exit_code == EXIT_USAGE
+    assert f"archive {missing}: does not exist" in result.output
+    assert server.statuses() == []

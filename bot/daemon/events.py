@@ -26,7 +26,7 @@ from bot.daemon.dayjobs import DayJobs
 from bot.errors import TootbackError
 from bot.exactly_once import Outcome
 from bot.model import Toot
-from bot.render import repost_command, retry_command
+from bot.render import lock_waiting, repost_command, retry_command
 from bot.selection import Due
 from bot.settings import Settings
 
@@ -117,7 +117,7 @@ class EventLog:
 
     def waiting(self, holder: str) -> None:
         """Another process holds the state lock; `holder` names it."""
-        self.emit("waiting", f"waiting for the state lock: {holder}")
+        self.emit("waiting", lock_waiting(holder))
 
     # -- planning
 
