@@ -31,7 +31,7 @@ from click.testing import CliRunner
 from bot.cli import Context, cli
 from bot.clock import FakeClock
 from bot.state import Posted, idempotency_key, load_state
-from tests.support.fake_mastodon import FakeMastodon, ManualClock
+from tests.support.fake_mastodon import FakeMastodon
 
 DAY = "2026-04-05"
 TOKEN = "tok-SECRET-e2e-2718"
@@ -217,7 +217,8 @@ def verify(bench: Bench, state_path: Path, label: str) -> None:
 def bench(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bench]:
     root = tmp_path_factory.mktemp("e2e")
     write_archive(root / "archive")
-    with FakeMastodon(token=TOKEN, clock=ManualClock()) as server:
+    clock = FakeClock(datetime.fromtimestamp(1_775_000_000, UTC))
+    with FakeMastodon(token=TOKEN, clock=clock) as server:
         server.add_local_account("cHHillee")
         yield Bench(root, server, expected_parts(root / "archive"))
 
@@ -308,7 +309,7 @@ def later(state: Path, server: FakeMastodon, hours: float) -> None:
             since = datetime.fromisoformat(record["since"]) - timedelta(hours=hours)
             record["since"] = since.isoformat()
     state.write_text(json.dumps(data), encoding="utf-8")
-    assert isinstance(server.clock, ManualClock)
+    assert isinstance(server.clock, FakeClock)
     server.clock.advance(hours * 3600)
 
 

@@ -7,7 +7,8 @@ import socket
 import time
 import urllib.error
 import urllib.request
-from datetime import UTC, datetime
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -23,15 +24,17 @@ from mastodon import (
     MastodonUnauthorizedError,
 )
 
+from bot.clock import FakeClock
 from tests.support.fake_mastodon import (
     INVALID_TOKEN,
     MEDIA_NOT_READY,
     REPLY_NOT_FOUND,
     Budget,
     FakeMastodon,
-    ManualClock,
 )
+from tests.support.profiles import MASTODON, PROFILES, ServerProfile
 
+START = datetime.fromtimestamp(1_775_000_000, UTC)
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(100)
 MP4 = b"\x00\x00\x00\x18ftypmp42" + bytes(100)
 
@@ -118,7 +121,7 @@ def test_revoked_or_wrong_token_is_401_but_instance_stays_public(
 
 
 def test_idempotency_key_answers_with_the_first_status_for_one_hour() -> None:
-    clock = ManualClock()
+    clock = FakeClock(START)
     with FakeMastodon(clock=clock) as server:
         api = client(server)
         first = api.status_post("hello", idempotency_key="k1")
@@ -297,12 +300,12 @@ def test_too_long_description_is_422() -> None:
 
 
 def test_every_answer_carries_rate_limit_headers_on_the_server_clock() -> None:
-    clock = ManualClock(1_775_000_000.0)
+    clock = FakeClock(START)
     with FakeMastodon(clock=clock) as server:
         ok = raw(server, "/api/v2/instance")
         denied = raw(server, "/api/v1/accounts/verify_credentials", token="bad")
         posted = raw(server, "/api/v1/statuses", {"status": "hi"})
-    start = datetime.fromtimestamp(clock.now, UTC)
+    start = clock.now()
     for answer, remaining in ((ok, "299"), (denied, "298")):
         assert answer.headers["X-RateLimit-Limit"] == "300"
         assert answer.headers["X-RateLimit-Remaining"] == remaining
@@ -318,7 +321,7 @@ def test_every_answer_carries_rate_limit_headers_on_the_server_clock() -> None:
 
 
 def test_statuses_budget_answers_429_until_its_window_passes() -> None:
-    clock = ManualClock()
+    clock = FakeClock(START)
     with FakeMastodon(clock=clock, statuses_budget=Budget(2, 3600)) as server:
         api = client(server)
         api.status_post("one", idempotency_key="one")
@@ -364,6 +367,19 @@ def test_fail_next_fails_matching_requests_then_recovers(fake_mastodon: FakeMast
     assert len(fake_mastodon.statuses()) == 1
 
 
+def test_fail_next_can_let_requests_through_first_and_say_why(
+    fake_mastodon: FakeMastodon,
+) -> None:
+    api = client(fake_mastodon)
+    fake_mastodon.fail_next("/api/v1/statuses", 422, method="POST", skip=1, error="Too long")
+    api.status_post("first")
+    with pytest.raises(MastodonAPIError) as excinfo:
+        api.status_post("second")
+    api.status_post("third")
+    assert api_error(excinfo) == (422, "Too long")
+    assert [s.text for s in fake_mastodon.statuses()] == ["first", "third"]
+
+
 def test_drop_after_create_loses_the_answer_but_not_the_status(
     fake_mastodon: FakeMastodon,
 ) -> None:
@@ -391,6 +407,97 @@ def test_slow_answers_trip_client_timeouts(fake_mastodon: FakeMastodon) -> None:
     started = time.monotonic()
     client(fake_mastodon).instance_v2()
     assert time.monotonic() - started < 0.1
+
+
+def test_a_held_request_is_let_go_at_once_when_released(fake_mastodon: FakeMastodon) -> None:
+    fake_mastodon.slow("/api/v1/statuses", 30, after_processing=True)
+    with ThreadPoolExecutor(1) as pool:
+        answer = pool.submit(client(fake_mastodon).status_post, "held")
+        while not fake_mastodon.in_flight():
+            time.sleep(0.001)
+        assert [s.text for s in fake_mastodon.statuses()] == ["held"]  # done, answer held
+        started = time.monotonic()
+        fake_mastodon.release_held()
+        assert answer.result(timeout=5).content == "<p>held</p>"
+    assert time.monotonic() - started < 5
+    assert fake_mastodon.in_flight() == []
+
+
+# -- setup --------------------------------------------------------------------------------------
+
+
+def test_add_status_is_as_if_posted_earlier_with_its_key() -> None:
+    clock = FakeClock(START)
+    with FakeMastodon(clock=clock) as server:
+        earlier = START - timedelta(minutes=50)
+        first = server.add_status("from before", at=earlier, idempotency_key="k")
+        reply = server.add_status("and a reply", in_reply_to_id=first)
+        api = client(server)
+        again = api.status_post("from before", idempotency_key="k")
+        assert str(again.id) == first
+        clock.advance(10 * 60)  # the key was remembered at `earlier`: an hour has passed
+        assert str(api.status_post("from before", idempotency_key="k").id) != first
+        own = api.account_statuses(server.account_id)
+    assert [str(s.id) for s in own][1:] == [reply, first]
+    assert str(own[1].in_reply_to_id) == first
+    assert server.statuses()[0].created_at == earlier.timestamp()
+
+
+def test_a_known_remote_account_is_shown_as_its_user_name(fake_mastodon: FakeMastodon) -> None:
+    fake_mastodon.add_remote_account("pal@twitter.com")
+    status = client(fake_mastodon).status_post("thanks @pal@twitter.com and @bob@twitter.com")
+    assert status.content == (
+        '<p>thanks <span class="h-card" translate="no"><a href="https://twitter.com/@pal" '
+        'class="u-url mention">@<span>pal</span></a></span> and @bob@twitter.com</p>'
+    )
+    assert fake_mastodon.statuses()[0].mentions == ()
+
+
+# -- profiles -----------------------------------------------------------------------------------
+
+
+def test_the_mastodon_profile_is_the_default_and_reports_its_version(
+    fake_mastodon: FakeMastodon,
+) -> None:
+    assert fake_mastodon.profile is MASTODON is PROFILES["mastodon"]
+    assert client(fake_mastodon).instance_v2().version == "4.3.0"
+    assert raw(fake_mastodon, "/api/v1/instance/").status == 200  # a trailing slash is fine
+
+
+def test_a_profile_changes_the_behaviours_it_names() -> None:
+    quirky = ServerProfile(
+        name="quirky",
+        version="0.20.0-rc1",
+        idempotency_ttl=None,
+        status_url="{base}/@{username}/statuses/{id}",
+        missing_routes=frozenset({"app_credentials"}),
+        trailing_slash=False,
+        bad_token=(400, "Invalid Bearer token"),
+        status_length=lambda text, spoiler: len(text) + len(spoiler),
+        refused_media=frozenset({"video"}),
+        media_refusal=(500, "video not supported"),
+    )
+    with FakeMastodon(profile=quirky, max_characters=100) as server:
+        api = client(server)
+        one = api.status_post("same key", idempotency_key="k")
+        two = api.status_post("same key", idempotency_key="k")
+        assert one.id != two.id  # keys ignored
+        assert one.url == f"{server.url}/@me/statuses/{one.id}"
+        assert raw(server, "/api/v1/apps/verify_credentials").status == 404
+        assert raw(server, "/api/v1/instance/").status == 404
+        assert raw(server, "/api/v1/instance").status == 200
+        assert raw(server, "/api/v1/accounts/verify_credentials", token="bad").status == 400
+        with pytest.raises(MastodonAPIError) as too_long:
+            api.status_post("https://example.com/" + "a" * 90)  # 23 for Mastodon, 110 here
+        assert api_error(too_long)[0] == 422
+        with pytest.raises(MastodonInternalServerError):
+            api.media_post(MP4, mime_type="video/mp4")
+        assert json.load(raw(server, "/api/v1/instance"))["version"] == "0.20.0-rc1"
+
+
+def test_a_profile_may_not_name_a_route_the_fake_lacks() -> None:
+    with pytest.raises(ValueError, match="unknown routes"):
+        ServerProfile(name="typo", version="1", missing_routes=frozenset({"statuses"}))
 
 
 # -- inspection ---------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""A loopback Mastodon stand-in for end-to-end tests and the benchmark.
+"""The loopback fake Mastodon-API server, for the tests and the benchmark.
 
 `FakeMastodon` is a small real HTTP server (stdlib `ThreadingHTTPServer`, 127.0.0.1, an
 ephemeral port) that behaves like Mastodon where tootback's guarantees are decided:
@@ -16,9 +16,14 @@ media always answer 200 (never 202, never 206 while processing), rate limiting i
 default and sends the reset as epoch seconds rather than ISO 8601, and no fault creates a
 status and then drops the connection. A few hundred lines of stdlib are cheaper to trust.
 
+Profiles: where server software differs (Idempotency-Key, status URLs, missing endpoints,
+version string, bad-token answer, length rule, refused media), the fake follows its
+`profile` (`tests.support.profiles`); the default, `MASTODON`, is Mastodon 4.3.
+
 Time: everything time-dependent (idempotency hour, rate-limit windows, ids, `created_at`, the
-`Date` header) reads the injectable `clock`, so tests move time instead of sleeping. Only
-`slow()` sleeps for real, because a client's timeout needs a real delay.
+`Date` header) reads the injectable `clock`, tootback's own `Clock` (a `FakeClock` in tests),
+so tests move time instead of sleeping. Only `slow()` holds answers for real, because a
+client's timeout needs a real delay; `release_held()` lets them go at once.
 """
 
 from __future__ import annotations
@@ -28,7 +33,6 @@ import json
 import re
 import sys
 import threading
-import time
 import traceback
 from collections import Counter
 from collections.abc import Callable, Mapping
@@ -40,19 +44,16 @@ from types import TracebackType
 from typing import Any, Self
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from mastodon import Mastodon
-
 # Private module, but it is the very regex `get_status_length` counts URLs with: linkifying
 # with it keeps the rendered content consistent with the length rule.
 from mastodon._url_regex import url_regex
 
-Clock = Callable[[], float]
+from bot.clock import Clock, SystemClock
+from tests.support.profiles import MASTODON, ServerProfile
+
 Fields = Mapping[str, tuple[str, ...]]
 
-IDEMPOTENCY_TTL = 3600.0
-"""Seconds Mastodon remembers an Idempotency-Key (a Redis key with a one-hour expiry)."""
-
-INVALID_TOKEN = "The access token is invalid"
+INVALID_TOKEN = MASTODON.bad_token[1]
 NOT_FOUND = "Record not found"
 TOO_MANY = "Too many requests"
 BAD_PARAMETERS = "Error occurred while parsing request parameters."
@@ -93,6 +94,7 @@ class UploadedFile:
 class RecordedRequest:
     """One request the server received.
 
+    `path` has no trailing slash (`trailing_slash` tells whether it came with one).
     `headers` has lower-cased names. `fields` holds form, multipart or JSON body fields under
     the names sent (`media_ids[]` for a form array); `query` the URL parameters. `at` is the
     server clock on arrival; `status` the answer's code, None when the connection was dropped.
@@ -106,6 +108,7 @@ class RecordedRequest:
     files: Mapping[str, UploadedFile]
     at: float
     status: int | None = None
+    trailing_slash: bool = False
 
 
 @dataclass(frozen=True)
@@ -138,20 +141,6 @@ class Duplicates:
 
     def __bool__(self) -> bool:
         return bool(self.texts or self.keys)
-
-
-class ManualClock:
-    """A clock tests move by hand: `clock()` returns `now`; `advance(s)` moves it forward."""
-
-    def __init__(self, now: float = 1_775_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        """Move the clock `seconds` forward."""
-        self.now += seconds
 
 
 @dataclass(frozen=True)
@@ -237,6 +226,8 @@ class _Failure:
     status: int
     times: int
     method: str | None
+    skip: int = 0
+    error: str | None = None
 
 
 class _Rejected(Exception):
@@ -276,7 +267,8 @@ class FakeMastodon:
     `media_processing_polls` is how many `GET /api/v1/media/:id` answer 206 before a
     video/GIF/audio upload is ready (0: ready at once, still answered 202); the budgets are the
     per-account API budget (every request), statuses created, and media uploads; `token` is the
-    one valid access token, of the local account `username`; `clock` returns epoch seconds.
+    one valid access token, of the local account `username`; `clock` gives the server's time
+    (default: the real one); `profile` is the server software it behaves as (default Mastodon).
     OAuth (`tootback login`): `POST /api/v1/apps` registers an app, `POST /oauth/token` trades
     the attribute `oauth_code` for `token`; `/.well-known/oauth-authorization-server` is 404, as
     before Mastodon 4.3. `token_scopes` is what `GET /api/v1/apps/verify_credentials` reports
@@ -297,8 +289,8 @@ class FakeMastodon:
         media_budget: Budget = Budget(30, 1800.0),
         token: str = "test-token",
         username: str = "me",
-        clock: Clock = time.time,
-        version: str = "4.3.0",
+        clock: Clock | None = None,
+        profile: ServerProfile = MASTODON,
     ) -> None:
         self.max_characters = max_characters
         self.max_media_attachments = max_media_attachments
@@ -308,11 +300,12 @@ class FakeMastodon:
         self.budgets = {"api": api_budget, "statuses": statuses_budget, "media": media_budget}
         self.token = token
         self.username = username
-        self.clock = clock
-        self.version = version
+        self.clock: Clock = clock or SystemClock()
+        self.profile = profile
         self.oauth_code = "the-code"
         self.token_scopes: tuple[str, ...] | None = ("read", "write")
         self._lock = threading.RLock()
+        self._released = threading.Event()
         self._last_id = 0  # never reset: ids stay unique across reset() for state files
         self._httpd: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -362,13 +355,22 @@ class FakeMastodon:
     # -- failure injection -------------------------------------------------------------------
 
     def fail_next(
-        self, path_prefix: str, status: int = 503, times: int = 1, *, method: str | None = None
+        self,
+        path_prefix: str,
+        status: int = 503,
+        times: int = 1,
+        *,
+        method: str | None = None,
+        skip: int = 0,
+        error: str | None = None,
     ) -> None:
         """Answer the next `times` requests whose path starts with `path_prefix` (and whose
-        method is `method`, if given) with `status` and nothing done. 5xx bodies are HTML, as
-        from a proxy; others are Mastodon's `{"error": …}`."""
+        method is `method`, if given) with `status` and nothing done, after letting `skip` of
+        them through. 5xx bodies are HTML, as from a proxy; others are Mastodon's
+        `{"error": …}`, with `error` as the message (default "Injected failure <status>")."""
         with self._lock:
-            self._failures.append(_Failure(path_prefix, status, times, method and method.upper()))
+            failure = _Failure(path_prefix, status, times, method and method.upper(), skip, error)
+            self._failures.append(failure)
 
     def drop_after_create(self, times: int = 1) -> None:
         """For the next `times` statuses created, close the connection without an answer: the
@@ -388,9 +390,19 @@ class FakeMastodon:
         """Delay every answer to a path starting with `path_prefix` by `seconds` of real time,
         before handling the request (default) or after it (the work is done, the answer late).
         `skip` lets that many matching requests through first; `times` limits how many are
-        delayed after them (None: all). `seconds=0` removes the delay."""
+        delayed after them (None: all). `seconds=0` removes the delay. `release_held()` ends
+        the delays under way at once."""
         with self._lock:
             self._slow[path_prefix] = _Slow(seconds, after_processing, skip, times)
+            self._released.clear()
+
+    def release_held(self) -> None:
+        """End at once every delay `slow()` is holding a request in (later ones still hold)."""
+        self._released.set()
+
+    def _hold(self, seconds: float) -> None:
+        if seconds > 0:
+            self._released.wait(seconds)
 
     def in_flight(self) -> list[RecordedRequest]:
         """Requests received and not yet answered (held by `slow()`, say), oldest first."""
@@ -410,6 +422,39 @@ class FakeMastodon:
             raise ValueError(f"not a Mastodon username: {name!r}")
         with self._lock:
             return self._add_account(name).id
+
+    def add_remote_account(self, acct: str, profile: str | None = None) -> None:
+        """Make `@user@domain` resolve, as Mastodon does for a remote account it found: the
+        status's HTML shows it as `@user`, linked to `profile` (default https://domain/@user).
+        It notifies nobody here (`PostedStatus.mentions` lists local accounts only)."""
+        user, _, domain = acct.lstrip("@").partition("@")
+        if not (_USERNAME_RE.fullmatch(user) and domain):
+            raise ValueError(f"not a remote account user@domain: {acct!r}")
+        with self._lock:
+            self._remote[f"{user}@{domain}".lower()] = profile or f"https://{domain}/@{user}"
+
+    def add_status(
+        self,
+        text: str,
+        *,
+        in_reply_to_id: str | None = None,
+        at: datetime | None = None,
+        idempotency_key: str | None = None,
+    ) -> str:
+        """Create a status of the account directly, as if posted earlier (at `at`, default
+        now; with `idempotency_key` remembered from then); returns its id."""
+        with self._lock:
+            status = self._create_status(
+                {"status": (text,), "in_reply_to_id": (in_reply_to_id or "",)},
+                idempotency_key,
+                [],
+            )
+            if at is not None:
+                status = replace(status, created_at=at.timestamp())
+                self._statuses[-1] = self._by_id[status.id] = status
+                if idempotency_key and self.profile.idempotency_ttl is not None:
+                    self._keys[self._key_slot(idempotency_key)] = (status.id, at.timestamp())
+            return status.id
 
     def statuses(self) -> list[PostedStatus]:
         """Every status created so far, oldest first."""
@@ -458,15 +503,20 @@ class FakeMastodon:
         self._drops = 0
         self._revoked = False
         self._apps: dict[str, tuple[str, str, str]] = {}  # client_id -> secret, scopes, redirect
+        self._remote: dict[str, str] = {}  # user@domain, lower-cased -> profile URL
+
+    def _now(self) -> float:
+        """The server's time, in epoch seconds."""
+        return self.clock.now().timestamp()
 
     def _add_account(self, name: str) -> _Account:
-        account = _Account(self._next_id(), name, self.clock())
+        account = _Account(self._next_id(), name, self._now())
         self._accounts[name.lower()] = account
         return account
 
     def _next_id(self) -> str:
         # Snowflake-like, as Mastodon's: milliseconds shifted left 16 bits, strictly increasing.
-        self._last_id = max(self._last_id + 1, int(self.clock() * 1000) << 16)
+        self._last_id = max(self._last_id + 1, int(self._now() * 1000) << 16)
         return str(self._last_id)
 
     # -- request handling (called by the handler threads) -----------------------------------
@@ -497,7 +547,7 @@ class FakeMastodon:
             except Exception:  # a bug here must fail the test loudly, not hang the client
                 traceback.print_exc()
                 reply = _Reply(500, {"error": "fake_mastodon crashed; see stderr"})
-            reply.headers.update(self._windows[reply.family].headers(self.clock()))
+            reply.headers.update(self._windows[reply.family].headers(self._now()))
             self._requests.append(replace(req, status=None if reply.drop else reply.status))
             return reply
 
@@ -505,23 +555,30 @@ class FakeMastodon:
         injected = self._take_failure(req)
         if injected is not None:
             return injected
-        if not self._windows["api"].take(self.clock()):
+        if not self._windows["api"].take(self._now()):
             raise _Rejected(_Reply(429, {"error": TOO_MANY}, family="api"))
-        for method, pattern, route, public in _ROUTES:
-            match = pattern.fullmatch(req.path)
-            if match and method == req.method:
-                if not public and not self._authorized(req):
-                    raise _error(401, INVALID_TOKEN)
-                return route(self, req, match)
+        if req.trailing_slash and not self.profile.trailing_slash:
+            raise _error(404, NOT_FOUND)
+        for route in _ROUTES:
+            match = route.pattern.fullmatch(req.path)
+            if match and route.method == req.method:
+                if route.name in self.profile.missing_routes:
+                    break
+                if not route.public and not self._authorized(req):
+                    raise _error(*self.profile.bad_token)
+                return route.handler(self, req, match)
         raise _error(404, NOT_FOUND)
 
     def _take_failure(self, req: RecordedRequest) -> _Reply | None:
         for failure in self._failures:
             if req.path.startswith(failure.prefix) and failure.method in (None, req.method):
+                if failure.skip > 0:
+                    failure.skip -= 1
+                    return None
                 failure.times -= 1
                 if failure.times <= 0:
                     self._failures.remove(failure)
-                return _injected(failure.status)
+                return _injected(failure.status, failure.error)
         return None
 
     def _authorized(self, req: RecordedRequest) -> bool:
@@ -555,7 +612,7 @@ class FakeMastodon:
             {
                 "domain": host,
                 "title": "Fake Mastodon",
-                "version": self.version,
+                "version": self.profile.version,
                 "source_url": "https://github.com/mastodon/mastodon",
                 "description": "A loopback stand-in for tests.",
                 "usage": {"users": {"active_month": len(self._accounts)}},
@@ -578,7 +635,7 @@ class FakeMastodon:
                 "short_description": "A loopback stand-in for tests.",
                 "description": "",
                 "email": "admin@example.invalid",
-                "version": self.version,
+                "version": self.profile.version,
                 "urls": {"streaming_api": self.url.replace("http", "ws", 1)},
                 "stats": {"user_count": len(self._accounts), "status_count": len(self._statuses)},
                 "languages": ["en"],
@@ -642,7 +699,7 @@ class FakeMastodon:
             "access_token": self.token,
             "token_type": "Bearer",
             "scope": _first(req.fields, "scope") or app[1],
-            "created_at": int(self.clock()),
+            "created_at": int(self._now()),
         }
         return _Reply(200, body)
 
@@ -672,7 +729,7 @@ class FakeMastodon:
             return _Reply(200, self._status_json(known), family="statuses")
         media = self._attachable_media(req.fields)
         self._check_text(req.fields, bool(media))
-        if not self._windows["statuses"].take(self.clock()):
+        if not self._windows["statuses"].take(self._now()):
             raise _Rejected(_Reply(429, {"error": TOO_MANY}, family="statuses"))
         status = self._create_status(req.fields, key, media)
         drop = self._drops > 0
@@ -680,10 +737,16 @@ class FakeMastodon:
         return _Reply(200, self._status_json(status), family="statuses", drop=drop)
 
     def _remembered(self, key: str | None) -> PostedStatus | None:
-        entry = self._keys.get((self._me.id, key)) if key else None
-        if entry is None or self.clock() - entry[1] >= IDEMPOTENCY_TTL:
+        ttl = self.profile.idempotency_ttl
+        entry = self._keys.get(self._key_slot(key)) if key and ttl is not None else None
+        if entry is None or ttl is None or self._now() - entry[1] >= ttl:
             return None
         return self._by_id.get(entry[0])
+
+    def _key_slot(self, key: str) -> tuple[str, str]:
+        """Where a key is remembered: per account (Mastodon) or one namespace per server."""
+        owner = self._me.id if self.profile.idempotency_scope == "account" else "*"
+        return owner, key
 
     def _attachable_media(self, fields: Fields) -> list[_Media]:
         ids = _values(fields, "media_ids")
@@ -702,7 +765,7 @@ class FakeMastodon:
         text = _first(fields, "status") or ""
         if not text.strip() and not has_media:
             raise _error(422, "Validation failed: Text can't be blank")
-        length = Mastodon.get_status_length(text, _first(fields, "spoiler_text") or "")
+        length = self.profile.status_length(text, _first(fields, "spoiler_text") or "")
         if length > self.max_characters:
             limit = self.max_characters
             raise _error(422, f"Validation failed: Text character limit of {limit} exceeded")
@@ -716,8 +779,8 @@ class FakeMastodon:
         status = PostedStatus(
             id=sid,
             text=text,
-            url=f"{self.url}/@{self._me.username}/{sid}",
-            created_at=self.clock(),
+            url=self.profile.status_url.format(base=self.url, username=self._me.username, id=sid),
+            created_at=self._now(),
             idempotency_key=key,
             in_reply_to_id=_first(fields, "in_reply_to_id") or None,
             media_ids=tuple(x.id for x in media),
@@ -731,8 +794,8 @@ class FakeMastodon:
             attachment.status_id = sid
         self._statuses.append(status)
         self._by_id[sid] = status
-        if key:
-            self._keys[(self._me.id, key)] = (sid, self.clock())
+        if key and self.profile.idempotency_ttl is not None:
+            self._keys[self._key_slot(key)] = (sid, self._now())
         return status
 
     def _mentioned(self, text: str) -> list[_Account]:
@@ -749,7 +812,7 @@ class FakeMastodon:
 
     def _post_media(self, req: RecordedRequest, m: re.Match[str]) -> _Reply:
         # The media budget is enforced in front of the app (rack-attack), before validation.
-        if not self._windows["media"].take(self.clock()):
+        if not self._windows["media"].take(self._now()):
             raise _Rejected(_Reply(429, {"error": TOO_MANY}, family="media"))
         upload = req.files.get("file")
         if upload is None:
@@ -757,6 +820,8 @@ class FakeMastodon:
         kind = _media_kind(upload)
         if kind is None:
             raise _error(422, "Validation failed: File content type is invalid")
+        if kind in self.profile.refused_media:
+            raise _error(*self.profile.media_refusal)
         description = self._checked_description(_first(req.fields, "description"))
         # v1 processes synchronously; v2 hands video, GIF and audio to a background job.
         deferred = kind in _ASYNC_KINDS and req.path.startswith("/api/v2/")
@@ -853,7 +918,7 @@ class FakeMastodon:
             "muted": False,
             "bookmarked": False,
             "pinned": False,
-            "content": _render(status.text, mentioned, self.url),
+            "content": _render(status.text, mentioned, self.url, self._remote),
             "reblog": None,
             "application": {"name": "fake_mastodon", "website": None},
             "account": self._account_json(self._me),
@@ -912,44 +977,66 @@ class FakeMastodon:
         return ", ".join(links)
 
 
-_Route = Callable[[FakeMastodon, RecordedRequest, "re.Match[str]"], _Reply]
+_RouteHandler = Callable[[FakeMastodon, RecordedRequest, "re.Match[str]"], _Reply]
 
-# (method, path pattern, handler, public): public routes need no token, as on Mastodon.
-_ROUTES: list[tuple[str, re.Pattern[str], _Route, bool]] = [
-    (
+
+@dataclass(frozen=True)
+class _Route:
+    """name: as a profile's `missing_routes` names it; public: needs no token, as on Mastodon."""
+
+    name: str
+    method: str
+    pattern: re.Pattern[str]
+    handler: _RouteHandler
+    public: bool = False
+
+
+def _route(
+    name: str, method: str, path: str, handler: _RouteHandler, public: bool = False
+) -> _Route:
+    return _Route(name, method, re.compile(path), handler, public)
+
+
+_ROUTES: list[_Route] = [
+    _route(
+        "verify_credentials",
         "GET",
-        re.compile(r"/api/v1/accounts/verify_credentials"),
+        r"/api/v1/accounts/verify_credentials",
         FakeMastodon._verify_credentials,
-        False,
     ),
-    ("GET", re.compile(r"/api/v1/accounts/(?P<id>\d+)"), FakeMastodon._get_account, False),
-    (
+    _route("account", "GET", r"/api/v1/accounts/(?P<id>\d+)", FakeMastodon._get_account),
+    _route(
+        "account_statuses",
         "GET",
-        re.compile(r"/api/v1/accounts/(?P<id>\d+)/statuses"),
+        r"/api/v1/accounts/(?P<id>\d+)/statuses",
         FakeMastodon._account_statuses,
-        False,
     ),
-    ("GET", re.compile(r"/api/v2/instance"), FakeMastodon._instance_v2, True),
-    ("GET", re.compile(r"/api/v1/instance"), FakeMastodon._instance_v1, True),
-    ("GET", re.compile(r"/api/v1/statuses/(?P<id>\d+)"), FakeMastodon._get_status, False),
-    ("POST", re.compile(r"/api/v1/statuses"), FakeMastodon._post_status, False),
-    ("POST", re.compile(r"/api/v[12]/media"), FakeMastodon._post_media, False),
-    ("GET", re.compile(r"/api/v1/media/(?P<id>\d+)"), FakeMastodon._get_media, False),
-    ("PUT", re.compile(r"/api/v1/media/(?P<id>\d+)"), FakeMastodon._put_media, False),
-    ("POST", re.compile(r"/api/v1/apps"), FakeMastodon._create_app, True),
-    ("GET", re.compile(r"/api/v1/apps/verify_credentials"), FakeMastodon._app_credentials, False),
-    ("POST", re.compile(r"/oauth/token"), FakeMastodon._oauth_token, True),
+    _route("instance_v2", "GET", r"/api/v2/instance", FakeMastodon._instance_v2, public=True),
+    _route("instance_v1", "GET", r"/api/v1/instance", FakeMastodon._instance_v1, public=True),
+    _route("status", "GET", r"/api/v1/statuses/(?P<id>\d+)", FakeMastodon._get_status),
+    _route("post_status", "POST", r"/api/v1/statuses", FakeMastodon._post_status),
+    _route("post_media", "POST", r"/api/v[12]/media", FakeMastodon._post_media),
+    _route("media", "GET", r"/api/v1/media/(?P<id>\d+)", FakeMastodon._get_media),
+    _route("put_media", "PUT", r"/api/v1/media/(?P<id>\d+)", FakeMastodon._put_media),
+    _route("create_app", "POST", r"/api/v1/apps", FakeMastodon._create_app, public=True),
+    _route(
+        "app_credentials",
+        "GET",
+        r"/api/v1/apps/verify_credentials",
+        FakeMastodon._app_credentials,
+    ),
+    _route("oauth_token", "POST", r"/oauth/token", FakeMastodon._oauth_token, public=True),
 ]
 
 
-def _injected(status: int) -> _Reply:
+def _injected(status: int, error: str | None = None) -> _Reply:
     if status >= 500:
         title = f"{status} Service Unavailable" if status == 503 else f"{status} Server Error"
         page = f"<html><head><title>{title}</title></head><body><h1>{title}</h1></body></html>"
         return _Reply(status, page, is_html=True)
     if status == 429:
         return _Reply(status, {"error": TOO_MANY})
-    return _Reply(status, {"error": f"Injected failure {status}"})
+    return _Reply(status, {"error": error or f"Injected failure {status}"})
 
 
 def _filter_statuses(statuses: list[PostedStatus], query: Fields) -> list[PostedStatus]:
@@ -997,14 +1084,15 @@ def _media_kind(upload: UploadedFile) -> str | None:
 # -- content rendering, as Mastodon's TextFormatter does it -----------------------------------
 
 
-def _render(text: str, mentioned: list[_Account], base: str) -> str:
-    """Status text to Mastodon's HTML: escaped, links shortened, local mentions and hashtags
-    linked, paragraphs on blank lines and `<br />` on single newlines."""
+def _render(text: str, mentioned: list[_Account], base: str, remote: Mapping[str, str]) -> str:
+    """Status text to Mastodon's HTML: escaped, links shortened, local mentions, known remote
+    mentions (shown as `@user`) and hashtags linked, paragraphs on blank lines and `<br />` on
+    single newlines."""
     if not text:
         return ""
     local = {a.username.lower() for a in mentioned}
     out, pos = [], 0
-    for start, end, markup in _entities(text, local, base):
+    for start, end, markup in _entities(text, local, base, remote):
         if start >= pos:
             out += [html.escape(text[pos:start], quote=False), markup]
             pos = end
@@ -1013,11 +1101,15 @@ def _render(text: str, mentioned: list[_Account], base: str) -> str:
     return "".join(f"<p>{p.replace(chr(10), '<br />')}</p>" for p in paragraphs)
 
 
-def _entities(text: str, local: set[str], base: str) -> list[tuple[int, int, str]]:
+def _entities(
+    text: str, local: set[str], base: str, remote: Mapping[str, str]
+) -> list[tuple[int, int, str]]:
     found = [(m.start(3), m.end(3), _link_html(m[3])) for m in url_regex.finditer(text)]
     for m in _MENTION_RE.finditer(text):
         if m[2] is None and m[1].lower() in local:
-            found.append((m.start(), m.end(), _mention_html(m[1], base)))
+            found.append((m.start(), m.end(), _mention_html(m[1], f"{base}/@{m[1]}")))
+        elif m[2] is not None and (profile := remote.get(f"{m[1]}@{m[2]}".lower())):
+            found.append((m.start(), m.end(), _mention_html(m[1], profile)))
     for m in _HASHTAG_RE.finditer(text):
         found.append((m.start(), m.end(), _hashtag_html(m[1], base)))
     return sorted(found)
@@ -1036,9 +1128,9 @@ def _link_html(url: str) -> str:
     )
 
 
-def _mention_html(username: str, base: str) -> str:
+def _mention_html(username: str, profile: str) -> str:
     return (
-        f'<span class="h-card" translate="no"><a href="{base}/@{username}" '
+        f'<span class="h-card" translate="no"><a href="{html.escape(profile)}" '
         f'class="u-url mention">@<span>{html.escape(username)}</span></a></span>'
     )
 
@@ -1090,12 +1182,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def date_time_string(self, timestamp: float | None = None) -> str:
         # Mastodon.py corrects X-RateLimit-Reset by the Date header, so both use the clock.
-        return formatdate(self.server.fake.clock() if timestamp is None else timestamp, usegmt=True)
+        return formatdate(self.server.fake._now() if timestamp is None else timestamp, usegmt=True)
 
     def _serve(self) -> None:
         fake = self.server.fake
         try:
-            req = self._read_request(fake.clock())
+            req = self._read_request(fake._now())
         except ValueError:  # an undecodable body, which Mastodon answers with 400
             self._write(_Reply(400, {"error": BAD_PARAMETERS}))
             return
@@ -1105,9 +1197,9 @@ class _Handler(BaseHTTPRequestHandler):
         fake._begin(req)
         try:
             before, after = fake._delays(req)
-            time.sleep(before)
+            fake._hold(before)
             reply = fake._respond(req)
-            time.sleep(after)
+            fake._hold(after)
         finally:
             fake._end(req)
         if reply.drop:
@@ -1125,6 +1217,7 @@ class _Handler(BaseHTTPRequestHandler):
         return RecordedRequest(
             method=self.command,
             path=split.path.rstrip("/") or "/",
+            trailing_slash=len(split.path) > 1 and split.path.endswith("/"),
             query=_tuples(parse_qs(split.query, keep_blank_values=True)),
             headers={k.lower(): v for k, v in self.headers.items()},
             fields=fields,
