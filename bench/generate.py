@@ -16,6 +16,8 @@ The mix: replies to others, self-threads, `RT @` retweets, links (some to the ow
 own earlier tweets), photos, videos and GIFs, long note tweets, HTML entities,
 non-ASCII text and emoji, and Feb 29 tweets in the leap years.
 
+The formats themselves are written by `tests.support.archives`, as the fixtures are.
+
 Command line: `python -m bench.generate N OUT [--seed S]`.
 """
 
@@ -26,16 +28,15 @@ import os
 import random
 import shutil
 import sys
-import zipfile
 import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import orjson
+from tests.support import archives
 
-VERSION = 1  # bump when the output changes, so cached copies are regenerated
+VERSION = 2  # bump when the output changes, so cached copies are regenerated
 OWNER = "benchuser"
 OWNER_ID = "1234567890"
 FIRST = datetime(2010, 1, 1, tzinfo=UTC)
@@ -372,85 +373,62 @@ def _write_official(tweets: list[_Tweet], folder: Path) -> tuple[Path, ...]:
     data = folder / "data"
     media = data / "tweets_media"
     media.mkdir(parents=True)
-    _write_js(data / "account.js", "account.part0", [{"account": _account()}])
+    account = archives.account_item(
+        OWNER,
+        OWNER_ID,
+        email="bench@example.com",
+        created_at="2009-05-06T07:08:09.000Z",
+        display_name="Bench User",
+    )
+    _write_js(data / "account.js", "account.part0", [account])
     newest_first = tweets[::-1]
     parts = max(2, -(-len(tweets) // PART_SIZE))
     size = -(-len(tweets) // parts)
     files = []
     for part in range(parts):
         name = "tweets.js" if part == 0 else f"tweets-part{part}.js"
-        items = [{"tweet": _official(t)} for t in newest_first[part * size : (part + 1) * size]]
+        items = [_official(t) for t in newest_first[part * size : (part + 1) * size]]
         _write_js(data / name, f"tweets.part{part}", items)
         files.append(data / name)
-    notes = [{"noteTweet": _note(t)} for t in newest_first if t.note is not None]
+    notes = [
+        archives.note_item(str(int(t.id) + 7), t.at, t.note, annotations=False)
+        for t in newest_first
+        if t.note is not None
+    ]
     _write_js(data / "note-tweet.js", "note_tweet.part0", notes)
     for tweet in tweets:
         for _, name, kind in tweet.media:
-            (media / name).write_bytes(_placeholder(kind))
+            (media / name).write_bytes(archives.JPEG if kind == "photo" else archives.MP4)
     return tuple(files)
 
 
 def _write_js(path: Path, variable: str, items: list[dict[str, Any]]) -> None:
-    body = orjson.dumps(items, option=orjson.OPT_INDENT_2)
-    path.write_bytes(f"window.YTD.{variable} = ".encode() + body)
-
-
-def _account() -> dict[str, str]:
-    return {
-        "email": "bench@example.com",
-        "createdVia": "web",
-        "username": OWNER,
-        "accountId": OWNER_ID,
-        "createdAt": "2009-05-06T07:08:09.000Z",
-        "accountDisplayName": "Bench User",
-    }
+    path.write_bytes(archives.js_file(variable, items, colon=": "))
 
 
 def _official(tweet: _Tweet) -> dict[str, Any]:
     """One item of tweets.js, with the fields a real export has."""
-    obj: dict[str, Any] = {
-        "edit_info": {
-            "initial": {
-                "editTweetIds": [tweet.id],
-                "editableUntil": (tweet.at + timedelta(minutes=30)).isoformat(),
-                "editsRemaining": "5",
-                "isEditEligible": True,
-            }
-        },
-        "retweeted": False,
-        "source": '<a href="https://mobile.twitter.com" rel="nofollow">Twitter Web App</a>',
-        "entities": {
-            "hashtags": [],
-            "symbols": [],
-            "user_mentions": [_mention(tweet.text, name) for name in tweet.mentions],
-            "urls": [_url(tweet.text, short, long) for short, long in tweet.urls],
-        },
-        "display_text_range": ["0", str(len(tweet.text))],
-        "favorite_count": str(len(tweet.id) % 7),
-        "id_str": tweet.id,
-        "truncated": False,
-        "retweet_count": "0",
-        "id": tweet.id,
-        "created_at": tweet.at.strftime("%a %b %d %H:%M:%S +0000 %Y"),
-        "favorited": False,
-        "full_text": tweet.text,
-        "lang": "en",
-    }
+    media = [_media(tweet, i, name, kind) for i, (_, name, kind) in enumerate(tweet.media)]
+    extra: dict[str, Any] = {}
     if tweet.reply_to is not None:
         reply_id, user = tweet.reply_to
         user_id = OWNER_ID if user == OWNER else _user_id(user)
-        obj |= {
-            "in_reply_to_status_id_str": reply_id,
-            "in_reply_to_status_id": reply_id,
-            "in_reply_to_user_id": user_id,
-            "in_reply_to_user_id_str": user_id,
-            "in_reply_to_screen_name": user,
-        }
-    if tweet.media:
-        media = [_media(tweet, i, name, kind) for i, (_, name, kind) in enumerate(tweet.media)]
-        obj["entities"]["media"] = media[:1]
-        obj["extended_entities"] = {"media": media}
-    return obj
+        extra |= archives.reply_fields(reply_id, user_id, user)
+    if media:
+        extra["extended_entities"] = {"media": media}
+    return archives.tweet_item(
+        tweet.id,
+        tweet.at,
+        tweet.text,
+        entities=archives.entities(
+            urls=[_url(tweet.text, short, long) for short, long in tweet.urls],
+            mentions=[_mention(tweet.text, name) for name in tweet.mentions],
+            media=media[:1],
+        ),
+        editable_until=(tweet.at + timedelta(minutes=30)).isoformat(),
+        favorite_count=str(len(tweet.id) % 7),
+        **extra,
+    )
 
 
 def _indices(text: str, part: str) -> list[str]:
@@ -459,13 +437,8 @@ def _indices(text: str, part: str) -> list[str]:
 
 
 def _mention(text: str, name: str) -> dict[str, Any]:
-    return {
-        "name": name.replace("_", " ").title(),
-        "screen_name": name,
-        "indices": _indices(text, "@" + name),
-        "id_str": _user_id(name),
-        "id": _user_id(name),
-    }
+    title = name.replace("_", " ").title()
+    return archives.mention_entity(name, title, _user_id(name), _indices(text, "@" + name))
 
 
 def _user_id(name: str) -> str:
@@ -473,12 +446,8 @@ def _user_id(name: str) -> str:
 
 
 def _url(text: str, short: str, expanded: str) -> dict[str, Any]:
-    return {
-        "url": short,
-        "expanded_url": expanded,
-        "display_url": expanded.split("://", 1)[-1][:26] + "…",
-        "indices": _indices(text, short),
-    }
+    display = expanded.split("://", 1)[-1][:26] + "…"
+    return archives.url_entity(short, expanded, _indices(text, short), display)
 
 
 def _media(tweet: _Tweet, index: int, name: str, kind: str) -> dict[str, Any]:
@@ -489,25 +458,9 @@ def _media(tweet: _Tweet, index: int, name: str, kind: str) -> dict[str, Any]:
         image = f"https://pbs.twimg.com/media/{code}.jpg"
     else:
         image = f"https://pbs.twimg.com/ext_tw_video_thumb/{media_id}/pu/img/{code}.jpg"
-    item: dict[str, Any] = {
-        "expanded_url": f"https://twitter.com/{OWNER}/status/{tweet.id}/photo/{index + 1}",
-        "indices": _indices(tweet.text, short),
-        "url": short,
-        "media_url": image.replace("https:", "http:"),
-        "id_str": media_id,
-        "id": media_id,
-        "media_url_https": image,
-        "sizes": {
-            size: {"w": str(w), "h": str(w * 3 // 4), "resize": "fit" if w > 150 else "crop"}
-            for size, w in (("thumb", 150), ("small", 680), ("medium", 1200), ("large", 2048))
-        },
-        "type": kind,
-        "display_url": "pic.twitter.com/" + code[:10],
-    }
-    if index == 0 and len(code) % 3 == 0:
-        item["ext_alt_text"] = "A picture of " + code.lower()
+    video_info = None
     if kind != "photo":
-        item["video_info"] = {
+        video_info = {
             "aspect_ratio": ["16", "9"],
             "duration_millis": "12000" if kind == "video" else "0",
             "variants": [
@@ -522,42 +475,28 @@ def _media(tweet: _Tweet, index: int, name: str, kind: str) -> dict[str, Any]:
                 },
             ],
         }
-    return item
-
-
-def _note(tweet: _Tweet) -> dict[str, Any]:
-    at = tweet.at.strftime("%Y-%m-%dT%H:%M:%S.000Z")
-    return {
-        "noteTweetId": str(int(tweet.id) + 7),
-        "updatedAt": at,
-        "lifecycle": {"value": "Published", "name": "Published", "originalName": "Published"},
-        "createdAt": at,
-        "core": {
-            "styletags": [],
-            "urls": [],
-            "text": tweet.note,
-            "mentions": [],
-            "cashtags": [],
-            "hashtags": [],
+    return archives.media_item(
+        media_id=media_id,
+        kind=kind,
+        short=short,
+        expanded=f"https://twitter.com/{OWNER}/status/{tweet.id}/photo/{index + 1}",
+        image_url=image,
+        indices=_indices(tweet.text, short),
+        sizes={
+            size: {"w": str(w), "h": str(w * 3 // 4), "resize": "fit" if w > 150 else "crop"}
+            for size, w in (("thumb", 150), ("small", 680), ("medium", 1200), ("large", 2048))
         },
-    }
-
-
-def _placeholder(kind: str) -> bytes:
-    """A few bytes with the right magic number (not a decodable picture or video)."""
-    if kind == "photo":
-        return b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 48 + b"\xff\xd9"
-    return b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00" * 40
+        display="pic.twitter.com/" + code[:10],
+        alt="A picture of " + code.lower() if index == 0 and len(code) % 3 == 0 else None,
+        video_info=video_info,
+    )
 
 
 def _zip(folder: Path, path: Path) -> None:
     # Level 1: a real download is deflated; a high level only makes generation slow.
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
-        for file in sorted(folder.rglob("*")):
-            if file.is_file():
-                # A fixed date keeps the zip's bytes the same from run to run.
-                info = zipfile.ZipInfo(file.relative_to(folder).as_posix(), (2024, 1, 1, 0, 0, 0))
-                archive.writestr(info, file.read_bytes(), zipfile.ZIP_DEFLATED, 1)
+    files = sorted(f for f in folder.rglob("*") if f.is_file())
+    entries = ((f.relative_to(folder).as_posix(), f.read_bytes()) for f in files)
+    archives.write_zip(path, entries, date_time=(2024, 1, 1, 0, 0, 0), level=1)
 
 
 # -- the markdown archive -------------------------------------------------------------------
@@ -573,7 +512,7 @@ def _write_markdown(tweets: list[_Tweet], folder: Path, rng: random.Random) -> N
         for _, name, _kind in tweet.media:
             _link_or_copy(folder.parent / "official" / "data" / "tweets_media" / name, media / name)
     for month, blocks in months.items():
-        (folder / f"tweets_{month}.md").write_text("\n----\n".join(blocks) + "\n", "utf-8")
+        (folder / f"tweets_{month}.md").write_text(archives.old_markdown(blocks), "utf-8")
 
 
 def _block(tweet: _Tweet, rng: random.Random) -> str:
@@ -586,9 +525,7 @@ def _block(tweet: _Tweet, rng: random.Random) -> str:
         text = text.replace(short, refs) if short in text else f"{text} {refs}"
     if not text.isascii() and rng.random() < 0.05:
         text = _cp1252_mojibake(text)
-    date = tweet.at.strftime("%a %b %d %H:%M:%S +0000 %Y")
-    url = f"https://twitter.com/{OWNER}/status/{tweet.id}"
-    return f"{text}\n\n(Originally on Twitter: [{date}]({url}))"
+    return archives.old_block(text, tweet.at, f"https://twitter.com/{OWNER}/status/{tweet.id}")
 
 
 def _cp1252_mojibake(text: str) -> str:

@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.generate import Generated, ensure
+from tests.support.processes import clean_environ
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -121,12 +122,6 @@ def measure(argv: Sequence[str], env: dict[str, str], cwd: Path) -> Result:
     return result
 
 
-def clean_env(**extra: str) -> dict[str, str]:
-    """The environment without the user's tootback settings, plus extra."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TOOTBACK_", "MASTODON_"))}
-    return env | extra
-
-
 def tootback_command() -> list[str]:
     """The console script beside this Python, else `python -m bot`."""
     script = Path(sys.executable).with_name("tootback")
@@ -159,7 +154,7 @@ class SizeReport:
 
 def measure_size(data: Generated, runs: int, work: Path) -> SizeReport:
     """Cold loads, the JSON baseline, cold and warm preview for one archive."""
-    env = clean_env()
+    env = clean_environ()
 
     def seconds(code: str, *args: str) -> Callable[[], float]:
         def job() -> float:
@@ -183,7 +178,7 @@ def measure_size(data: Generated, runs: int, work: Path) -> SizeReport:
     preview = [*tootback_command(), "preview", "--date", DAY, "--archive", str(data.folder)]
     for run in range(runs):
         index = work / f"index-{data.n}-{run}"
-        env = clean_env(TOOTBACK_ARCHIVE__INDEX_DIR=str(index))
+        env = clean_environ(TOOTBACK_ARCHIVE__INDEX_DIR=str(index))
         first = measure(preview, env, work)
         cold.values.append(first.wall)
         cold_rss.values.append(first.rss_mb)
@@ -198,7 +193,7 @@ def measure_size(data: Generated, runs: int, work: Path) -> SizeReport:
 
 def measure_startup(runs: int, work: Path) -> dict[str, Samples]:
     """`tootback --version` and `python -c pass`, interleaved."""
-    env = clean_env()
+    env = clean_environ()
     return interleaved(
         runs,
         {
@@ -232,7 +227,7 @@ def measure_requests(data: Generated, work: Path, each: int, polls: int) -> Requ
     for kind, ids in kinds.items():
         with FakeMastodon(media_processing_polls=polls) as server:
             state = work / f"state-{kind}" / "state.json"
-            env = clean_env(
+            env = clean_environ(
                 MASTODON_API_BASE_URL=server.url,
                 MASTODON_ACCESS_TOKEN="test-token",
                 TOOTBACK_STATE__PATH=str(state),
@@ -313,7 +308,9 @@ def table(sizes: list[SizeReport], startup: dict[str, Samples], quick: bool) -> 
     def ratio(pick: Callable[[SizeReport], float], limit: float | None) -> list[str]:
         return [_verdict(pick(s), limit, quick or s is not sizes[-1]) for s in sizes]
 
-    json_s = lambda s: s.seconds["json"].median  # noqa: E731
+    def json_s(s: SizeReport) -> float:
+        return s.seconds["json"].median
+
     row("bare `json.loads` of the tweets*.js files", sec(json_s))
     row("cold load, official folder", sec(lambda s: s.seconds["official"].median))
     row(

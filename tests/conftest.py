@@ -1,11 +1,15 @@
-"""Shared pytest fixtures."""
+"""Fixtures shared by the tests: a private cache, the fake server, a clock, a clean setting."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from bot.clock import FakeClock
+from tests.support import NOON
 from tests.support.fake_mastodon import FakeMastodon
 
 
@@ -19,7 +23,23 @@ def _private_cache(
 
 
 @pytest.fixture
-def fake_mastodon() -> Iterator[FakeMastodon]:
-    """A running loopback Mastodon stand-in with default limits (token "test-token")."""
-    with FakeMastodon() as server:
-        yield server
+def server() -> Iterator[FakeMastodon]:
+    """A running loopback fake Mastodon on the real clock (token `server.token`)."""
+    with FakeMastodon() as fake:
+        yield fake
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """A FakeClock at NOON: time moves only when a test (or a sleep) moves it."""
+    return FakeClock(NOON)
+
+
+@pytest.fixture
+def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """A fresh working directory (no .env, no config/) and no TOOTBACK_* or MASTODON_*
+    settings in the environment; returns the directory."""
+    for name in [n for n in os.environ if n.startswith(("TOOTBACK_", "MASTODON_"))]:
+        monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path

@@ -16,11 +16,14 @@ from bot.archive.text import parse_twitter_date
 from bot.archive.tree import FolderTree
 from bot.errors import ArchiveError
 from bot.model import Media
+from tests.support.archives import old_block, write_old_markdown
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 FIXTURES = ROOT / "tests" / "fixtures"
 PLANT = "data/tweets_media/1379146820613046273-EyPlant01.png"
+APRIL_1 = datetime(2022, 4, 1, 18, 9, 22, tzinfo=UTC)
+TWEET_6 = "https://twitter.com/me/status/6"
 
 
 def test_missing_path_is_an_archive_error(tmp_path: Path) -> None:
@@ -111,14 +114,9 @@ def test_symlinked_media_leading_out_is_refused(tmp_path: Path) -> None:
     outside = tmp_path / "secret.txt"
     outside.write_text("secret", encoding="utf-8")
     root = tmp_path / "archive"
-    (root / "media").mkdir(parents=True)
+    text = "pics ![](media/1-pic.jpg) ![](media/1-ok.jpg) ![](media/../media/1-ok.jpg)"
+    write_old_markdown(root, [("1", APRIL_1, text)], media={"media/1-ok.jpg": b"fine"})
     (root / "media" / "1-pic.jpg").symlink_to(outside)
-    (root / "media" / "1-ok.jpg").write_bytes(b"fine")
-    (root / "output.md").write_text(
-        "pics ![](media/1-pic.jpg) ![](media/1-ok.jpg) ![](media/../media/1-ok.jpg)\n\n"
-        "(Originally on Twitter: [Fri Apr 01 18:09:22 +0000 2022](https://twitter.com/me/status/1))",
-        encoding="utf-8",
-    )
     archive = load_archive(root)
     refused, fine, normalized = archive.tweets[0].media
     assert refused == Media("media/1-pic.jpg", "image", None, "outside the archive")
@@ -164,11 +162,8 @@ def test_hostile_zip_entries_are_refused(tmp_path: Path) -> None:
         archive.writestr(*_link_entry("data/tweets_media/5-pic.jpg", "/etc/passwd"))
         archive.writestr("../../escape.txt", "boo")
         archive.writestr("/abs.txt", "boo")
-        archive.writestr(
-            "out.md",
-            "look ![](../x.jpg)\n\n(Originally on Twitter: [Mon Mar 01 00:00:02 +0000 2021]"
-            "(https://twitter.com/me/status/6))",
-        )
+        march_1 = datetime(2021, 3, 1, 0, 0, 2, tzinfo=UTC)
+        archive.writestr("out.md", old_block("look ![](../x.jpg)", march_1, TWEET_6))
     loaded = load_archive(path)
     assert [t.id for t in loaded.tweets] == ["5", "6"]
     assert loaded.tweets[0].media[0].problem == "outside the archive"

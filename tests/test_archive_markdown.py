@@ -4,13 +4,14 @@ generation, cp1252 mojibake, and broken blocks."""
 from __future__ import annotations
 
 import html
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from bot.archive import Archive, Problem, load_archive
 from bot.model import Media, Tweet
+from tests.support.archives import md_escape, new_block, old_block, old_markdown
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -222,13 +223,12 @@ def test_broken_blocks_are_reported_with_their_lines() -> None:
 
 
 def test_self_mention_at_the_start_is_a_self_reply(tmp_path: Path) -> None:
-    (tmp_path / "output.md").write_text(
-        "@me and more\n\n(Originally on Twitter: [Fri Apr 01 18:09:22 +0000 2022]"
-        "(https://twitter.com/me/status/1))\n----\n"
-        ".@other not a reply\n\n(Originally on Twitter: [Fri Apr 01 18:09:23 +0000 2022]"
-        "(https://x.com/me/status/2))\n",
-        encoding="utf-8",
-    )
+    at = datetime(2022, 4, 1, 18, 9, 22, tzinfo=UTC)
+    blocks = [
+        old_block("@me and more", at, "https://twitter.com/me/status/1"),
+        old_block(".@other not a reply", at + timedelta(seconds=1), "https://x.com/me/status/2"),
+    ]
+    (tmp_path / "output.md").write_text(old_markdown(blocks), encoding="utf-8")
     archive = load_archive(tmp_path)
     assert [(t.id, t.in_reply_to_user) for t in archive.tweets] == [("1", "me"), ("2", None)]
     assert archive.tweets[1].url == "https://twitter.com/me/status/2"
@@ -267,12 +267,10 @@ def test_earliest_footer_without_parentheses(tmp_path: Path) -> None:
 
 
 def test_reply_header_with_unknown_screen_name_uses_the_first_name(tmp_path: Path) -> None:
-    (tmp_path / "2022-04-01-tweets.md").write_text(
-        "Replying to [@old\\_friend](https://twitter.com/None/status/42)\n\n> hi\n\n"
-        '<img src="../../media/tweet.ico" width="12" /> [Fri Apr 01 18:09:22 +0000 2022]'
-        "(https://twitter.com/me/status/43)",
-        encoding="utf-8",
-    )
+    header = f"Replying to [{md_escape('@old_friend')}](https://twitter.com/None/status/42)\n\n"
+    at = datetime(2022, 4, 1, 18, 9, 22, tzinfo=UTC)
+    block = new_block("43", at, "hi", user="me", header=header)
+    (tmp_path / "2022-04-01-tweets.md").write_text(block, encoding="utf-8")
     tweet = load_archive(tmp_path).tweets[0]
     assert (tweet.text, tweet.in_reply_to_user, tweet.in_reply_to_id) == (
         "@old_friend hi",

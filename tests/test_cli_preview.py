@@ -24,11 +24,8 @@ BARE_MENTION = re.compile(r"(?<![\w@/])@\w+(?![\w@.])")
 
 
 @pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """Run from an empty folder with no settings in the environment."""
-    monkeypatch.chdir(tmp_path)
-    for name in ("TOOTBACK_CONFIG", "MASTODON_ACCESS_TOKEN", "MASTODON_API_BASE_URL"):
-        monkeypatch.delenv(name, raising=False)
+def _seeds(monkeypatch: pytest.MonkeyPatch, isolated: Path) -> None:
+    """Run from an empty folder with no settings in the environment, on the seeds."""
     monkeypatch.setenv("TOOTBACK_ARCHIVE__PATH", str(SEEDS))
 
 

@@ -8,7 +8,6 @@ and "today" is whatever the test says.
 from __future__ import annotations
 
 import json
-import os
 import stat
 import subprocess
 import sys
@@ -42,12 +41,9 @@ def server() -> Iterator[FakeMastodon]:
 
 
 @pytest.fixture
-def state_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, server: FakeMastodon) -> Path:
-    """Environment for a run against `server`; the working directory is a fresh tmp_path."""
-    for name in [n for n in os.environ if n.startswith(("TOOTBACK_", "MASTODON_"))]:
-        monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)  # no .env or config/ of the project is read
-    path = tmp_path / "state" / "state.json"
+def state_path(monkeypatch: pytest.MonkeyPatch, isolated: Path, server: FakeMastodon) -> Path:
+    """Environment for a run against `server`, in a fresh working directory."""
+    path = isolated / "state" / "state.json"
     monkeypatch.setenv("MASTODON_API_BASE_URL", server.url)
     monkeypatch.setenv("MASTODON_ACCESS_TOKEN", TOKEN)
     monkeypatch.setenv("TOOTBACK_STATE__PATH", str(path))

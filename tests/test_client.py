@@ -33,21 +33,16 @@ from bot.errors import (
     Unavailable,
 )
 from bot.model import InstanceLimits
+from tests.support import NOON
 
 BASE = "https://example.social"
 TOKEN = "tok-SECRET-0123456789abcdef"
-NOW = datetime(2026, 4, 5, 12, 0, tzinfo=UTC)
 STATUSES = f"{BASE}/api/v1/statuses"
 MEDIA = f"{BASE}/api/v2/media"
 VERIFY = f"{BASE}/api/v1/accounts/verify_credentials"
 INSTANCE_V2 = f"{BASE}/api/v2/instance/"
 INSTANCE_V1 = f"{BASE}/api/v1/instance/"
 KEY = "tootback-0123456789"
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(NOW)
 
 
 @pytest.fixture
@@ -72,7 +67,7 @@ def status_json(status_id: str = "1124", **extra: Any) -> dict[str, Any]:
     }
 
 
-def reset_header(seconds: float, now: datetime = NOW) -> str:
+def reset_header(seconds: float, now: datetime = NOON) -> str:
     """X-RateLimit-Reset as Mastodon writes it, `seconds` after `now`."""
     return (now + timedelta(seconds=seconds)).isoformat(timespec="milliseconds")
 
@@ -287,7 +282,7 @@ def test_429_waits_until_the_reset_then_sends_the_same_key(
 def test_429_reset_is_measured_against_the_servers_date(
     mock: responses.RequestsMock, clock: FakeClock
 ) -> None:
-    server_now = NOW - timedelta(hours=1)  # the server's clock is an hour behind ours
+    server_now = NOON - timedelta(hours=1)  # the server's clock is an hour behind ours
     limited = {
         "Date": server_now.strftime("%a, %d %b %Y %H:%M:%S GMT"),
         "X-RateLimit-Reset": reset_header(300, server_now),
@@ -349,7 +344,7 @@ def test_low_remaining_slows_down_before_the_next_request(
     client.account()
     post(client)
     assert clock.sleeps == [pytest.approx(60, abs=1.5)]
-    assert sent_at[0] >= NOW + timedelta(seconds=60)
+    assert sent_at[0] >= NOON + timedelta(seconds=60)
 
 
 def test_enough_remaining_means_no_waiting(mock: responses.RequestsMock, clock: FakeClock) -> None:

@@ -20,8 +20,6 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pytest
-
 from bot.clock import FakeClock
 from bot.daemon.backends import dry_backend, live_backend
 from bot.daemon.events import EventLog
@@ -42,6 +40,7 @@ from bot.pacing import Pacer
 from bot.selection import DayPlan, Due, ScheduleOptions, SelectionOptions, plan_day
 from bot.settings import Settings, load_settings
 from bot.state import Failed, Posted, State, load_state
+from tests.support.archives import write_old_markdown
 from tests.support.fake_mastodon import FakeMastodon
 
 UTC_ZONE = ZoneInfo("UTC")
@@ -503,18 +502,6 @@ def test_the_real_apscheduler_takes_the_jobs_as_configured() -> None:
 # --- backends against the loopback Mastodon -----------------------------------------------
 
 
-def archive_on(folder: Path, tweets: list[tuple[str, datetime, str]]) -> Path:
-    """An old-generation markdown archive (`output.md`) of (id, time, text)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    blocks = [
-        f"{text}\n\n(Originally on Twitter: [{when:%a %b %d %H:%M:%S +0000 %Y}]"
-        f"(https://twitter.com/me/status/{tid}))"
-        for tid, when, text in tweets
-    ]
-    (folder / "output.md").write_text("\n----\n".join(blocks) + "\n", encoding="utf-8")
-    return folder
-
-
 ARCHIVE = [
     ("1511000000000000001", datetime(2022, 4, 5, 8, 0, tzinfo=UTC), "Breakfast thoughts"),
     ("1511000000000000002", datetime(2021, 4, 5, 9, 0, tzinfo=UTC), "A mid-morning note"),
@@ -524,7 +511,7 @@ ARCHIVE = [
 
 def settings_for(tmp_path: Path, server: FakeMastodon | None) -> Settings:
     overrides: dict[str, dict[str, Any]] = {
-        "archive": {"path": archive_on(tmp_path / "archive", ARCHIVE)},
+        "archive": {"path": write_old_markdown(tmp_path / "archive", ARCHIVE)},
         "state": {"path": tmp_path / "state" / "state.json"},
         "mentions": {"handles_file": tmp_path / "no-handles.toml"},
     }
@@ -571,12 +558,6 @@ def log_of(daemon: Daemon) -> list[dict[str, Any]]:
     stream = daemon.events.stream
     assert isinstance(stream, io.StringIO)
     return [json.loads(line) for line in stream.getvalue().splitlines()]
-
-
-@pytest.fixture
-def server() -> Iterator[FakeMastodon]:
-    with FakeMastodon() as fake:
-        yield fake
 
 
 def test_live_start_catches_up_through_the_real_publisher_and_a_restart_reposts_nothing(

@@ -8,45 +8,38 @@ times two seconds apart. Everything else in the suite uses a FakeClock.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from tests.support.archives import write_old_markdown
 from tests.support.fake_mastodon import FakeMastodon
+from tests.support.processes import clean_environ
 
 LEAD = 3  # seconds from now to the first due time: the process must be up by then
 TOLERANCE = 2.0  # seconds a toot may arrive after its due time
 
 
-@pytest.fixture
-def server() -> Iterator[FakeMastodon]:
-    with FakeMastodon() as fake:
-        yield fake
-
-
 def on_this_day_archive(folder: Path, today: date, count: int = 3) -> list[str]:
     """An old-generation markdown archive with `count` tweets of today's month-day in
     earlier years; returns their ids, oldest first."""
-    folder.mkdir(parents=True, exist_ok=True)
     years = [y for y in range(today.year - 1, today.year - 40, -1) if _has_day(y, today)][:count]
-    blocks, ids = [], []
-    for n, year in enumerate(sorted(years)):
-        tid = str(1_600_000_000_000_000_000 + n)
-        when = datetime(year, today.month, today.day, 12, 0, tzinfo=UTC)
-        blocks.append(
-            f"Toot {n} from {year}, an end-to-end test\n\n(Originally on Twitter: "
-            f"[{when:%a %b %d %H:%M:%S +0000 %Y}](https://twitter.com/me/status/{tid}))"
+    tweets = [
+        (
+            str(1_600_000_000_000_000_000 + n),
+            datetime(year, today.month, today.day, 12, 0, tzinfo=UTC),
+            f"Toot {n} from {year}, an end-to-end test",
         )
-        ids.append(tid)
-    (folder / "output.md").write_text("\n----\n".join(blocks) + "\n", encoding="utf-8")
-    return ids
+        for n, year in enumerate(sorted(years))
+    ]
+    write_old_markdown(folder, tweets)
+    return [tid for tid, _, _ in tweets]
 
 
 def _has_day(year: int, day: date) -> bool:
@@ -55,12 +48,6 @@ def _has_day(year: int, day: date) -> bool:
     except ValueError:  # Feb 29 in a common year
         return False
     return True
-
-
-def clean_env(**extra: str) -> dict[str, str]:
-    """The environment of a fresh shell: no TOOTBACK_* or MASTODON_* from the caller."""
-    keep = {k: v for k, v in os.environ.items() if not k.startswith(("TOOTBACK_", "MASTODON_"))}
-    return {**keep, "PYTHONUNBUFFERED": "1", **extra}
 
 
 class Daemon:
@@ -117,7 +104,8 @@ def test_daemon_posts_each_toot_once_on_time_stops_on_sigterm_and_restarts_clean
         pytest.skip("too close to midnight UTC: the due times would fall on another day")
     ids = on_this_day_archive(tmp_path / "archive", now.date())
     state_path = tmp_path / "state" / "state.json"
-    env = clean_env(
+    env = clean_environ(
+        PYTHONUNBUFFERED="1",
         MASTODON_API_BASE_URL=server.url,
         MASTODON_ACCESS_TOKEN=server.token,
         TOOTBACK_ARCHIVE__PATH=str(tmp_path / "archive"),
@@ -166,7 +154,9 @@ def test_daemon_posts_each_toot_once_on_time_stops_on_sigterm_and_restarts_clean
 def test_procfile_command_works_with_only_the_two_mastodon_variables(
     tmp_path: Path, server: FakeMastodon
 ) -> None:
-    env = clean_env(MASTODON_API_BASE_URL=server.url, MASTODON_ACCESS_TOKEN=server.token)
+    env = clean_environ(
+        PYTHONUNBUFFERED="1", MASTODON_API_BASE_URL=server.url, MASTODON_ACCESS_TOKEN=server.token
+    )
     daemon = Daemon(tmp_path, env, tmp_path / "daemon.log", "--log-format", "json")
     try:
         daemon.wait_for('"event": "planned"')
@@ -182,7 +172,9 @@ def test_procfile_command_works_with_only_the_two_mastodon_variables(
 
 
 def test_a_refused_token_stops_the_daemon_with_exit_2(tmp_path: Path, server: FakeMastodon) -> None:
-    env = clean_env(MASTODON_API_BASE_URL=server.url, MASTODON_ACCESS_TOKEN="revoked")
+    env = clean_environ(
+        PYTHONUNBUFFERED="1", MASTODON_API_BASE_URL=server.url, MASTODON_ACCESS_TOKEN="revoked"
+    )
     daemon = Daemon(tmp_path, env, tmp_path / "daemon.log")
     try:
         code = daemon.proc.wait(timeout=15)
@@ -197,7 +189,8 @@ def test_dry_run_needs_no_account_and_posts_nothing(tmp_path: Path) -> None:
     if now.hour == 0 and now.minute < 2:
         pytest.skip("the toot due a minute ago would fall on yesterday")
     on_this_day_archive(tmp_path / "archive", now.date(), count=1)
-    env = clean_env(
+    env = clean_environ(
+        PYTHONUNBUFFERED="1",
         TOOTBACK_ARCHIVE__PATH=str(tmp_path / "archive"),
         TOOTBACK_STATE__PATH=str(tmp_path / "state.json"),
         TOOTBACK_SCHEDULE__MODE="daily",
@@ -223,7 +216,8 @@ def test_kill_9_in_flight_then_restart_finishes_the_toot_without_a_duplicate(
         pytest.skip("the toot due a minute ago would fall on yesterday")
     (tid,) = on_this_day_archive(tmp_path / "archive", now.date(), count=1)
     state_path = tmp_path / "state.json"
-    env = clean_env(
+    env = clean_environ(
+        PYTHONUNBUFFERED="1",
         MASTODON_API_BASE_URL=server.url,
         MASTODON_ACCESS_TOKEN=server.token,
         TOOTBACK_ARCHIVE__PATH=str(tmp_path / "archive"),

@@ -31,6 +31,7 @@ from click.testing import CliRunner
 from bot.cli import Context, cli
 from bot.clock import FakeClock
 from bot.state import Posted, idempotency_key, load_state
+from tests.support.archives import JPEG, write_old_markdown
 from tests.support.fake_mastodon import FakeMastodon
 
 DAY = "2026-04-05"
@@ -90,15 +91,11 @@ def archive_tweets() -> list[ArchiveTweet]:
 
 
 def write_archive(root: Path) -> None:
-    blocks = []
-    for t in archive_tweets():
-        when = datetime(t.year, 4, 5, t.hour, t.minute, 7, tzinfo=UTC)
-        stamp = when.strftime("%a %b %d %H:%M:%S +0000 %Y")
-        link = f"https://twitter.com/me/status/{t.id}"
-        blocks.append(f"{t.text}\n\n(Originally on Twitter: [{stamp}]({link}))\n")
-    (root / "media").mkdir(parents=True)
-    (root / "media" / "1716-view.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a JPEG")
-    (root / "output.md").write_text("----\n".join(blocks), encoding="utf-8")
+    tweets = [
+        (t.id, datetime(t.year, 4, 5, t.hour, t.minute, 7, tzinfo=UTC), t.text)
+        for t in archive_tweets()
+    ]
+    write_old_markdown(root, tweets, media={"media/1716-view.jpg": JPEG})
 
 
 @dataclass

@@ -75,17 +75,17 @@ def api_error(excinfo: pytest.ExceptionInfo[MastodonAPIError]) -> tuple[int, str
 
 
 def test_verify_credentials_and_instance_make_only_the_requests_asked_for(
-    fake_mastodon: FakeMastodon,
+    server: FakeMastodon,
 ) -> None:
-    api = client(fake_mastodon)
+    api = client(server)
     me = api.account_verify_credentials()
     limits = api.instance_v2().configuration
-    assert (me.username, str(me.id)) == ("me", fake_mastodon.account_id)
+    assert (me.username, str(me.id)) == ("me", server.account_id)
     assert limits.statuses.max_characters == 500
     assert limits.statuses.max_media_attachments == 4
     assert limits.statuses.characters_reserved_per_url == 23
     assert limits.media_attachments.description_limit == 1500
-    sent = [(r.method, r.path, r.status) for r in fake_mastodon.requests()]
+    sent = [(r.method, r.path, r.status) for r in server.requests()]
     assert sent == [
         ("GET", "/api/v1/accounts/verify_credentials", 200),
         ("GET", "/api/v2/instance", 200),
@@ -100,21 +100,21 @@ def test_instance_limits_are_configurable_and_served_by_v1_too() -> None:
 
 
 def test_revoked_or_wrong_token_is_401_but_instance_stays_public(
-    fake_mastodon: FakeMastodon,
+    server: FakeMastodon,
 ) -> None:
-    api = client(fake_mastodon)
+    api = client(server)
     api.account_verify_credentials()
-    fake_mastodon.revoke_token()
+    server.revoke_token()
     with pytest.raises(MastodonUnauthorizedError) as excinfo:
         api.account_verify_credentials()
     with pytest.raises(MastodonUnauthorizedError):
         api.status_post("never")
     assert api_error(excinfo) == (401, INVALID_TOKEN)
     assert api.instance_v2().configuration.statuses.max_characters == 500
-    assert fake_mastodon.statuses() == []
-    fake_mastodon.reset()
-    assert raw(fake_mastodon, "/api/v1/accounts/verify_credentials", token="nope").status == 401
-    assert raw(fake_mastodon, "/api/v1/accounts/verify_credentials").status == 200
+    assert server.statuses() == []
+    server.reset()
+    assert raw(server, "/api/v1/accounts/verify_credentials", token="nope").status == 401
+    assert raw(server, "/api/v1/accounts/verify_credentials").status == 200
 
 
 # -- posting ------------------------------------------------------------------------------------
@@ -136,12 +136,12 @@ def test_idempotency_key_answers_with_the_first_status_for_one_hour() -> None:
         assert server.duplicates().keys == {"k1": 2}
 
 
-def test_idempotency_keys_are_per_key(fake_mastodon: FakeMastodon) -> None:
-    api = client(fake_mastodon)
+def test_idempotency_keys_are_per_key(server: FakeMastodon) -> None:
+    api = client(server)
     a = api.status_post("one", idempotency_key="a")
     b = api.status_post("two", idempotency_key="b")
     assert a.id != b.id
-    assert not fake_mastodon.duplicates()
+    assert not server.duplicates()
 
 
 def test_over_length_is_422_counted_the_way_mastodon_counts() -> None:
@@ -159,18 +159,18 @@ def test_over_length_is_422_counted_the_way_mastodon_counts() -> None:
         assert len(server.statuses()) == 2
 
 
-def test_blank_text_without_media_is_422(fake_mastodon: FakeMastodon) -> None:
+def test_blank_text_without_media_is_422(server: FakeMastodon) -> None:
     with pytest.raises(MastodonAPIError) as excinfo:
-        client(fake_mastodon).status_post("  ")
+        client(server).status_post("  ")
     assert api_error(excinfo) == (422, "Validation failed: Text can't be blank")
 
 
-def test_status_fields_content_and_url(fake_mastodon: FakeMastodon) -> None:
-    api = client(fake_mastodon)
+def test_status_fields_content_and_url(server: FakeMastodon) -> None:
+    api = client(server)
     parent = api.status_post("a & b\nc\n\nd #Tag https://example.com/x", language="en")
     child = api.status_reply(parent, "more", visibility="unlisted", spoiler_text="cw")
-    assert str(parent.id) == fake_mastodon.statuses()[0].id
-    assert parent.url == f"{fake_mastodon.url}/@me/{parent.id}"
+    assert str(parent.id) == server.statuses()[0].id
+    assert parent.url == f"{server.url}/@me/{parent.id}"
     assert parent.content.startswith("<p>a &amp; b<br />c</p><p>d <a href=")
     assert 'href="https://example.com/x"' in parent.content
     assert [t.name for t in parent.tags] == ["tag"]
@@ -180,38 +180,38 @@ def test_status_fields_content_and_url(fake_mastodon: FakeMastodon) -> None:
         "cw",
     )
     assert int(child.id) > int(parent.id)
-    sent = fake_mastodon.requests("POST")[-1].fields
+    sent = server.requests("POST")[-1].fields
     assert sent["in_reply_to_id"] == (str(parent.id),)
     assert sent["visibility"] == ("unlisted",)
     assert api.status(parent.id).content == parent.content
 
 
-def test_reply_to_an_unknown_status_is_404(fake_mastodon: FakeMastodon) -> None:
-    api = client(fake_mastodon)
+def test_reply_to_an_unknown_status_is_404(server: FakeMastodon) -> None:
+    api = client(server)
     with pytest.raises(MastodonNotFoundError) as excinfo:
         api.status_post("orphan", in_reply_to_id="12345")
     with pytest.raises(MastodonNotFoundError):
         api.status("12345")
     assert api_error(excinfo) == (404, REPLY_NOT_FOUND)
-    assert fake_mastodon.statuses() == []
+    assert server.statuses() == []
 
 
-def test_json_bodies_are_accepted_and_recorded(fake_mastodon: FakeMastodon) -> None:
+def test_json_bodies_are_accepted_and_recorded(server: FakeMastodon) -> None:
     body = {"status": "via json", "sensitive": True, "visibility": "private", "media_ids": []}
-    answer = json.load(raw(fake_mastodon, "/api/v1/statuses", body))
+    answer = json.load(raw(server, "/api/v1/statuses", body))
     assert (answer["content"], answer["sensitive"], answer["visibility"]) == (
         "<p>via json</p>",
         True,
         "private",
     )
-    fields = fake_mastodon.requests("POST")[0].fields
+    fields = server.requests("POST")[0].fields
     assert fields["sensitive"] == ("true",)
     assert fields["media_ids"] == ()
 
 
-def test_mentions_only_for_bare_names_of_local_accounts(fake_mastodon: FakeMastodon) -> None:
-    fake_mastodon.add_local_account("cHHillee")
-    api = client(fake_mastodon)
+def test_mentions_only_for_bare_names_of_local_accounts(server: FakeMastodon) -> None:
+    server.add_local_account("cHHillee")
+    api = client(server)
     pinged = api.status_post("thanks @chhillee!")
     safe = api.status_post(
         "thanks @cHHillee@twitter.com, mail a@cHHillee.org, ＠cHHillee, "
@@ -221,41 +221,39 @@ def test_mentions_only_for_bare_names_of_local_accounts(fake_mastodon: FakeMasto
     assert 'class="u-url mention"' in pinged.content
     assert safe.mentions == []
     assert "mention" not in safe.content
-    assert [s.mentions for s in fake_mastodon.statuses()] == [("cHHillee",), ()]
+    assert [s.mentions for s in server.statuses()] == [("cHHillee",), ()]
 
 
 def test_account_statuses_page_newest_first_with_link_headers(
-    fake_mastodon: FakeMastodon,
+    server: FakeMastodon,
 ) -> None:
-    api = client(fake_mastodon)
+    api = client(server)
     ids = [api.status_post(f"toot {i}").id for i in range(5)]
-    first = api.account_statuses(fake_mastodon.account_id, limit=2)
+    first = api.account_statuses(server.account_id, limit=2)
     second = api.fetch_next(first)
     assert second is not None
     everything = api.fetch_remaining(first)
     assert [s.id for s in first] == ids[:2:-1]
     assert [s.id for s in second] == [ids[2], ids[1]]
     assert [s.id for s in everything] == ids[::-1]
-    assert fake_mastodon.requests("GET")[1].query == {"limit": ("2",), "max_id": (str(ids[3]),)}
-    newer = api.account_statuses(fake_mastodon.account_id, min_id=ids[1], limit=2)
+    assert server.requests("GET")[1].query == {"limit": ("2",), "max_id": (str(ids[3]),)}
+    newer = api.account_statuses(server.account_id, min_id=ids[1], limit=2)
     assert [s.id for s in newer] == [ids[3], ids[2]]
 
 
 # -- media --------------------------------------------------------------------------------------
 
 
-def test_image_upload_is_ready_at_once_and_attaches(fake_mastodon: FakeMastodon) -> None:
-    api = client(fake_mastodon)
+def test_image_upload_is_ready_at_once_and_attaches(server: FakeMastodon) -> None:
+    api = client(server)
     media = api.media_post(PNG, mime_type="image/png", description="a cat", file_name="cat.png")
     status = api.status_post("look", media_ids=[media])
-    upload = fake_mastodon.requests("POST", "/api/v2/media")[0]
+    upload = server.requests("POST", "/api/v2/media")[0]
     assert media.url is not None
     assert (upload.status, upload.fields["description"]) == (200, ("a cat",))
     assert upload.files["file"].content_type == "image/png"
     assert upload.files["file"].size == len(PNG)
-    assert fake_mastodon.requests("POST", "/api/v1/statuses")[0].fields["media_ids[]"] == (
-        str(media.id),
-    )
+    assert server.requests("POST", "/api/v1/statuses")[0].fields["media_ids[]"] == (str(media.id),)
     assert [(m.type, m.description) for m in status.media_attachments] == [("image", "a cat")]
 
 
@@ -278,13 +276,13 @@ def test_video_upload_is_202_and_ready_after_polls() -> None:
 
 
 def test_gif_is_processed_like_video_and_images_never_mix_with_it(
-    fake_mastodon: FakeMastodon,
+    server: FakeMastodon,
 ) -> None:
-    fake_mastodon.media_processing_polls = 0
-    api = client(fake_mastodon)
+    server.media_processing_polls = 0
+    api = client(server)
     gif = api.media_post(b"GIF89a" + bytes(20), mime_type="image/gif")
     image = api.media_post(PNG, mime_type="image/png")
-    assert [r.status for r in fake_mastodon.requests("POST")] == [202, 200]
+    assert [r.status for r in server.requests("POST")] == [202, 200]
     assert gif.type == "gifv"
     with pytest.raises(MastodonAPIError):
         api.status_post("mixed", media_ids=[gif, image])
@@ -351,10 +349,10 @@ def test_api_and_media_budgets_answer_429() -> None:
 # -- failure injection --------------------------------------------------------------------------
 
 
-def test_fail_next_fails_matching_requests_then_recovers(fake_mastodon: FakeMastodon) -> None:
-    api = client(fake_mastodon)
-    fake_mastodon.fail_next("/api/v1/statuses", 503)
-    fake_mastodon.fail_next("/api/v2/media", 500, times=2, method="POST")
+def test_fail_next_fails_matching_requests_then_recovers(server: FakeMastodon) -> None:
+    api = client(server)
+    server.fail_next("/api/v1/statuses", 503)
+    server.fail_next("/api/v2/media", 500, times=2, method="POST")
     api.account_verify_credentials()
     with pytest.raises(MastodonServiceUnavailableError):
         api.status_post("hi")
@@ -363,64 +361,64 @@ def test_fail_next_fails_matching_requests_then_recovers(fake_mastodon: FakeMast
         with pytest.raises(MastodonInternalServerError):
             api.media_post(PNG, mime_type="image/png")
     api.media_post(PNG, mime_type="image/png")
-    assert [r.status for r in fake_mastodon.requests()] == [200, 503, 200, 500, 500, 200]
-    assert len(fake_mastodon.statuses()) == 1
+    assert [r.status for r in server.requests()] == [200, 503, 200, 500, 500, 200]
+    assert len(server.statuses()) == 1
 
 
 def test_fail_next_can_let_requests_through_first_and_say_why(
-    fake_mastodon: FakeMastodon,
+    server: FakeMastodon,
 ) -> None:
-    api = client(fake_mastodon)
-    fake_mastodon.fail_next("/api/v1/statuses", 422, method="POST", skip=1, error="Too long")
+    api = client(server)
+    server.fail_next("/api/v1/statuses", 422, method="POST", skip=1, error="Too long")
     api.status_post("first")
     with pytest.raises(MastodonAPIError) as excinfo:
         api.status_post("second")
     api.status_post("third")
     assert api_error(excinfo) == (422, "Too long")
-    assert [s.text for s in fake_mastodon.statuses()] == ["first", "third"]
+    assert [s.text for s in server.statuses()] == ["first", "third"]
 
 
 def test_drop_after_create_loses_the_answer_but_not_the_status(
-    fake_mastodon: FakeMastodon,
+    server: FakeMastodon,
 ) -> None:
-    api = client(fake_mastodon)
-    fake_mastodon.drop_after_create()
+    api = client(server)
+    server.drop_after_create()
     with pytest.raises(MastodonNetworkError):
         api.status_post("hello", idempotency_key="k")
-    assert len(fake_mastodon.statuses()) == 1
+    assert len(server.statuses()) == 1
     retried = api.status_post("hello", idempotency_key="k")
-    assert str(retried.id) == fake_mastodon.statuses()[0].id
-    assert [r.status for r in fake_mastodon.requests("POST")] == [None, 200]
-    assert not fake_mastodon.duplicates()
+    assert str(retried.id) == server.statuses()[0].id
+    assert [r.status for r in server.requests("POST")] == [None, 200]
+    assert not server.duplicates()
 
 
-def test_slow_answers_trip_client_timeouts(fake_mastodon: FakeMastodon) -> None:
-    fake_mastodon.slow("/api/v1/statuses", 0.1, after_processing=True)
+def test_slow_answers_trip_client_timeouts(server: FakeMastodon) -> None:
+    server.slow("/api/v1/statuses", 0.1, after_processing=True)
     with pytest.raises(MastodonNetworkError):
-        client(fake_mastodon, request_timeout=0.03).status_post("late")
-    assert [s.text for s in fake_mastodon.statuses()] == ["late"]  # done, answer too late
-    fake_mastodon.slow("/api/v2/instance", 0.1)
+        client(server, request_timeout=0.03).status_post("late")
+    assert [s.text for s in server.statuses()] == ["late"]  # done, answer too late
+    server.slow("/api/v2/instance", 0.1)
     started = time.monotonic()
-    client(fake_mastodon).instance_v2()
+    client(server).instance_v2()
     assert time.monotonic() - started >= 0.1
-    fake_mastodon.slow("/api/v2/instance", 0)
+    server.slow("/api/v2/instance", 0)
     started = time.monotonic()
-    client(fake_mastodon).instance_v2()
+    client(server).instance_v2()
     assert time.monotonic() - started < 0.1
 
 
-def test_a_held_request_is_let_go_at_once_when_released(fake_mastodon: FakeMastodon) -> None:
-    fake_mastodon.slow("/api/v1/statuses", 30, after_processing=True)
+def test_a_held_request_is_let_go_at_once_when_released(server: FakeMastodon) -> None:
+    server.slow("/api/v1/statuses", 30, after_processing=True)
     with ThreadPoolExecutor(1) as pool:
-        answer = pool.submit(client(fake_mastodon).status_post, "held")
-        while not fake_mastodon.in_flight():
+        answer = pool.submit(client(server).status_post, "held")
+        while not server.in_flight():
             time.sleep(0.001)
-        assert [s.text for s in fake_mastodon.statuses()] == ["held"]  # done, answer held
+        assert [s.text for s in server.statuses()] == ["held"]  # done, answer held
         started = time.monotonic()
-        fake_mastodon.release_held()
+        server.release_held()
         assert answer.result(timeout=5).content == "<p>held</p>"
     assert time.monotonic() - started < 5
-    assert fake_mastodon.in_flight() == []
+    assert server.in_flight() == []
 
 
 # -- setup --------------------------------------------------------------------------------------
@@ -443,25 +441,25 @@ def test_add_status_is_as_if_posted_earlier_with_its_key() -> None:
     assert server.statuses()[0].created_at == earlier.timestamp()
 
 
-def test_a_known_remote_account_is_shown_as_its_user_name(fake_mastodon: FakeMastodon) -> None:
-    fake_mastodon.add_remote_account("pal@twitter.com")
-    status = client(fake_mastodon).status_post("thanks @pal@twitter.com and @bob@twitter.com")
+def test_a_known_remote_account_is_shown_as_its_user_name(server: FakeMastodon) -> None:
+    server.add_remote_account("pal@twitter.com")
+    status = client(server).status_post("thanks @pal@twitter.com and @bob@twitter.com")
     assert status.content == (
         '<p>thanks <span class="h-card" translate="no"><a href="https://twitter.com/@pal" '
         'class="u-url mention">@<span>pal</span></a></span> and @bob@twitter.com</p>'
     )
-    assert fake_mastodon.statuses()[0].mentions == ()
+    assert server.statuses()[0].mentions == ()
 
 
 # -- profiles -----------------------------------------------------------------------------------
 
 
 def test_the_mastodon_profile_is_the_default_and_reports_its_version(
-    fake_mastodon: FakeMastodon,
+    server: FakeMastodon,
 ) -> None:
-    assert fake_mastodon.profile is MASTODON is PROFILES["mastodon"]
-    assert client(fake_mastodon).instance_v2().version == "4.3.0"
-    assert raw(fake_mastodon, "/api/v1/instance/").status == 200  # a trailing slash is fine
+    assert server.profile is MASTODON is PROFILES["mastodon"]
+    assert client(server).instance_v2().version == "4.3.0"
+    assert raw(server, "/api/v1/instance/").status == 200  # a trailing slash is fine
 
 
 def test_a_profile_changes_the_behaviours_it_names() -> None:
@@ -503,33 +501,33 @@ def test_a_profile_may_not_name_a_route_the_fake_lacks() -> None:
 # -- inspection ---------------------------------------------------------------------------------
 
 
-def test_duplicates_and_reset(fake_mastodon: FakeMastodon) -> None:
-    api = client(fake_mastodon)
-    fake_mastodon.add_local_account("friend")
+def test_duplicates_and_reset(server: FakeMastodon) -> None:
+    api = client(server)
+    server.add_local_account("friend")
     api.status_post("same")
     api.status_post("same")
-    assert fake_mastodon.duplicates().texts == {"same": 2}
-    assert fake_mastodon.requests("POST", "/api/v1/statuses")[0].headers["authorization"]
-    fake_mastodon.revoke_token()
-    fake_mastodon.reset()
-    assert not fake_mastodon.duplicates()
-    assert fake_mastodon.statuses() == [] and fake_mastodon.requests() == []
+    assert server.duplicates().texts == {"same": 2}
+    assert server.requests("POST", "/api/v1/statuses")[0].headers["authorization"]
+    server.revoke_token()
+    server.reset()
+    assert not server.duplicates()
+    assert server.statuses() == [] and server.requests() == []
     assert api.status_post("@friend hi").mentions == []
 
 
 def test_bad_bodies_and_vanished_clients_leave_the_server_working(
-    fake_mastodon: FakeMastodon,
+    server: FakeMastodon,
 ) -> None:
-    host, port = fake_mastodon.url.removeprefix("http://").split(":")
+    host, port = server.url.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=5) as sock:
         sock.sendall(b"POST /api/v1/statuses HTTP/1.1\r\nContent-Length: 100\r\n\r\nstatus=hal")
     request = urllib.request.Request(
-        fake_mastodon.url + "/api/v1/statuses",
+        server.url + "/api/v1/statuses",
         data=b"{not json",
         headers={"Content-Type": "application/json", "Authorization": "Bearer test-token"},
     )
     with pytest.raises(urllib.error.HTTPError) as excinfo:
         urllib.request.urlopen(request, timeout=5)
     assert excinfo.value.code == 400
-    assert client(fake_mastodon).status_post("still here").content == "<p>still here</p>"
-    assert [s.text for s in fake_mastodon.statuses()] == ["still here"]
+    assert client(server).status_post("still here").content == "<p>still here</p>"
+    assert [s.text for s in server.statuses()] == ["still here"]

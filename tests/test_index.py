@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
-import sys
 from array import array
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 
 import bot.archive.loader
+from bench.generate import Generated, generate
 from bot.archive import Archive, load_archive
 from bot.archive.index import DayIndex, IdSet, archive_for_day, index_file, utc_month_days
 from bot.errors import SettingsError
@@ -22,19 +20,11 @@ from bot.model import InstanceLimits
 from bot.options import plan
 from bot.preview import preview_day
 from bot.settings import Settings, load_settings
+from tests.support.archives import write_old_markdown
 
 ROOT = Path(__file__).resolve().parent.parent
 OFFICIAL = Path(__file__).resolve().parent / "fixtures" / "official"
 DAY = date(2026, 4, 5)  # the fixture's tweets are from April 5 and earlier
-
-
-def _bench_generate() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_generate", ROOT / "bench" / "generate.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
 
 
 def age(root: Path) -> None:
@@ -46,9 +36,9 @@ def age(root: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def synthetic(tmp_path_factory: pytest.TempPathFactory) -> Any:
+def synthetic(tmp_path_factory: pytest.TempPathFactory) -> Generated:
     """A generated archive of 1,500 tweets over 15 years (Feb 29s included), dated 2024."""
-    return _bench_generate().generate(1500, tmp_path_factory.mktemp("synthetic") / "a", seed=7)
+    return generate(1500, tmp_path_factory.mktemp("synthetic") / "a", seed=7)
 
 
 @pytest.fixture
@@ -94,7 +84,7 @@ ZONES = ["UTC", "Pacific/Kiritimati", "Etc/GMT+12", "America/New_York", "Asia/Ko
 @pytest.mark.parametrize("feb29", ["feb28", "mar1", "skip"])
 @pytest.mark.parametrize("zone", ZONES)
 def test_a_day_from_the_index_is_the_day_from_the_whole_archive(
-    synthetic: Any, tmp_path: Path, zone: str, feb29: str
+    synthetic: Generated, tmp_path: Path, zone: str, feb29: str
 ) -> None:
     full = load_archive(synthetic.folder)
     day_archive = day_of(synthetic.folder, tmp_path, DATES[0])  # builds the index
@@ -115,7 +105,7 @@ def test_a_day_from_the_index_is_the_day_from_the_whole_archive(
 
 
 def test_feb29_tweets_reach_feb28_of_a_common_year_through_the_index(
-    synthetic: Any, tmp_path: Path
+    synthetic: Generated, tmp_path: Path
 ) -> None:
     day_of(synthetic.folder, tmp_path)
     day = date(2027, 2, 28)
@@ -143,7 +133,7 @@ def test_the_index_knows_every_tweet_id_for_self_links(synthetic: Any, tmp_path:
 
 @pytest.mark.parametrize("which", ["zip", "markdown"])
 def test_zip_and_markdown_archives_are_indexed_too(
-    synthetic: Any, tmp_path: Path, which: str, loads: list[Path]
+    synthetic: Generated, tmp_path: Path, which: str, loads: list[Path]
 ) -> None:
     path = synthetic.zip if which == "zip" else synthetic.markdown
     full = load_archive(path)
@@ -211,10 +201,8 @@ def test_an_added_file_or_a_removed_media_file_rebuilds_the_index(
     official: Path, tmp_path: Path, loads: list[Path]
 ) -> None:
     day_of(official, tmp_path)
-    (official / "tweets_2021-01.md").write_text(
-        "Hello from markdown\n\n(Originally on Twitter: [Mon Apr 05 10:00:00 +0000 2021]"
-        "(https://twitter.com/quokka_codes/status/1379000000000000001))\n"
-    )
+    tweet = ("1379000000000000001", datetime(2021, 4, 5, 10, tzinfo=UTC), "Hello from markdown")
+    write_old_markdown(official, [tweet], user="quokka_codes", name="tweets_2021-01.md")
     assert "1379000000000000001" in {t.id for t in day_of(official, tmp_path).tweets}
     (official / "data" / "tweets_media" / "1511238455915446273-Kq3VidBuild.mp4").unlink()
     tweets = {t.id: t for t in day_of(official, tmp_path).tweets}
@@ -309,5 +297,5 @@ def test_id_set_membership() -> None:
         assert present in ids
     for absent in ["6", "05", "", "abc", "٥", str(2**64), "17 "]:
         assert absent not in ids
-    assert 5 not in ids  # type: ignore[operator]
+    assert 5 not in ids  # type: ignore[comparison-overlap]
     assert len(ids) == 5

@@ -11,6 +11,7 @@ import bot.archive.jsfile
 from bot.archive.base import Found
 from bot.archive.jsfile import load_batches, load_js
 from bot.archive.tree import FolderTree
+from tests.support.archives import js_file
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
@@ -23,8 +24,8 @@ def items_of(folder: Path, name: str) -> tuple[list[object], list[str], int]:
 
 def write_part(folder: Path, items: list[dict[str, object]], tail: str = "\n]") -> str:
     """A part laid out as the export does: two-space items, one key per line."""
-    body = json.dumps(items, indent=2, ensure_ascii=False, separators=(",", " : "))
-    (folder / "tweets.js").write_text("window.YTD.tweets.part0 = " + body[: -len("\n]")] + tail)
+    whole = js_file("tweets.part0", items).decode()
+    (folder / "tweets.js").write_text(whole[: -len("\n]")] + tail)
     return "tweets.js"
 
 

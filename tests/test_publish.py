@@ -1,26 +1,20 @@
 """Publishing exactly once: Publisher and Runner over the real MastodonClient.
 
-`responses` sits at the HTTP layer, so the real Mastodon.py builds every
-request; `Instance` below answers them like Mastodon would where it matters
-(status ids, Idempotency-Key for an hour, own statuses as HTML) and can fail
-on purpose. The clock is a FakeClock: nothing sleeps.
+The server is the loopback fake Mastodon, so the real Mastodon.py builds every
+request and the tests assert on what the server received (path, form fields,
+Idempotency-Key, how many). The fake and the client share one FakeClock:
+nothing sleeps, and "an hour later" is a clock that moved.
 """
 
 from __future__ import annotations
 
-import html
-import json
-import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
-import requests
-import responses
 from pydantic import SecretStr
 
 from bot.client import MastodonClient
@@ -36,142 +30,44 @@ from bot.selection import Due
 from bot.settings import load_settings
 from bot.state import Failed, Pending, Posted, State, StateStore, idempotency_key
 from bot.wiring import open_run
+from tests.support import NOON
+from tests.support.archives import JPEG, write_old_markdown
+from tests.support.fake_mastodon import FakeMastodon, RecordedRequest
 
-BASE = "https://example.social"
 TOKEN = "tok-SECRET-publish-4242"
-ACCOUNT_ID = "109"
-NOW = datetime(2026, 4, 5, 12, 0, tzinfo=UTC)
-VERIFY = f"{BASE}/api/v1/accounts/verify_credentials"
-INSTANCE = f"{BASE}/api/v2/instance/"
-STATUSES = f"{BASE}/api/v1/statuses"
-MEDIA = f"{BASE}/api/v2/media"
-OWN = f"{BASE}/api/v1/accounts/{ACCOUNT_ID}/statuses"
+STATUSES = "/api/v1/statuses"
+MEDIA = "/api/v2/media"
 TOO_LONG = "Validation failed: Text character limit of 500 exceeded"
 
 
-# --- a Mastodon behind `responses` ---------------------------------------------------
-
-
-@dataclass
-class Instance:
-    """Answers tootback's requests as Mastodon does; `script` injects failures.
-
-    Each POST /api/v1/statuses first takes the next entry of `script`: an HTTP
-    status (answered with an error, nothing created), "drop" (the status is
-    created, then the connection fails) or None (normal).
-    """
-
-    clock: FakeClock
-    statuses: list[dict[str, Any]] = field(default_factory=list)
-    created: dict[str, datetime] = field(default_factory=dict)
-    keys: dict[str, tuple[str, datetime]] = field(default_factory=dict)
-    script: list[int | str | None] = field(default_factory=list)
-    next_id: int = 110_000
-
-    def install(self, mock: responses.RequestsMock) -> None:
-        mock.get(VERIFY, json={"id": ACCOUNT_ID, "acct": "me", "url": f"{BASE}/@me"})
-        mock.get(INSTANCE, json={"configuration": {"statuses": {"max_characters": 500}}})
-        mock.add_callback("POST", STATUSES, callback=self._post)
-        mock.add_callback("POST", MEDIA, callback=self._media)
-        mock.add_callback("GET", re.compile(re.escape(OWN) + r"(\?.*)?$"), callback=self._own)
-
-    def add(self, text: str, *, reply_to: str | None = None, at: datetime | None = None) -> str:
-        """Create a status directly (as if posted earlier); returns its id."""
-        self.next_id += 1
-        sid = str(self.next_id)
-        self.statuses.append(
-            {
-                "id": sid,
-                "url": f"{BASE}/@me/{sid}",
-                "created_at": (at or self.clock.now()).isoformat(),
-                "content": _html(text),
-                "in_reply_to_id": reply_to,
-                "text": text,
-            }
-        )
-        self.created[sid] = at or self.clock.now()
-        return sid
-
-    def by_id(self, sid: str) -> dict[str, Any]:
-        return next(s for s in self.statuses if s["id"] == sid)
-
-    def _post(self, request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
-        action = self.script.pop(0) if self.script else None
-        if isinstance(action, int):
-            return action, {}, json.dumps({"error": TOO_LONG if action == 422 else "nope"})
-        key = str(request.headers.get("Idempotency-Key") or "")
-        remembered = self.keys.get(key)
-        if remembered and self.clock.now() - remembered[1] < timedelta(hours=1):
-            return 200, {}, json.dumps(self.by_id(remembered[0]))
-        fields = form(request)
-        sid = self.add(fields["status"][0], reply_to=fields.get("in_reply_to_id", [None])[0])
-        if key:
-            self.keys[key] = (sid, self.clock.now())
-        if action == "drop":
-            raise requests.ConnectionError("connection reset after the status was created")
-        return 200, {}, json.dumps(self.by_id(sid))
-
-    def _media(self, request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
-        self.next_id += 1
-        body = {"id": str(self.next_id), "type": "image", "url": f"{BASE}/m/{self.next_id}"}
-        return 200, {}, json.dumps(body)
-
-    def _own(self, request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
-        query = parse_qs(urlsplit(str(request.url)).query)
-        limit = int(query.get("limit", ["20"])[0])
-        newest = sorted(self.statuses, key=lambda s: int(s["id"]), reverse=True)
-        if "max_id" in query:
-            newest = [s for s in newest if int(s["id"]) < int(query["max_id"][0])]
-        return 200, {}, json.dumps(newest[:limit])
-
-
-def _html(text: str) -> str:
-    paragraphs = html.escape(text, quote=False).split("\n\n")
-    return "".join(f"<p>{p.replace(chr(10), '<br />')}</p>" for p in paragraphs)
-
-
-def body(call: Any) -> bytes:
-    raw = call.request.body
-    assert isinstance(raw, bytes)
-    return raw
-
-
-def form(request: Any) -> dict[str, list[str]]:
-    body = request.body
-    return parse_qs(body if isinstance(body, str) else (body or b"").decode())
-
-
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(NOW)
+def server(clock: FakeClock) -> Iterator[FakeMastodon]:
+    with FakeMastodon(token=TOKEN, clock=clock) as fake:
+        yield fake
 
 
-@pytest.fixture
-def mock() -> Iterator[responses.RequestsMock]:
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
-        yield rsps
-
-
-@pytest.fixture
-def server(mock: responses.RequestsMock, clock: FakeClock) -> Instance:
-    instance = Instance(clock)
-    instance.install(mock)
-    return instance
-
-
-def sent(mock: responses.RequestsMock) -> list[tuple[str, str]]:
+def sent(server: FakeMastodon) -> list[tuple[str, str]]:
     """(method, path) of every request, in order."""
-    return [(str(c.request.method), urlsplit(str(c.request.url)).path) for c in mock.calls]
+    return [(r.method, r.path) for r in server.requests()]
 
 
-def posts(mock: responses.RequestsMock) -> list[Any]:
-    return [
-        c.request for c in mock.calls if c.request.method == "POST" and c.request.url == STATUSES
-    ]
+def posts(server: FakeMastodon) -> list[RecordedRequest]:
+    """The status requests, in order."""
+    return server.requests("POST", STATUSES)
 
 
-def key(tweet_id: str, part: int) -> str:
-    return idempotency_key(ACCOUNT_ID, BASE, tweet_id, part)
+def field(request: RecordedRequest, name: str) -> str | None:
+    """The one value of form field `name`, None when it was not sent."""
+    values = request.fields.get(name)
+    return values[0] if values else None
+
+
+def key(server: FakeMastodon, tweet_id: str, part: int) -> str:
+    return idempotency_key(server.account_id, server.url, tweet_id, part)
+
+
+def status_url(server: FakeMastodon, status_id: str) -> str:
+    return f"{server.url}/@me/{status_id}"
 
 
 # --- tweets and wiring --------------------------------------------------------------
@@ -200,12 +96,12 @@ class Wiring:
     seen: list[dict[str, str]]
 
     def run(self, *tweets: Tweet, retry_failed: bool = False) -> list[Outcome]:
-        jobs = [Due(t, NOW) for t in tweets]
+        jobs = [Due(t, NOON) for t in tweets]
         return self.runner.run(jobs, retry_failed=retry_failed)
 
 
 def wire(
-    mock: responses.RequestsMock,
+    server: FakeMastodon,
     tmp_path: Path,
     clock: FakeClock,
     tweets: list[Tweet],
@@ -214,15 +110,15 @@ def wire(
 ) -> Wiring:
     """Client, state and runner as `open_run` builds them, on hand-made tweets.
 
-    The two setup requests (account, limits) are made here and left out of `mock.calls`.
+    The two setup requests (account, limits) are made here and left out of `server.requests()`.
     """
-    client = MastodonClient(BASE, SecretStr(TOKEN), clock, random=lambda: 0.5)
+    client = MastodonClient(server.url, SecretStr(TOKEN), clock, random=lambda: 0.5)
     client.account()
     client.limits()
-    mock.calls.reset()
+    server.clear_requests()
     store = StateStore(tmp_path / "state" / "state.json", clock)
     if bind:
-        seed(store, State())
+        seed(store, State(), server.account_id, server.url)
     links = LinkOptions(owner="me", owner_ids=frozenset(t.id for t in tweets))
     composer = Composer(ComposeOptions(links=links, owner="me"))
     seen: list[dict[str, str]] = []
@@ -243,9 +139,9 @@ def wire(
     return Wiring(client, store, publisher, runner, seen)
 
 
-def seed(store: StateStore, state: State, account_id: str = ACCOUNT_ID) -> None:
+def seed(store: StateStore, state: State, account_id: str, instance: str) -> None:
     """Write `state` bound to the account (an earlier run's file)."""
-    bound = state.bind_account(_Acc(account_id, "me", BASE))
+    bound = state.bind_account(_Acc(account_id, "me", instance))
     with store.lock():
         store.save(bound)
 
@@ -259,38 +155,28 @@ class _Acc:
 
 # --- a day through open_run -----------------------------------------------------------
 
-ARCHIVE_MD = """\
-First tweet of the day, with a picture ![](media/1511171364748771329-cat.jpg)
-
-(Originally on Twitter: [Tue Apr 05 02:38:24 +0000 2022](https://twitter.com/me/status/1511171364748771329))
-----
-Second tweet of the day
-
-(Originally on Twitter: [Tue Apr 05 02:55:21 +0000 2021](https://twitter.com/me/status/1378889966163959810))
-----
-A tweet of another day
-
-(Originally on Twitter: [Wed Apr 06 03:34:44 +0000 2022](https://twitter.com/me/status/1511547929479323653))
-"""
+ARCHIVE = [
+    (
+        "1511171364748771329",
+        datetime(2022, 4, 5, 2, 38, 24, tzinfo=UTC),
+        "First tweet of the day, with a picture ![](media/1511171364748771329-cat.jpg)",
+    ),
+    ("1378889966163959810", datetime(2021, 4, 5, 2, 55, 21, tzinfo=UTC), "Second tweet of the day"),
+    ("1511547929479323653", datetime(2022, 4, 6, 3, 34, 44, tzinfo=UTC), "A tweet of another day"),
+]
 
 
 @pytest.fixture
 def archive_dir(tmp_path: Path) -> Path:
-    root = tmp_path / "archive"
-    (root / "media").mkdir(parents=True)
-    (root / "output.md").write_text(ARCHIVE_MD, encoding="utf-8")
-    (root / "media" / "1511171364748771329-cat.jpg").write_bytes(b"\xff\xd8\xff JPEG")
-    return root
+    media = {"media/1511171364748771329-cat.jpg": JPEG}
+    return write_old_markdown(tmp_path / "archive", ARCHIVE, media=media)
 
 
 @pytest.fixture
-def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in [n for n in __import__("os").environ if n.startswith(("TOOTBACK_", "MASTODON_"))]:
-        monkeypatch.delenv(name)
-    monkeypatch.setenv("MASTODON_API_BASE_URL", BASE)
+def env(monkeypatch: pytest.MonkeyPatch, isolated: Path, server: FakeMastodon) -> None:
+    monkeypatch.setenv("MASTODON_API_BASE_URL", server.url)
     monkeypatch.setenv("MASTODON_ACCESS_TOKEN", TOKEN)
-    monkeypatch.setenv("TOOTBACK_STATE__PATH", str(tmp_path / "state" / "state.json"))
-    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TOOTBACK_STATE__PATH", str(isolated / "state" / "state.json"))
 
 
 def run_day(archive_dir: Path, clock: FakeClock, day: datetime) -> list[Outcome]:
@@ -304,150 +190,154 @@ def run_day(archive_dir: Path, clock: FakeClock, day: datetime) -> list[Outcome]
 
 @pytest.mark.usefixtures("env")
 def test_a_day_costs_the_setup_then_one_request_per_status_and_per_media(
-    mock: responses.RequestsMock, server: Instance, clock: FakeClock, archive_dir: Path
+    server: FakeMastodon, clock: FakeClock, archive_dir: Path
 ) -> None:
-    outcomes = run_day(archive_dir, clock, NOW)
+    server.add_status("an ordinary post from before tootback")
+    outcomes = run_day(archive_dir, clock, NOON)
     assert [o.result for o in outcomes] == ["posted", "posted"]
-    assert sent(mock) == [
+    assert sent(server) == [
         ("GET", "/api/v1/accounts/verify_credentials"),
-        ("GET", "/api/v2/instance/"),
+        ("GET", "/api/v2/instance"),
         # A new state file: once, look whether the account already has this archive's toots.
-        ("GET", f"/api/v1/accounts/{ACCOUNT_ID}/statuses"),
-        ("POST", "/api/v2/media"),
-        ("POST", "/api/v1/statuses"),
-        ("POST", "/api/v1/statuses"),
+        ("GET", f"/api/v1/accounts/{server.account_id}/statuses"),
+        ("POST", MEDIA),
+        ("POST", STATUSES),
+        ("POST", STATUSES),
     ]
-    first, second = posts(mock)
-    assert form(first)["media_ids[]"] == [str(server.next_id - 2)]
-    assert b'name="description"' not in body(mock.calls[3])
-    assert first.headers["Idempotency-Key"] == key("1511171364748771329", 0)
-    assert second.headers["Idempotency-Key"] == key("1378889966163959810", 0)
+    first, second = posts(server)
+    [upload] = server.requests("POST", MEDIA)
+    assert first.fields["media_ids[]"] == server.statuses()[1].media_ids
+    assert "description" not in upload.fields
+    assert first.headers["idempotency-key"] == key(server, "1511171364748771329", 0)
+    assert second.headers["idempotency-key"] == key(server, "1378889966163959810", 0)
     # The next day, state bound: the two setup requests, then one per status.
-    mock.calls.reset()
-    outcomes = run_day(archive_dir, clock, NOW + timedelta(days=1))
+    server.clear_requests()
+    outcomes = run_day(archive_dir, clock, NOON + timedelta(days=1))
     assert [o.result for o in outcomes] == ["posted"]
-    assert sent(mock) == [
+    assert sent(server) == [
         ("GET", "/api/v1/accounts/verify_credentials"),
-        ("GET", "/api/v2/instance/"),
-        ("POST", "/api/v1/statuses"),
+        ("GET", "/api/v2/instance"),
+        ("POST", STATUSES),
     ]
     # The same day again: setup only, nothing posted twice.
-    mock.calls.reset()
-    again = run_day(archive_dir, clock, NOW)
+    server.clear_requests()
+    again = run_day(archive_dir, clock, NOON)
     assert [o.result for o in again] == ["already posted", "already posted"]
-    assert len(mock.calls) == 2
-    assert len(server.statuses) == 3
+    assert len(server.requests()) == 2
+    assert len(server.statuses()) == 1 + 3
 
 
 @pytest.mark.usefixtures("env")
 def test_toots_are_spaced_by_min_interval_on_the_clock(
-    mock: responses.RequestsMock, server: Instance, clock: FakeClock, archive_dir: Path
+    server: FakeMastodon, clock: FakeClock, archive_dir: Path
 ) -> None:
-    run_day(archive_dir, clock, NOW)
+    run_day(archive_dir, clock, NOON)
     assert clock.sleeps == [60.0]  # one wait, between the two posts; none before the first
-    created = sorted(server.created.values())
-    assert created[1] - created[0] == timedelta(seconds=60)
+    created = [s.created_at for s in server.statuses()]
+    assert created[1] - created[0] == 60
 
 
 # --- reply chains, self-replies, self-links --------------------------------------------
 
 
 def test_a_split_toot_is_a_reply_chain_with_one_key_per_part(
-    mock: responses.RequestsMock, server: Instance, clock: FakeClock, tmp_path: Path
+    server: FakeMastodon, clock: FakeClock, tmp_path: Path
 ) -> None:
     long = tweet("1000000000000000001", LONG)
-    w = wire(mock, tmp_path, clock, [long])
+    w = wire(server, tmp_path, clock, [long])
     [outcome] = w.run(long)
-    requests_ = posts(mock)
-    assert len(requests_) == 3
-    assert [r.headers["Idempotency-Key"] for r in requests_] == [key(long.id, i) for i in range(3)]
-    ids = [s["id"] for s in server.statuses]
-    assert [form(r).get("in_reply_to_id") for r in requests_] == [None, [ids[0]], [ids[1]]]
-    assert [form(r)["status"][0].count("/3)") for r in requests_] == [1, 1, 1]
+    requests = posts(server)
+    assert len(requests) == 3
+    keys = [r.headers["idempotency-key"] for r in requests]
+    assert keys == [key(server, long.id, i) for i in range(3)]
+    ids = [s.id for s in server.statuses()]
+    assert [field(r, "in_reply_to_id") for r in requests] == [None, ids[0], ids[1]]
+    assert [(field(r, "status") or "").count("/3)") for r in requests] == [1, 1, 1]
     record = w.store.load().record(long.id)
-    assert record == Posted(tuple(ids), f"{BASE}/@me/{ids[0]}", NOW)
-    assert outcome == Outcome(long.id, "posted", f"{BASE}/@me/{ids[0]}")
+    assert record == Posted(tuple(ids), status_url(server, ids[0]), NOON)
+    assert outcome == Outcome(long.id, "posted", status_url(server, ids[0]))
 
 
 def test_a_self_reply_answers_the_last_status_of_its_posted_parent(
-    mock: responses.RequestsMock, server: Instance, clock: FakeClock, tmp_path: Path
+    server: FakeMastodon, clock: FakeClock, tmp_path: Path
 ) -> None:
     parent = tweet("1000000000000000001", LONG)
     child = tweet("1000000000000000002", "and a follow-up", reply_to=parent.id)
-    w = wire(mock, tmp_path, clock, [parent, child])
+    w = wire(server, tmp_path, clock, [parent, child])
     w.run(parent, child)
     parent_ids = w.store.load().tweets[parent.id]
     assert isinstance(parent_ids, Posted) and len(parent_ids.status_ids) == 3
-    assert form(posts(mock)[-1])["in_reply_to_id"] == [parent_ids.status_ids[-1]]
+    assert field(posts(server)[-1], "in_reply_to_id") == parent_ids.status_ids[-1]
 
 
 def test_a_self_reply_whose_parent_is_not_posted_stands_alone(
-    mock: responses.RequestsMock, server: Instance, clock: FakeClock, tmp_path: Path
+    server: FakeMastodon, clock: FakeClock, tmp_path: Path
 ) -> None:
     parent = tweet("1000000000000000001", "the start of a thread")
     child = tweet("1000000000000000002", "and a follow-up", reply_to=parent.id)
-    w = wire(mock, tmp_path, clock, [parent, child])
+    w = wire(server, tmp_path, clock, [parent, child])
     [outcome] = w.run(child)
     assert outcome.result == "posted"
-    assert "in_reply_to_id" not in form(posts(mock)[0])
+    assert field(posts(server)[0], "in_reply_to_id") is None
 
 
 def test_a_self_link_points_at_the_earlier_toot(
-    mock: responses.RequestsMock, server: Instance, clock: FakeClock, tmp_path: Path
+    server: FakeMastodon, clock: FakeClock, tmp_path: Path
 ) -> None:
     first = tweet("1000000000000000001", "the original")
     later = tweet("1000000000000000002", f"as I said: https://x.com/me/status/{first.id}?s=20")
-    w = wire(mock, tmp_path, clock, [first, later])
+    w = wire(server, tmp_path, clock, [first, later])
     w.run(first, later)
-    first_url = f"{BASE}/@me/{server.statuses[0]['id']}"
-    assert form(posts(mock)[1])["status"][0].startswith(f"as I said: {first_url}\n\n")
+    first_url = status_url(server, server.statuses()[0].id)
+    assert (field(posts(server)[1], "status") or "").startswith(f"as I said: {first_url}\n\n")
 
 
 def test_compose_sees_statuses_another_process_posted_meanwhile(
-    mock: responses.RequestsMock, server: Instance, clock: FakeClock, tmp_path: Path
+    server: FakeMastodon, clock: FakeClock, tmp_path: Path
 ) -> None:
     first = tweet("1000000000000000001", "the original")
     later = tweet("1000000000000000002", f"see https://twitter.com/me/status/{first.id}")
-    w = wire(mock, tmp_path, clock, [first, later])
+    w = wire(server, tmp_path, clock, [first, later])
     # Another process (the daemon) posts the first tweet after this run read its state.
     other = StateStore(w.store.path, clock)
+    elsewhere = status_url(server, "77")
     with other.lock():
-        other.save(other.load().mark_posted(first.id, ["77"], f"{BASE}/@me/77", NOW))
+        other.save(other.load().mark_posted(first.id, ["77"], elsewhere, NOON))
     w.run(later)
-    assert w.seen == [{first.id: f"{BASE}/@me/77"}]
-    assert form(posts(mock)[0])["status"][0].startswith(f"see {BASE}/@me/77\n\n")
+    assert w.seen == [{first.id: elsewhere}]
+    assert (field(posts(server)[0], "status") or "").startswith(f"see {elsewhere}\n\n")
 
 
 # --- server answers -----------------------------------------------------------------
 
 
 def test_422_marks_the_tweet_failed_with_the_reason_and_the_run_goes_on(
-    mock: responses.RequestsMock, server: Instance, clock: FakeClock, tmp_path: Path
+    server: FakeMastodon, clock: FakeClock, tmp_path: Path
 ) -> None:
     a, b, c = (tweet(f"10000000000000000{i:02d}", f"tweet {i}") for i in (1, 2, 3))
-    w = wire(mock, tmp_path, clock, [a, b, c])
-    server.script = [None, 422, None]
+    w = wire(server, tmp_path, clock, [a, b, c])
+    server.fail_next(STATUSES, 422, method="POST", skip=1, error=TOO_LONG)
     outcomes = w.run(a, b, c)
     assert [o.result for o in outcomes] == ["posted", "failed", "posted"]
     assert [o.tweet_id for o in failed(outcomes)] == [b.id]
     record = w.store.load().record(b.id)
     assert isinstance(record, Failed) and TOO_LONG in record.error and record.attempts == 1
     # Not retried by later runs unless asked; asked, it goes out.
-    mock.calls.reset()
+    server.clear_requests()
     again = w.run(a, b, c)
     assert [o.result for o in again] == ["already posted", "failed before", "already posted"]
     assert TOO_LONG in again[1].detail
-    assert len(mock.calls) == 0
+    assert server.requests() == []
     assert w.run(b, retry_failed=True)[0].result == "posted"
     assert w.store.load().is_posted(b.id)
 
 
 def test_a_refused_token_stops_the_run_and_marks_nothing_failed(
-    mock: responses.RequestsMock, server: Instance, clock: FakeClock, tmp_path: Path
+    server: FakeMastodon, clock: FakeClock, tmp_path: Path
 ) -> None:
     a, b = tweet("1000000000000000001", "one"), tweet("1000000000000000002", "two")
-    w = wire(mock, tmp_path, clock, [a, b])
-    server.script = [401]
+    w = wire(server, tmp_path, clock, [a, b])
+    server.fail_next(STATUSES, 401, method="POST")
     with pytest.raises(AuthError) as info:
         w.run(a, b)
     assert "access token" in str(info.value) and TOKEN not in str(info.value)
@@ -455,36 +345,37 @@ def test_a_refused_token_stops_the_run_and_marks_nothing_failed(
     assert state.failed() == {}
     assert isinstance(state.record(a.id), Pending)  # finished with the same key next time
     assert state.record(b.id) is None
-    assert len(posts(mock)) == 1 and server.statuses == []
+    assert len(posts(server)) == 1 and server.statuses() == []
     # The next run finishes it with the key it started with.
     assert [o.result for o in w.run(a, b)] == ["posted", "posted"]
-    assert posts(mock)[1].headers["Idempotency-Key"] == key(a.id, 0)
+    assert posts(server)[1].headers["idempotency-key"] == key(server, a.id, 0)
 
 
 def test_5xx_then_success_posts_one_status(
-    mock: responses.RequestsMock, server: Instance, clock: FakeClock, tmp_path: Path
+    server: FakeMastodon, clock: FakeClock, tmp_path: Path
 ) -> None:
     a = tweet("1000000000000000001", "one")
-    w = wire(mock, tmp_path, clock, [a])
-    server.script = [503, 502]
+    w = wire(server, tmp_path, clock, [a])
+    server.fail_next(STATUSES, 503, method="POST")
+    server.fail_next(STATUSES, 502, method="POST")
     [outcome] = w.run(a)
     assert outcome.result == "posted"
-    assert len(server.statuses) == 1
-    assert [r.headers["Idempotency-Key"] for r in posts(mock)] == [key(a.id, 0)] * 3
+    assert len(server.statuses()) == 1
+    assert [r.headers["idempotency-key"] for r in posts(server)] == [key(server, a.id, 0)] * 3
     assert len(clock.sleeps) == 2 and clock.sleeps[0] < clock.sleeps[1]  # backoff, no busy loop
 
 
 def test_a_lost_answer_is_retried_with_the_same_key_and_gets_the_same_status(
-    mock: responses.RequestsMock, server: Instance, clock: FakeClock, tmp_path: Path
+    server: FakeMastodon, clock: FakeClock, tmp_path: Path
 ) -> None:
     a = tweet("1000000000000000001", "one")
-    w = wire(mock, tmp_path, clock, [a])
-    server.script = ["drop"]
+    w = wire(server, tmp_path, clock, [a])
+    server.drop_after_create()
     [outcome] = w.run(a)
-    [status] = server.statuses
-    assert [r.headers["Idempotency-Key"] for r in posts(mock)] == [key(a.id, 0)] * 2
-    assert outcome.url == status["url"]
-    assert w.store.load().record(a.id) == Posted((status["id"],), status["url"], clock.now())
+    [status] = server.statuses()
+    assert [r.headers["idempotency-key"] for r in posts(server)] == [key(server, a.id, 0)] * 2
+    assert outcome.url == status.url
+    assert w.store.load().record(a.id) == Posted((status.id,), status.url, clock.now())
 
 
 # --- a crash left a pending record --------------------------------------------------
@@ -497,9 +388,11 @@ def texts(w: Wiring, t: Tweet, due: datetime) -> list[str]:
     return [p.text for p in toot.parts]
 
 
-def crashed(w: Wiring, t: Tweet, since: datetime, done: tuple[str, ...] = ()) -> None:
+def crashed(
+    w: Wiring, server: FakeMastodon, t: Tweet, since: datetime, done: tuple[str, ...] = ()
+) -> None:
     """The state a crash leaves: `t` pending since `since`, parts `done` recorded."""
-    state = w.store.load().mark_pending(t.id, key(t.id, 0), since)
+    state = w.store.load().mark_pending(t.id, key(server, t.id, 0), since)
     for sid in done:
         state = state.mark_part_done(t.id, sid)
     with w.store.lock():
@@ -507,104 +400,99 @@ def crashed(w: Wiring, t: Tweet, since: datetime, done: tuple[str, ...] = ()) ->
 
 
 def test_pending_under_an_hour_resends_the_same_key(
-    mock: responses.RequestsMock, server: Instance, clock: FakeClock, tmp_path: Path
+    server: FakeMastodon, clock: FakeClock, tmp_path: Path
 ) -> None:
     a = tweet("1000000000000000001", "one")
-    w = wire(mock, tmp_path, clock, [a])
+    w = wire(server, tmp_path, clock, [a])
     # 50 minutes ago the status was created, and the process died before recording it.
-    started = NOW - timedelta(minutes=50)
-    sid = server.add("one", at=started)
-    server.keys[key(a.id, 0)] = (sid, started)
-    crashed(w, a, started)
+    started = NOON - timedelta(minutes=50)
+    sid = server.add_status("one", at=started, idempotency_key=key(server, a.id, 0))
+    crashed(w, server, a, started)
     jobs, lost = w.runner.pending_jobs({a.id: a})
     assert lost == [] and jobs == [Due(a, started)]
     [outcome] = w.runner.run(jobs)
-    assert outcome == Outcome(a.id, "posted", f"{BASE}/@me/{sid}")
-    assert len(server.statuses) == 1
-    assert sent(mock) == [("POST", "/api/v1/statuses")]  # no lookup while the key holds
-    assert posts(mock)[0].headers["Idempotency-Key"] == key(a.id, 0)
+    assert outcome == Outcome(a.id, "posted", status_url(server, sid))
+    assert len(server.statuses()) == 1
+    assert sent(server) == [("POST", STATUSES)]  # no lookup while the key holds
+    assert posts(server)[0].headers["idempotency-key"] == key(server, a.id, 0)
 
 
 def test_pending_older_than_the_key_is_found_among_own_statuses_not_reposted(
-    mock: responses.RequestsMock, server: Instance, clock: FakeClock, tmp_path: Path
+    server: FakeMastodon, clock: FakeClock, tmp_path: Path
 ) -> None:
     a = tweet("1000000000000000001", "one & <two>\nthree")
-    w = wire(mock, tmp_path, clock, [a])
-    started = NOW - KEY_LIFETIME - timedelta(minutes=1)
+    w = wire(server, tmp_path, clock, [a])
+    started = NOON - KEY_LIFETIME - timedelta(minutes=1)
     [text] = texts(w, a, started)
-    sid = server.add(text, at=started)
-    server.add("an ordinary post since then")
-    crashed(w, a, started)
+    sid = server.add_status(text, at=started)
+    server.add_status("an ordinary post since then")
+    crashed(w, server, a, started)
     outcome = w.runner.run(w.runner.pending_jobs({a.id: a})[0])[0]
-    assert outcome == Outcome(a.id, "posted", f"{BASE}/@me/{sid}")
-    assert posts(mock) == []
-    assert len(server.statuses) == 2
-    assert w.store.load().record(a.id) == Posted((sid,), f"{BASE}/@me/{sid}", NOW)
+    assert outcome == Outcome(a.id, "posted", status_url(server, sid))
+    assert posts(server) == []
+    assert len(server.statuses()) == 2
+    assert w.store.load().record(a.id) == Posted((sid,), status_url(server, sid), NOON)
 
 
 def test_stale_pending_not_found_is_posted_once(
-    mock: responses.RequestsMock, server: Instance, clock: FakeClock, tmp_path: Path
+    server: FakeMastodon, clock: FakeClock, tmp_path: Path
 ) -> None:
     a = tweet("1000000000000000001", "never made it")
-    w = wire(mock, tmp_path, clock, [a])
-    crashed(w, a, NOW - timedelta(hours=3))
+    w = wire(server, tmp_path, clock, [a])
+    crashed(w, server, a, NOON - timedelta(hours=3))
     [outcome] = w.runner.run(w.runner.pending_jobs({a.id: a})[0])
     assert outcome.result == "posted"
-    assert sent(mock) == [
-        ("GET", f"/api/v1/accounts/{ACCOUNT_ID}/statuses"),
-        ("POST", "/api/v1/statuses"),
+    assert sent(server) == [
+        ("GET", f"/api/v1/accounts/{server.account_id}/statuses"),
+        ("POST", STATUSES),
     ]
-    assert len(server.statuses) == 1
+    assert len(server.statuses()) == 1
 
 
 def test_stale_pending_chain_resumes_after_the_recorded_parts(
-    mock: responses.RequestsMock, server: Instance, clock: FakeClock, tmp_path: Path
+    server: FakeMastodon, clock: FakeClock, tmp_path: Path
 ) -> None:
     long = tweet("1000000000000000001", LONG)
-    w = wire(mock, tmp_path, clock, [long])
-    started = NOW - timedelta(hours=2)
+    w = wire(server, tmp_path, clock, [long])
+    started = NOON - timedelta(hours=2)
     parts = texts(w, long, started)
-    first = server.add(parts[0], at=started)
-    second = server.add(parts[1], reply_to=first, at=started)  # posted, not recorded
-    crashed(w, long, started, done=(first,))
+    first = server.add_status(parts[0], at=started)
+    second = server.add_status(parts[1], in_reply_to_id=first, at=started)  # not recorded
+    crashed(w, server, long, started, done=(first,))
     [outcome] = w.runner.run(w.runner.pending_jobs({long.id: long})[0])
     assert outcome.result == "posted"
-    [third] = posts(mock)
-    assert form(third)["in_reply_to_id"] == [second]
-    assert third.headers["Idempotency-Key"] == key(long.id, 2)
+    [third] = posts(server)
+    assert field(third, "in_reply_to_id") == second
+    assert third.headers["idempotency-key"] == key(server, long.id, 2)
     record = w.store.load().record(long.id)
     assert isinstance(record, Posted)
-    assert record.status_ids == (first, second, server.statuses[-1]["id"])
-    assert record.url == f"{BASE}/@me/{first}"
+    assert record.status_ids == (first, second, server.statuses()[-1].id)
+    assert record.url == status_url(server, first)
 
 
 def test_stale_pending_with_a_remote_mention_is_recognised(
-    mock: responses.RequestsMock, server: Instance, clock: FakeClock, tmp_path: Path
+    server: FakeMastodon, clock: FakeClock, tmp_path: Path
 ) -> None:
     a = tweet("1000000000000000001", "thanks @pal for this")
-    w = wire(mock, tmp_path, clock, [a])
-    started = NOW - timedelta(hours=2)
+    w = wire(server, tmp_path, clock, [a])
+    started = NOON - timedelta(hours=2)
     [text] = texts(w, a, started)
     assert "@pal@twitter.com" in text
-    sid = server.add(text, at=started)
     # Mastodon shows a resolved remote mention as "@pal" only.
-    server.by_id(sid)["content"] = _html(text).replace(
-        "@pal@twitter.com",
-        '<span class="h-card"><a href="https://twitter.com/@pal" class="u-url mention">'
-        "@<span>pal</span></a></span>",
-    )
-    crashed(w, a, started)
+    server.add_remote_account("pal@twitter.com")
+    server.add_status(text, at=started)
+    crashed(w, server, a, started)
     w.runner.run(w.runner.pending_jobs({a.id: a})[0])
-    assert posts(mock) == []
-    assert len(server.statuses) == 1
+    assert posts(server) == []
+    assert len(server.statuses()) == 1
 
 
 def test_a_pending_tweet_missing_from_the_archive_is_reported(
-    mock: responses.RequestsMock, server: Instance, clock: FakeClock, tmp_path: Path
+    server: FakeMastodon, clock: FakeClock, tmp_path: Path
 ) -> None:
     a = tweet("1000000000000000001", "one")
-    w = wire(mock, tmp_path, clock, [a])
-    crashed(w, a, NOW)
+    w = wire(server, tmp_path, clock, [a])
+    crashed(w, server, a, NOON)
     jobs, lost = w.runner.pending_jobs({})
     assert jobs == []
     assert lost == [Outcome(a.id, "skipped", detail="pending, but not in this archive")]
@@ -614,103 +502,101 @@ def test_a_pending_tweet_missing_from_the_archive_is_reported(
 
 
 def test_a_new_state_file_refuses_when_the_account_has_toots_of_this_archive(
-    mock: responses.RequestsMock, server: Instance, clock: FakeClock, tmp_path: Path
+    server: FakeMastodon, clock: FakeClock, tmp_path: Path
 ) -> None:
     a = tweet("1000000000000000001", "a tweet with enough words to be recognised")
     b = tweet("1000000000000000002", "another one")
-    w = wire(mock, tmp_path, clock, [a, b], bind=False)
-    server.add("a tweet with enough words to be recognised\n\n(tweeted 4 years ago, 2022-04-05)")
+    server.add_status(
+        "a tweet with enough words to be recognised\n\n(tweeted 4 years ago, 2022-04-05)"
+    )
+    w = wire(server, tmp_path, clock, [a, b], bind=False)
     with pytest.raises(StateError, match="state rebuild") as info:
         w.run(b)
     assert info.value.path == w.store.path
-    assert posts(mock) == []
+    assert posts(server) == []
     assert not w.store.path.exists()
 
 
 def test_a_new_account_needs_no_look_at_its_statuses(
-    mock: responses.RequestsMock, server: Instance, clock: FakeClock, tmp_path: Path
+    server: FakeMastodon, clock: FakeClock, tmp_path: Path
 ) -> None:
-    mock.replace(
-        responses.GET,
-        VERIFY,
-        json={"id": ACCOUNT_ID, "acct": "me", "url": f"{BASE}/@me", "statuses_count": 0},
-    )
     a = tweet("1000000000000000001", "a tweet with enough words to be recognised")
-    w = wire(mock, tmp_path, clock, [a], bind=False)
+    w = wire(server, tmp_path, clock, [a], bind=False)
+    assert w.client.account().statuses_count == 0
     assert [o.result for o in w.run(a)] == ["posted"]
-    assert not [c for c in mock.calls if c.request.method == "GET" and "/statuses" in c.request.url]
+    assert [r for r in server.requests("GET") if r.path.endswith("/statuses")] == []
 
 
 def test_a_new_state_file_for_an_account_with_ordinary_posts_is_fine(
-    mock: responses.RequestsMock, server: Instance, clock: FakeClock, tmp_path: Path
+    server: FakeMastodon, clock: FakeClock, tmp_path: Path
 ) -> None:
     a = tweet("1000000000000000001", "a tweet with enough words to be recognised")
-    w = wire(mock, tmp_path, clock, [a], bind=False)
-    server.add("just a normal day on the fediverse")
+    server.add_status("just a normal day on the fediverse")
+    w = wire(server, tmp_path, clock, [a], bind=False)
     assert [o.result for o in w.run(a)] == ["posted"]
+    assert len(server.requests("GET", f"/api/v1/accounts/{server.account_id}/statuses")) == 1
     state = w.store.load()
-    assert state.account is not None and state.account.id == ACCOUNT_ID
-    assert state.account.instance == BASE
+    assert state.account is not None and state.account.id == server.account_id
+    assert state.account.instance == server.url
 
 
 def test_another_accounts_state_file_is_refused(
-    mock: responses.RequestsMock, server: Instance, clock: FakeClock, tmp_path: Path
+    server: FakeMastodon, clock: FakeClock, tmp_path: Path
 ) -> None:
     a = tweet("1000000000000000001", "one")
-    w = wire(mock, tmp_path, clock, [a], bind=False)
-    seed(w.store, State(), account_id="999")
+    w = wire(server, tmp_path, clock, [a], bind=False)
+    seed(w.store, State(), "999", server.url)
     before = w.store.path.read_bytes()
     with pytest.raises(AccountMismatch, match="id 999"):
         w.run(a)
-    assert posts(mock) == []
+    assert posts(server) == []
     assert w.store.path.read_bytes() == before
 
 
 def test_media_go_up_before_their_status_with_alt_text(
-    mock: responses.RequestsMock, server: Instance, clock: FakeClock, tmp_path: Path
+    server: FakeMastodon, clock: FakeClock, tmp_path: Path
 ) -> None:
     pics = tuple(Media(f"media/{i}.png", description=f"pic {i}") for i in range(5))
     t = Tweet(
         "1000000000000000001",
-        NOW.replace(year=2022),
+        NOON.replace(year=2022),
         "pictures",
         "https://twitter.com/me/status/1",
         media=pics,
     )
-    w = wire(mock, tmp_path, clock, [t])
+    w = wire(server, tmp_path, clock, [t])
     w.run(t)
-    assert [m for m, _ in sent(mock)] == ["POST"] * 7
-    paths = [p for _, p in sent(mock)]
-    assert paths == ["/api/v2/media"] * 4 + [
-        "/api/v1/statuses",
-        "/api/v2/media",
-        "/api/v1/statuses",
+    assert sent(server) == [("POST", MEDIA)] * 4 + [
+        ("POST", STATUSES),
+        ("POST", MEDIA),
+        ("POST", STATUSES),
     ]
-    assert b"pic 0" in body(mock.calls[0])
-    first, second = posts(mock)
-    assert len(form(first)["media_ids[]"]) == 4 and len(form(second)["media_ids[]"]) == 1
-    assert form(second)["in_reply_to_id"] == [server.statuses[0]["id"]]
+    uploads = server.requests("POST", MEDIA)
+    assert [field(u, "description") for u in uploads] == [f"pic {i}" for i in range(5)]
+    first, second = posts(server)
+    assert len(first.fields["media_ids[]"]) == 4 and len(second.fields["media_ids[]"]) == 1
+    assert field(second, "in_reply_to_id") == server.statuses()[0].id
 
 
 def test_retrying_a_chain_refused_midway_does_not_repost_its_first_parts(
-    mock: responses.RequestsMock, server: Instance, clock: FakeClock, tmp_path: Path
+    server: FakeMastodon, clock: FakeClock, tmp_path: Path
 ) -> None:
     long = tweet("1000000000000000001", LONG)
-    w = wire(mock, tmp_path, clock, [long])
-    server.script = [None, 422]
+    w = wire(server, tmp_path, clock, [long])
+    server.fail_next(STATUSES, 422, method="POST", skip=1, error=TOO_LONG)
     [outcome] = w.run(long)
     assert outcome.result == "failed"
-    [first] = server.statuses
+    [first] = server.statuses()
     failure = w.store.load().record(long.id)
-    assert isinstance(failure, Failed) and f"after parts {first['id']} were" in failure.error
+    assert isinstance(failure, Failed) and f"after parts {first.id} were" in failure.error
     clock.advance(3 * 3600)  # the server has long forgotten the keys
-    mock.calls.reset()
+    server.clear_requests()
     [retried] = w.run(long, retry_failed=True)
     assert retried.result == "posted"
-    second, third = posts(mock)
-    assert form(second)["in_reply_to_id"] == [first["id"]]
-    assert form(third)["in_reply_to_id"] == [server.statuses[1]["id"]]
-    assert [s["text"].count("(1/3)") for s in server.statuses] == [1, 0, 0]
+    second, third = posts(server)
+    assert field(second, "in_reply_to_id") == first.id
+    assert field(third, "in_reply_to_id") == server.statuses()[1].id
+    assert [s.text.count("(1/3)") for s in server.statuses()] == [1, 0, 0]
     record = w.store.load().record(long.id)
-    assert isinstance(record, Posted) and record.status_ids[0] == first["id"]
+    assert isinstance(record, Posted) and record.status_ids[0] == first.id
     assert len(record.status_ids) == 3

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.client import html_to_text
+from bot.client import OwnStatus, html_to_text
 from bot.compose import ComposeOptions, compose
 from bot.compose.rewrite import LinkOptions, MentionOptions, Unmapped
 from bot.model import Toot, Tweet
@@ -37,29 +36,20 @@ def toot(t: Tweet, mentions: MentionOptions | None = None) -> Toot:
     return made
 
 
-@dataclass(frozen=True)
-class Status:
-    id: str
-    url: str
-    text_plain: str
-    created_at: datetime
-    in_reply_to_id: str | None = None
-
-
 class Account:
     """Statuses posted one second apart, ids growing, as the server would list them."""
 
     def __init__(self) -> None:
-        self.statuses: list[Status] = []
+        self.statuses: list[OwnStatus] = []
 
-    def post(self, text: str, reply_to: str | None = None) -> Status:
+    def post(self, text: str, reply_to: str | None = None) -> OwnStatus:
         n = len(self.statuses)
         sid = str(120_000 + n)
-        status = Status(sid, f"{BASE}/@me/{sid}", text, DUE + timedelta(seconds=n), reply_to)
+        status = OwnStatus(sid, f"{BASE}/@me/{sid}", text, DUE + timedelta(seconds=n), reply_to)
         self.statuses.append(status)
         return status
 
-    def toot(self, made: Toot, reply_to: str | None = None) -> list[Status]:
+    def toot(self, made: Toot, reply_to: str | None = None) -> list[OwnStatus]:
         chain = []
         for part in made.parts:
             status = self.post(part.text, reply_to)
@@ -67,7 +57,7 @@ class Account:
             reply_to = status.id
         return chain
 
-    def newest_first(self) -> list[Status]:
+    def newest_first(self) -> list[OwnStatus]:
         return list(reversed(self.statuses))
 
 
@@ -219,8 +209,8 @@ def test_a_tweet_tooted_twice_keeps_the_oldest_and_reports_the_other() -> None:
 def test_statuses_of_the_same_second_are_ordered_by_id() -> None:
     t = tweet("1", SENTENCE)
     same = DUE
-    older = Status("120000", f"{BASE}/@me/120000", toot(t).parts[0].text, same)
-    newer = Status("120001", f"{BASE}/@me/120001", toot(t).parts[0].text, same)
+    older = OwnStatus("120000", f"{BASE}/@me/120000", toot(t).parts[0].text, same, None)
+    newer = OwnStatus("120001", f"{BASE}/@me/120001", toot(t).parts[0].text, same, None)
     new, report = rebuild(account_state(), [newer, older], Matcher([t]))
     record = new.record("1")
     assert isinstance(record, Posted) and record.status_ids == ("120000",)

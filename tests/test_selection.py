@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -24,11 +25,11 @@ NEW_YORK = ZoneInfo("America/New_York")
 LONDON = ZoneInfo("Europe/London")
 
 
-def tweet(tid: str, when: str, text: str = "hello", **kw: object) -> Tweet:
+def tweet(tid: str, when: str, text: str = "hello", **kw: Any) -> Tweet:
     created = datetime.fromisoformat(when).replace(tzinfo=UTC)
     return Tweet(
         id=tid, created_at=created, text=text, url=f"https://twitter.com/me/status/{tid}", **kw
-    )  # type: ignore[arg-type]
+    )
 
 
 def ids(tweets: list[Tweet]) -> list[str]:

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -28,8 +28,8 @@ from bot.state import (
     load_state,
     read_posted,
 )
+from tests.support import NOON
 
-NOW = datetime(2026, 4, 5, 12, 0, tzinfo=UTC)
 ACCOUNT = StateAccount("109", "me", "https://example.social")
 
 
@@ -41,11 +41,6 @@ class Acc:
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(NOW)
-
-
-@pytest.fixture
 def store(tmp_path: Path, clock: FakeClock) -> StateStore:
     return StateStore(tmp_path / "state" / "state.json", clock, lock_timeout=1.0)
 
@@ -54,9 +49,9 @@ def full_state() -> State:
     return (
         State()
         .bind_account(Acc("109", "me", "https://example.social"))
-        .mark_posted("1511171364748771329", ["1124"], "https://example.social/@me/1124", NOW)
-        .mark_pending("1511175633543565315", "tootback-abc", NOW)
-        .mark_failed("1510052366862766091", "422 Text character limit of 500 exceeded", NOW)
+        .mark_posted("1511171364748771329", ["1124"], "https://example.social/@me/1124", NOON)
+        .mark_pending("1511175633543565315", "tootback-abc", NOON)
+        .mark_failed("1510052366862766091", "422 Text character limit of 500 exceeded", NOON)
     )
 
 
@@ -131,13 +126,13 @@ def test_loads_the_design_example_without_optional_fields(store: StateStore) -> 
         },
     )
     state = store.load()
-    assert state.record("1") == Pending("tootback-x", NOW, 0, ())
+    assert state.record("1") == Pending("tootback-x", NOON, 0, ())
     assert state.record("2") == Failed("422 …", 2, None)
 
 
 def test_save_keeps_the_previous_file_as_backup(store: StateStore) -> None:
-    first = State().mark_posted("1", ["11"], "https://example.social/@me/11", NOW)
-    second = first.mark_posted("2", ["22"], "https://example.social/@me/22", NOW)
+    first = State().mark_posted("1", ["11"], "https://example.social/@me/11", NOON)
+    second = first.mark_posted("2", ["22"], "https://example.social/@me/22", NOON)
     save(store, first)
     first_bytes = store.path.read_bytes()
     assert not store.backup_path.exists()
@@ -151,7 +146,7 @@ def test_save_keeps_the_previous_file_as_backup(store: StateStore) -> None:
 
 def test_files_are_private_and_directory_created_0700(store: StateStore) -> None:
     save(store, full_state())
-    save(store, full_state().mark_failed("9", "x", NOW))
+    save(store, full_state().mark_failed("9", "x", NOON))
     assert stat.S_IMODE(store.path.stat().st_mode) == 0o600
     assert stat.S_IMODE(store.backup_path.stat().st_mode) == 0o600
     assert stat.S_IMODE(store.lock_path.stat().st_mode) == 0o600
@@ -320,7 +315,7 @@ def holder(store: StateStore) -> Iterator[subprocess.Popen[str]]:
 def test_lock_held_by_another_process_names_its_pid(
     holder: subprocess.Popen[str], tmp_path: Path
 ) -> None:
-    clock = FakeClock(NOW)
+    clock = FakeClock(NOON)
     told: list[str] = []
     store = StateStore(
         tmp_path / "state" / "state.json", clock, lock_timeout=0.5, on_wait=told.append
@@ -350,12 +345,12 @@ def test_lock_records_the_holder_and_clears_it_on_release(store: StateStore) -> 
     with store.lock():
         info = json.loads(store.lock_path.read_text(encoding="utf-8"))
         assert info["pid"] == os.getpid()
-        assert info["since"] == NOW.isoformat()
+        assert info["since"] == NOON.isoformat()
     assert store.lock_path.read_text(encoding="utf-8") == ""
 
 
 def test_waiting_for_the_lock_stops_on_a_stop_request(store: StateStore) -> None:
-    other = StateStore(store.path, FakeClock(NOW), lock_timeout=None)
+    other = StateStore(store.path, FakeClock(NOON), lock_timeout=None)
     assert isinstance(other.clock, FakeClock)
     other.clock.stop()
     with store.lock(), pytest.raises(StateLocked, match="stopped while waiting"), other.lock():
@@ -379,15 +374,15 @@ def test_zero_timeout_fails_at_once(store: StateStore, clock: FakeClock) -> None
 
 def test_transitions_return_new_states_and_leave_the_old_one() -> None:
     empty = State()
-    pending = empty.mark_pending("7", "tootback-k", NOW)
+    pending = empty.mark_pending("7", "tootback-k", NOON)
     assert empty.tweets == {}
-    assert pending.record("7") == Pending("tootback-k", NOW)
+    assert pending.record("7") == Pending("tootback-k", NOON)
 
-    later = NOW + timedelta(minutes=5)
+    later = NOON + timedelta(minutes=5)
     one = pending.mark_part_done("7", "71")
     two = one.mark_part_done("7", "72")
-    assert two.record("7") == Pending("tootback-k", NOW, 2, ("71", "72"))
-    assert one.record("7") == Pending("tootback-k", NOW, 1, ("71",))
+    assert two.record("7") == Pending("tootback-k", NOON, 2, ("71", "72"))
+    assert one.record("7") == Pending("tootback-k", NOON, 1, ("71",))
 
     posted = two.mark_posted("7", ("71", "72"), "https://example.social/@me/71", later)
     assert posted.record("7") == Posted(("71", "72"), "https://example.social/@me/71", later)
@@ -395,17 +390,17 @@ def test_transitions_return_new_states_and_leave_the_old_one() -> None:
 
 
 def test_pending_again_with_the_same_key_keeps_since_and_parts() -> None:
-    state = State().mark_pending("7", "k", NOW).mark_part_done("7", "71")
-    again = state.mark_pending("7", "k", NOW + timedelta(minutes=30))
-    assert again.record("7") == Pending("k", NOW, 1, ("71",))
-    fresh = state.mark_pending("7", "other", NOW + timedelta(minutes=30))
-    assert fresh.record("7") == Pending("other", NOW + timedelta(minutes=30))
+    state = State().mark_pending("7", "k", NOON).mark_part_done("7", "71")
+    again = state.mark_pending("7", "k", NOON + timedelta(minutes=30))
+    assert again.record("7") == Pending("k", NOON, 1, ("71",))
+    fresh = state.mark_pending("7", "other", NOON + timedelta(minutes=30))
+    assert fresh.record("7") == Pending("other", NOON + timedelta(minutes=30))
 
 
 def test_a_posted_tweet_cannot_become_pending_again() -> None:
-    state = State().mark_posted("7", ["71"], "u", NOW)
+    state = State().mark_posted("7", ["71"], "u", NOON)
     with pytest.raises(ValueError, match="already posted"):
-        state.mark_pending("7", "k", NOW)
+        state.mark_pending("7", "k", NOON)
 
 
 def test_part_done_needs_a_pending_tweet() -> None:
@@ -414,9 +409,9 @@ def test_part_done_needs_a_pending_tweet() -> None:
 
 
 def test_failures_count_attempts_and_a_retry_can_go_pending() -> None:
-    state = State().mark_failed("7", "422 too long", NOW).mark_failed("7", "422 still", NOW)
-    assert state.record("7") == Failed("422 still", 2, NOW)
-    assert isinstance(state.mark_pending("7", "k", NOW).record("7"), Pending)
+    state = State().mark_failed("7", "422 too long", NOON).mark_failed("7", "422 still", NOON)
+    assert state.record("7") == Failed("422 still", 2, NOON)
+    assert isinstance(state.mark_pending("7", "k", NOON).record("7"), Pending)
 
 
 def test_times_must_be_aware() -> None:
@@ -427,10 +422,10 @@ def test_times_must_be_aware() -> None:
 def test_queries_posted_urls_counts_last_posted() -> None:
     state = (
         State()
-        .mark_posted("1", ["11"], "https://e.social/@me/11", NOW)
-        .mark_posted("2", ["21", "22"], "https://e.social/@me/21", NOW + timedelta(hours=1))
-        .mark_pending("3", "k", NOW)
-        .mark_failed("4", "x", NOW)
+        .mark_posted("1", ["11"], "https://e.social/@me/11", NOON)
+        .mark_posted("2", ["21", "22"], "https://e.social/@me/21", NOON + timedelta(hours=1))
+        .mark_pending("3", "k", NOON)
+        .mark_failed("4", "x", NOON)
     )
     assert state.posted_urls() == {"1": "https://e.social/@me/11", "2": "https://e.social/@me/21"}
     assert state.counts() == StateCounts(posted=2, pending=1, failed=1)

@@ -473,6 +473,11 @@ class FakeMastodon:
                 and (path_prefix is None or r.path.startswith(path_prefix))
             ]
 
+    def clear_requests(self) -> None:
+        """Forget the requests recorded so far (what they did stays)."""
+        with self._lock:
+            self._requests.clear()
+
     def duplicates(self) -> Duplicates:
         """Texts and Idempotency-Keys that produced more than one status."""
         with self._lock:
