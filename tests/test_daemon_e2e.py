@@ -22,6 +22,8 @@ from tests.support.archives import write_old_markdown
 from tests.support.fake_mastodon import FakeMastodon
 from tests.support.processes import clean_environ
 
+pytestmark = pytest.mark.slow
+
 LEAD = 3  # seconds from now to the first due time: the process must be up by then
 TOLERANCE = 2.0  # seconds a toot may arrive after its due time
 
