@@ -1,4 +1,4 @@
-"""Post toots exactly once (DESIGN §6).
+"""Post toots exactly once (docs/design.md, "Exactly once, as the code does it").
 
 For each toot, under the state lock (held per toot, so a daemon and a manual
 `repost` can run side by side):

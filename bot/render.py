@@ -1,8 +1,8 @@
 """Every printed shape of the commands, for people and for scripts.
 
 Pure: each function returns a line, a few lines, or a JSON-ready dict; the
-CLI prints them. The `--json` shapes are contracts (docs/design.md, "The
-commands"): fields may be added, never renamed. The daemon's log lines are
+CLI prints them. The `--json` shapes are contracts (docs/design.md, "The commands"):
+fields may be added, never renamed. The daemon's log lines are
 worded in `bot.daemon.events`, with the commands they suggest spelled here.
 """
 

@@ -1,4 +1,4 @@
-"""Which tweets belong to a date, and when each is due (DESIGN §4).
+"""Which tweets belong to a date, and when each is due (docs/design.md, "Selection").
 
 Pure: every function here is a function of its arguments. "This day" is a
 local date in `SelectionOptions.zone`; a tweet belongs to it when its local

@@ -1,4 +1,4 @@
-"""The state file (DESIGN §6): which tweets were posted, as which statuses.
+"""The state file (docs/design.md, "The state file"): which tweets were posted, as which statuses.
 
 The file is JSON and its shape is a contract that backups, `state rebuild` and
 users' scripts rely on:

@@ -29,6 +29,6 @@ def test_the_quick_benchmark_prints_its_tables() -> None:
     assert out.startswith("Machine: ")
     for row in ("cold load, official folder", "peak RSS", "warm `preview`", "`python -c pass`"):
         assert row in out
-    assert "| text only | 1 | " in out  # DESIGN §7: one request per status…
+    assert "| text only | 1 | " in out  # docs/design.md, "The client": one per status…
     assert "| one photo | 2 | " in out  # …and one per media file
     assert "✓" not in out and "✗" not in out  # quick mode passes no verdicts

@@ -1,4 +1,4 @@
-"""Archive readers: every supported archive format in, `Tweet`s out (DESIGN §3).
+"""Archive readers: every supported archive format in, `Tweet`s out (docs/design.md, "Archives").
 
 `load_archive(path)` detects the format(s) under path and returns an `Archive`:
 the tweets (text repaired and unescaped, links expanded, media checked) and the

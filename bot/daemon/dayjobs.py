@@ -1,4 +1,4 @@
-"""The daemon's decisions for a day, as pure functions (DESIGN §4, §6).
+"""The daemon's decisions for a day, as pure functions (docs/design.md, "Selection").
 
 Nothing new is decided here: a day's plan comes from `selection`, and which of
 its toots are posted, to come, due or missed is `status.day_status`, the rule
