@@ -3,7 +3,7 @@
 Pure: computed from the state, the day's plan and the time; no network.
 A toot of today that is not posted is *next* while it is not yet due, *due*
 while it may still go out (at most `schedule.catch_up` late), and *missed*
-after that: the daemon leaves it, and `repost --date` posts it.
+after that: the daemon leaves it, and `repost --tweet ID` posts it.
 """
 
 from __future__ import annotations

@@ -1,7 +1,9 @@
-"""Assembles a posting run from settings: archive, client, state, composer, runner.
+"""A posting run assembled from settings: archive, client, state, composer, publisher, runner.
 
 The one place where the I/O modules are wired together, for `repost`,
 `state rebuild` and the daemon; each command then only decides what to run.
+`repost_jobs` says what `repost` runs: pending toots first, then a day or the
+tweets named by id.
 """
 
 from __future__ import annotations
