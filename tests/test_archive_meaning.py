@@ -8,10 +8,9 @@ characters, `lang` and `possibly_sensitive` as plain fields.
 
 from __future__ import annotations
 
-import json
 import os
 import time
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ import pytest
 from bot.archive import Archive, load_archive
 from bot.archive.index import archive_for_day
 from bot.model import Tweet
+from tests.support import archives
 
 OWNER = "quokka_codes"
 ORIGINAL = "1114094070789046273"  # 2019-04-05 09:15
@@ -29,41 +29,28 @@ DAY = date(2026, 4, 5)
 
 def item(tweet_id: str, text: str, at: str = "Fri Apr 05 09:15:00 +0000 2019", **extra: Any) -> Any:
     """One `tweets.js` item as the official archive writes it."""
-    obj: dict[str, Any] = {
-        "retweeted": False,
-        "source": '<a href="https://mobile.twitter.com" rel="nofollow">Twitter Web App</a>',
-        "entities": {"hashtags": [], "symbols": [], "user_mentions": [], "urls": []},
-        "display_text_range": ["0", str(len(text))],
-        "favorite_count": "0",
-        "id_str": tweet_id,
-        "truncated": False,
-        "retweet_count": "0",
-        "id": tweet_id,
-        "created_at": at,
-        "favorited": False,
-        "full_text": text,
-        "lang": "en",
-    }
-    obj.update(extra)
-    return {"tweet": obj}
+    found = extra.pop("entities", None) or archives.entities()
+    when = datetime.strptime(at, "%a %b %d %H:%M:%S %z %Y")
+    return archives.tweet_item(tweet_id, when, text, entities=found, favorite_count="0", **extra)
 
 
 def url(short: str, expanded: str) -> dict[str, Any]:
-    return {"url": short, "expanded_url": expanded, "display_url": expanded[8:34], "indices": []}
+    return archives.url_entity(short, expanded, [], expanded[8:34])
 
 
 def with_urls(*urls: dict[str, Any]) -> dict[str, Any]:
-    return {"hashtags": [], "symbols": [], "user_mentions": [], "urls": list(urls)}
+    return archives.entities(urls=urls)
 
 
 def official(tmp_path: Path, *items: Any) -> Archive:
-    data = tmp_path / "data"
-    data.mkdir(parents=True, exist_ok=True)
-    account = [{"account": {"username": OWNER, "accountId": "987654321"}}]
-    (data / "account.js").write_text("window.YTD.account.part0 = " + json.dumps(account))
-    body = json.dumps(list(items), indent=2, ensure_ascii=False, separators=(",", " : "))
-    (data / "tweets.js").write_text("window.YTD.tweets.part0 = " + body, encoding="utf-8")
-    return load_archive(tmp_path)
+    account = archives.account_item(
+        OWNER, "987654321", email="q@example.com", created_at="", display_name="Quokka"
+    )
+    files = {
+        "data/account.js": archives.js_file("account.part0", [account]),
+        "data/tweets.js": archives.js_file("tweets.part0", items),
+    }
+    return load_archive(archives.write_files(tmp_path, files))
 
 
 def the(archive: Archive, tweet_id: str) -> Tweet:
@@ -251,8 +238,8 @@ def test_a_retweet_the_export_states_keeps_that_id(tmp_path: Path) -> None:
 
 def test_markdown_keeps_quotes_and_self_retweets(tmp_path: Path) -> None:
     def block(tweet_id: str, day: int, body: str) -> str:
-        link = f"https://twitter.com/{OWNER}/status/{tweet_id}"
-        return f"{body}\n\n(Originally on Twitter: [Fri Apr 0{day} 10:00:00 +0000 2019]({link}))"
+        at = datetime(2019, 4, day, 10, tzinfo=UTC)
+        return archives.old_block(body, at, f"https://twitter.com/{OWNER}/status/{tweet_id}")
 
     blocks = [
         block("11", 1, "Compilers are just very patient translators"),
@@ -260,7 +247,7 @@ def test_markdown_keeps_quotes_and_self_retweets(tmp_path: Path) -> None:
         block("13", 3, f"Still true https://twitter.com/{OWNER}/status/11?s=20"),
         block("14", 4, "Plain words, no quote"),
     ]
-    (tmp_path / "tweets_2019-04.md").write_text("\n----\n".join(blocks) + "\n----\n")
+    (tmp_path / "tweets_2019-04.md").write_text(archives.old_markdown(blocks, end="\n----\n"))
     archive = load_archive(tmp_path)
     assert [(t.id, t.quote_of, t.retweet_of, t.lang) for t in archive.tweets] == [
         ("11", None, None, None),
