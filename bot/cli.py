@@ -10,10 +10,12 @@ settings, 3 state locked).
 
 from __future__ import annotations
 
+import calendar
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -21,15 +23,12 @@ import click
 
 from bot import __version__
 from bot.clock import Clock, SystemClock
-from bot.errors import EXIT_FAILED, AuthError, TootbackError
+from bot.errors import EXIT_FAILED, EXIT_INTERRUPTED, AuthError, TootbackError, UsageError
+from bot.paths import expand_path
 
 if TYPE_CHECKING:  # pydantic costs ~100 ms to import; `tootback --version` must not pay it
     from bot.exactly_once import Outcome
     from bot.settings import Settings
-
-# The seeds archive beside the package (a source or editable install), so that
-# `tootback preview` works out of the box even outside the project folder.
-BUNDLED_SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -60,6 +59,48 @@ class TootbackGroup(click.Group):
         except TootbackError as exc:
             click.secho(f"tootback: {exc}", err=True, fg="red")
             ctx.exit(exc.exit_code)
+        except (KeyboardInterrupt, click.Abort):
+            # click would say "Aborted!" and exit 1, which means "some toots failed".
+            click.secho("tootback: interrupted", err=True, fg="red")
+            ctx.exit(EXIT_INTERRUPTED)
+
+
+# --- parameter types shared by several options ---------------------------------------------
+
+
+class UserPath(click.Path):
+    """A path option with `~` and `$VARIABLES` expanded, as in the settings."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str):
+            try:
+                value = str(expand_path(value))
+            except ValueError as exc:
+                self.fail(str(exc), param, ctx)
+        return super().convert(value, param, ctx)
+
+
+class Day(click.ParamType):  # type: ignore[type-arg]
+    """A date written YYYY-MM-DD; one that does not exist (2026-02-30) says so."""
+
+    name = "YYYY-MM-DD"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, date):
+            return value
+        text = str(value).strip()
+        match = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", text)
+        if match is None or not 1 <= int(match[2]) <= 12:
+            self.fail(f"{text!r} is not a date written YYYY-MM-DD, e.g. 2026-04-05", param, ctx)
+        year, month, day = (int(part) for part in match.groups())
+        if year == 0:
+            self.fail(f"{text} does not exist: years start at 0001", param, ctx)
+        last = calendar.monthrange(year, month)[1]
+        if not 1 <= day <= last:
+            self.fail(
+                f"{text} does not exist: {date(year, month, 1):%B %Y} has {last} days", param, ctx
+            )
+        return date(year, month, day)
 
 
 # --- options shared by several commands ---------------------------------------------------
@@ -69,7 +110,7 @@ def archive_option(command: F) -> F:
     """`--archive PATH`: read this archive (it overrides `archive.path` for the command)."""
     return click.option(
         "--archive",
-        type=click.Path(path_type=Path),
+        type=UserPath(path_type=Path),
         expose_value=False,
         callback=_set_archive,
         help="Archive file, folder or .zip.",
@@ -86,14 +127,9 @@ def date_option(help: str) -> Callable[[F], F]:
     return click.option(
         "--date",
         "day",
-        type=click.DateTime(formats=["%Y-%m-%d"]),
-        callback=_as_date,
+        type=Day(),
         help=help,
     )
-
-
-def _as_date(ctx: click.Context, param: click.Parameter, value: datetime | None) -> date | None:
-    return value.date() if value else None
 
 
 def json_option(help: str) -> Callable[[F], F]:
@@ -108,7 +144,7 @@ def json_option(help: str) -> Callable[[F], F]:
 @click.version_option(__version__, prog_name="tootback")
 @click.option(
     "--config",
-    type=click.Path(path_type=Path, dir_okay=False),
+    type=UserPath(path_type=Path, dir_okay=False),
     help="Settings file (default: $TOOTBACK_CONFIG or config/tootback.toml).",
 )
 @click.pass_context
@@ -128,12 +164,18 @@ def cli(ctx: click.Context, config: Path | None) -> None:
 
 
 def archive_path(settings: Settings) -> Path:
-    """The archive to read; the default `seeds` falls back to the bundled copy."""
-    from bot.settings import DEFAULT_ARCHIVE
+    """The archive to read: `archive.path`, or the bundled demo archive while it is unset."""
+    from bot.bundled import demo_archive
 
-    path = settings.archive.path
-    if path == DEFAULT_ARCHIVE and not path.exists() and BUNDLED_SEEDS.is_dir():
-        return BUNDLED_SEEDS
+    return settings.archive.path or demo_archive()
+
+
+def posting_archive(settings: Settings, command: str) -> Path:
+    """The archive `command` posts from; never the demo archive (see `refuse_demo`)."""
+    from bot.bundled import refuse_demo
+
+    path = archive_path(settings)
+    refuse_demo(path, command)
     return path
 
 
@@ -206,6 +248,7 @@ def check(obj: Context) -> None:
     """
     from bot import render
     from bot.archive import load_archive
+    from bot.bundled import is_demo
     from bot.handles import load_handles
     from bot.state import read_posted
 
@@ -215,14 +258,16 @@ def check(obj: Context) -> None:
     click.echo(render.check_handles(len(handles), settings.mentions.handles_file))
     posted = read_posted(settings.state.path)
     click.echo(render.check_state(settings.state.path, len(posted)))
-    click.echo(render.archive_report(load_archive(archive_path(settings))))
+    path = archive_path(settings)
+    archive = load_archive(path)
+    click.echo(render.archive_report(archive, demo=is_demo(path)))
     if settings.access_token is None or settings.api_base_url is None:
         click.echo(render.check_no_account())
         return
-    _check_account(obj, settings)
+    _check_account(obj, settings, archive.username)
 
 
-def _check_account(obj: Context, settings: Settings) -> None:
+def _check_account(obj: Context, settings: Settings, owner: str | None) -> None:
     from bot import render
     from bot.client import SCOPES, MastodonClient, missing_scopes
     from bot.state import load_state
@@ -230,7 +275,9 @@ def _check_account(obj: Context, settings: Settings) -> None:
 
     client = MastodonClient(*credentials(settings), obj.clock)
     account = client.account()
-    click.echo(render.check_account(account, client.limits()))
+    click.echo(render.check_account(account, client.limits(), owner))
+    if (warning := render.owner_warning(account, owner)) is not None:
+        click.secho(warning, fg="yellow")
     scopes = client.scopes()
     if scopes is not None and (missing := missing_scopes(scopes)):
         raise AuthError(f"the token lacks {', '.join(sorted(missing))}; run `tootback login` again")
@@ -287,10 +334,14 @@ def repost(
     the_day = day or today(obj, settings)
     run = open_run(
         settings,
-        archive_path(settings),
+        posting_archive(settings, "repost"),
         obj.clock,
         on_outcome=(lambda outcome: None) if as_json else _print_outcome,
         on_wait=lambda who: click.echo(render.lock_waiting(who), err=True),
+        on_server_wait=lambda what, why, until: click.echo(
+            render.server_waiting(what, why, until, obj.clock.now()), err=True
+        ),
+        on_pace=lambda seconds: click.echo(render.next_toot_in(seconds), err=True),
     )
     jobs, lost = repost_jobs(run, the_day, tweet_ids, obj.clock.now())
     if not as_json and len(jobs) > 3:
@@ -385,13 +436,25 @@ def rebuild(obj: Context, limit: int) -> None:
     click.echo(rebuild_report(len(statuses), report))
 
 
+def _instance_url(value: str) -> str:
+    from bot.settings import check_base_url
+
+    try:
+        return check_base_url(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
 @cli.command()
 @click.option(
-    "--instance", required=True, help="Your Mastodon instance, e.g. https://mastodon.social"
+    "--instance",
+    required=True,
+    callback=lambda ctx, param, value: _instance_url(value),
+    help="Your Mastodon instance, e.g. mastodon.social or https://mastodon.social",
 )
 @click.option(
     "--env-file",
-    type=click.Path(path_type=Path, dir_okay=False),
+    type=UserPath(path_type=Path, dir_okay=False),
     default=Path(".env"),
     show_default=True,
     help="Where to save the token.",
@@ -406,19 +469,20 @@ def login(instance: str, env_file: Path) -> None:
 
     \b
     Example:
-      tootback login --instance https://mastodon.social
+      tootback login --instance mastodon.social
     """
     from bot import render
     from bot.client import finish_login, start_login
     from bot.envfile import save_secrets
-    from bot.settings import check_base_url
 
-    base = check_base_url(instance)
-    flow = start_login(base)
+    flow = start_login(instance)
     click.echo(render.login_page(flow.authorize_url))
-    code = click.prompt(render.LOGIN_PROMPT, hide_input=True)
+    try:
+        code = click.prompt(render.LOGIN_PROMPT, hide_input=True)
+    except click.Abort:
+        raise UsageError("login", "no code was entered; paste the code the page shows") from None
     token = finish_login(flow, code)
-    save_secrets(env_file, base, token)
+    save_secrets(env_file, instance, token)
     click.echo(render.login_saved(env_file))
 
 
@@ -460,9 +524,8 @@ def daemon(ctx: click.Context, dry_run: bool, log_format: str) -> None:
     settings = obj.settings()
     # APScheduler fires jobs on real time, so the daemon's clock must be real too.
     clock = obj.clock if isinstance(obj.clock, SystemClock) else SystemClock()
-    ctx.exit(
-        run_daemon(settings, archive_path(settings), clock, dry_run=dry_run, log_format=log_format)
-    )
+    archive = archive_path(settings) if dry_run else posting_archive(settings, "daemon")
+    ctx.exit(run_daemon(settings, archive, clock, dry_run=dry_run, log_format=log_format))
 
 
 def main() -> None:

@@ -1,21 +1,26 @@
 """Every error tootback raises on purpose, as one tree.
 
     TootbackError                 base: the CLI catches it and prints its message
+    ├── UsageError                a command-line argument that cannot be used (exit 2); .option
     ├── SettingsError             invalid settings (exit 2); .problems lists each
     ├── ArchiveError              archive missing, unreadable or of no known format (exit 2)
+    │   └── DemoArchive           the bundled demo archive given to a posting command (exit 2)
     ├── StateError                the state file cannot be used (exit 2)
     │   ├── StateCorrupt          unparseable or unknown version; never overwritten
     │   ├── StateLocked           another process holds the lock (exit 3)
     │   └── AccountMismatch       state belongs to another account
-    └── MastodonError             anything the server or network did
+    └── MastodonError             anything the server or network did (exit 4)
         ├── AuthError             401/403: the token is wrong or lacks scopes (exit 2)
         ├── RateLimited           429 after our own waiting gave up
         ├── Rejected              422: this toot can never be posted as is
         ├── Unavailable           5xx or network failure after all retries
-        └── Interrupted           a stop request (SIGTERM/SIGINT) ended a wait for the server
+        └── Interrupted           a stop request (SIGTERM/SIGINT) ended a wait (exit 130)
 
 Each exception carries its context as attributes (the file, the key, the
-status code) and never the access token.
+status code) and never the access token. Its `exit_code` is the process's exit
+code when it reaches the command line; EXIT_CODES says what each code means
+(the README's table, kept equal by a test). A 422 while posting never gets
+there: the toot is marked failed and the run goes on (exit 1 at the end).
 """
 
 from __future__ import annotations
@@ -26,12 +31,37 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_LOCKED = 3
+EXIT_SERVER = 4
+EXIT_INTERRUPTED = 130
+
+# One meaning per code; the README's "Exit codes" table says the same (a test checks).
+EXIT_CODES: dict[int, str] = {
+    EXIT_OK: "success",
+    EXIT_FAILED: "some toots failed: the server refused them (each is listed, with the command "
+    "that retries it); the others went out",
+    EXIT_USAGE: "a usage or settings error: a bad argument, setting, archive, handles or state "
+    "file, or a token the server refuses; the message names it, and running again cannot help",
+    EXIT_LOCKED: "the state file is locked by another process",
+    EXIT_SERVER: "the server could not be reached, kept failing or rate-limiting, or answered "
+    "something unusable; nothing was lost: try again later",
+    EXIT_INTERRUPTED: "interrupted (Ctrl-C or a stop request); a toot in flight is finished by "
+    "the next run",
+}
 
 
 class TootbackError(Exception):
     """Base of every error tootback raises on purpose."""
 
     exit_code = EXIT_USAGE
+
+
+class UsageError(TootbackError):
+    """A command-line argument that cannot be used; `option` names it (`--tweet`)."""
+
+    def __init__(self, option: str, reason: str) -> None:
+        self.option = option
+        self.reason = reason
+        super().__init__(f"{option}: {reason}")
 
 
 class SettingsError(TootbackError):
@@ -51,6 +81,21 @@ class ArchiveError(TootbackError):
         super().__init__(f"archive {path}: {reason}")
 
 
+class DemoArchive(ArchiveError):
+    """The bundled demo archive (someone else's tweets) given to a command that posts."""
+
+    def __init__(self, path: Path | str, command: str) -> None:
+        self.path = Path(path)
+        self.command = command
+        self.reason = (
+            f"`tootback {command}` posts, and the archive is tootback's bundled demo "
+            "(someone else's tweets, for looking only). Point archive.path at your own "
+            "archive: --archive PATH, TOOTBACK_ARCHIVE__PATH=PATH, or path in the [archive] "
+            "section of config/tootback.toml"
+        )
+        TootbackError.__init__(self, self.reason)
+
+
 class StateError(TootbackError):
     """The state file cannot be used."""
 
@@ -67,7 +112,7 @@ class StateCorrupt(StateError):
 class StateLocked(StateError):
     """Another process holds the state lock."""
 
-    exit_code = 3
+    exit_code = EXIT_LOCKED
 
 
 class AccountMismatch(StateError):
@@ -77,7 +122,7 @@ class AccountMismatch(StateError):
 class MastodonError(TootbackError):
     """The server or the network failed; `status` is the HTTP status, if any."""
 
-    exit_code = EXIT_FAILED
+    exit_code = EXIT_SERVER
 
     def __init__(self, message: str, status: int | None = None) -> None:
         self.status = status
@@ -104,3 +149,5 @@ class Unavailable(MastodonError):
 
 class Interrupted(MastodonError):
     """A stop request ended a wait (rate limit, backoff, media processing) for the server."""
+
+    exit_code = EXIT_INTERRUPTED

@@ -1,8 +1,9 @@
 """The handles file (`mentions.handles_file`): which Twitter names moved where.
 
 A TOML file of lines `twitter_name = "@user@instance"`. Names match
-case-insensitively; a missing file is an empty map, and every bad entry is
-reported at once, naming the file.
+case-insensitively; every bad entry is reported at once, naming the file. The
+default file missing is an empty map (most people map nobody); a file named
+in the settings must exist, or a typo in its name would map nobody silently.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from pathlib import Path
 
 from bot.errors import SettingsError
 
+DEFAULT_HANDLES = Path("config/handles.toml")
+
 _HANDLE = re.compile(r"@?([A-Za-z0-9_.-]+)@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
 _TWITTER_NAME = re.compile(r"[A-Za-z0-9_]{1,15}")
 
@@ -21,7 +24,8 @@ def load_handles(path: Path) -> dict[str, str]:
     """Read the Twitter -> fediverse handle map (`mentions.handles_file`).
 
     The file holds lines `twitter_name = "@user@instance"`; names match
-    case-insensitively. A missing file is an empty map.
+    case-insensitively. A missing file is an empty map if it is the default
+    one, DEFAULT_HANDLES, and an error otherwise.
 
     Returns {lowercased twitter name: "@user@instance"}. Raises SettingsError
     naming the file and every bad entry.
@@ -30,8 +34,12 @@ def load_handles(path: Path) -> dict[str, str]:
         with path.open("rb") as f:
             data = tomllib.load(f)
     except FileNotFoundError:
-        return {}
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+        if path == DEFAULT_HANDLES:
+            return {}
+        raise SettingsError(
+            [f"mentions.handles_file: {path} does not exist (unset it to map nobody)"]
+        ) from None
+    except (OSError, ValueError) as exc:  # TOMLDecodeError, UnicodeDecodeError are ValueErrors
         raise SettingsError([f"handles file {path}: {exc}"]) from None
     handles: dict[str, str] = {}
     problems: list[str] = []

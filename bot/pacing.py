@@ -27,12 +27,20 @@ ComposeFn = Callable[[Tweet, datetime, Mapping[str, str]], "Toot | Skip"]
 class Pacer:
     """Keeps posts at least `min_interval` apart, measured on `clock` (real time).
 
-    `wait()` before a post, `record(outcome)` after it.
+    `wait()` before a post, `record(outcome)` after it. `on_wait`, if given, is
+    told the seconds of each wait before it starts (`repost` says "next toot in
+    58 s": a quiet minute is not a hang).
     """
 
-    def __init__(self, clock: Clock, min_interval: timedelta) -> None:
+    def __init__(
+        self,
+        clock: Clock,
+        min_interval: timedelta,
+        on_wait: Callable[[float], None] | None = None,
+    ) -> None:
         self.clock = clock
         self.min_interval = min_interval
+        self.on_wait = on_wait
         self._last: datetime | None = None
 
     def wait(self) -> bool:
@@ -43,7 +51,11 @@ class Pacer:
         if self._last is None:
             return True
         delay = (self._last + self.min_interval - self.clock.now()).total_seconds()
-        return delay <= 0 or self.clock.sleep(delay)
+        if delay <= 0:
+            return True
+        if self.on_wait is not None:
+            self.on_wait(delay)
+        return self.clock.sleep(delay)
 
     def record(self, outcome: Outcome) -> None:
         """Count `outcome` when it sent a status: the next post waits from now."""

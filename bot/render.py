@@ -8,9 +8,10 @@ worded in `bot.daemon.events`, with the commands they suggest spelled here.
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -139,6 +140,16 @@ def _plural(count: int, one: str, many: str | None = None) -> str:
 def repost_start(toots: int, min_interval: int) -> str:
     """Said before a long run, so that a quiet minute is not taken for a hang."""
     return f"{toots} toots to go, one every {min_interval} s at most"
+
+
+def next_toot_in(seconds: float) -> str:
+    """Said once before each wait between two toots."""
+    return f"next toot in {math.ceil(seconds)} s"
+
+
+def server_waiting(what: str, why: str, until: datetime, now: datetime) -> str:
+    """Said once before each wait for the server: an outage retried, a rate limit."""
+    return f"{what}: {why}; trying again in {math.ceil((until - now).total_seconds())} s"
 
 
 def lock_waiting(holder: str) -> str:
@@ -284,17 +295,23 @@ def check_state(path: Path, posted: int) -> str:
     return f"state: {path}: {posted} tweets posted"
 
 
-def archive_report(archive: Archive) -> str:
-    """What `check` says about an archive: formats, counts by kind, range, problems."""
+def archive_report(archive: Archive, demo: bool = False) -> str:
+    """What `check` says about an archive: formats, counts by kind, range, problems.
+
+    demo: it is the bundled demo archive, which the posting commands refuse.
+    """
     tweets = archive.tweets
     kinds = Counter(_kind(t, archive.username) for t in tweets)
+    where = "the bundled demo archive" if demo else str(archive.root)
     lines = [
-        f"archive: {archive.root} ({', '.join(archive.formats)}), owner @{archive.username or '?'}",
+        f"archive: {where} ({', '.join(archive.formats)}), owner @{archive.username or '?'}",
         f"  {len(tweets)} tweets: " + ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items())),
         f"  {sum(bool(t.media) for t in tweets)} with media",
     ]
     if tweets:
         lines.append(f"  from {tweets[0].created_at:%Y-%m-%d} to {tweets[-1].created_at:%Y-%m-%d}")
+    if demo:
+        lines.append("  for looking only: to post, set archive.path to your own archive")
     if archive.problems:
         lines.append(f"  {len(archive.problems)} skipped or degraded items:")
         lines += [f"    {p.where}: {p.reason}" for p in archive.problems]
@@ -316,12 +333,27 @@ def check_no_account() -> str:
     return "account: not set up (needed to post; `tootback login` gets a token)"
 
 
-def check_account(account: Account, limits: InstanceLimits) -> str:
-    """The token's account and the instance's limits."""
+def check_account(account: Account, limits: InstanceLimits, owner: str | None) -> str:
+    """The token's account beside the archive's owner, and the instance's limits."""
     return (
-        f"account: @{account.acct} on {account.instance} (token valid)\n"
+        f"account: @{account.acct} on {account.instance} (token valid); "
+        f"archive owner: @{owner or '?'}\n"
         f"instance: {limits.max_characters} characters, {limits.max_media_attachments} "
         f"media, alt text up to {limits.description_limit} characters"
+    )
+
+
+def owner_warning(account: Account, owner: str | None) -> str | None:
+    """A warning when the archive's owner and the account's name differ, else None.
+
+    Only a warning: many people took another name on Mastodon.
+    """
+    local = account.acct.partition("@")[0]
+    if owner is None or owner.casefold() == local.casefold():
+        return None
+    return (
+        f"warning: the archive is @{owner}'s and the account is @{local}: make sure the "
+        "archive is your own before posting (names often differ between the two networks)"
     )
 
 

@@ -9,6 +9,8 @@ environment. The two secrets, `MASTODON_ACCESS_TOKEN` and
 
 from __future__ import annotations
 
+import difflib
+import json
 import os
 import re
 import string
@@ -18,24 +20,36 @@ from collections.abc import Mapping
 from contextvars import ContextVar
 from datetime import time
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import pydantic_settings
 from dotenv import dotenv_values
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
 
 from bot.errors import SettingsError
+from bot.handles import DEFAULT_HANDLES
+from bot.paths import expand_path
 
 ENV_PREFIX = "TOOTBACK_"
+CONFIG_VARIABLE = "TOOTBACK_CONFIG"
 DEFAULT_CONFIG = Path("config/tootback.toml")
-DEFAULT_ARCHIVE = Path("seeds")
 FOOTER_FIELDS = frozenset({"date", "url", "years_ago", "ago"})
 SECRET_NAMES = ("MASTODON_ACCESS_TOKEN", "MASTODON_API_BASE_URL")
 
@@ -43,6 +57,56 @@ SECRET_NAMES = ("MASTODON_ACCESS_TOKEN", "MASTODON_API_BASE_URL")
 class Section(BaseModel):
     # A typo in a key must fail loudly rather than silently use the default.
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _path(value: Any) -> Any:
+    """A path setting, `~` and `$VARIABLES` expanded (see `bot.paths`)."""
+    return expand_path(value) if isinstance(value, str | os.PathLike) else value
+
+
+def _optional_path(value: Any) -> Any:
+    """As `_path`, and an empty value means unset."""
+    return None if value in ("", None) else _path(value)
+
+
+UserPath = Annotated[Path, BeforeValidator(_path)]
+
+
+def _list(value: Any, *, commas: bool = True) -> Any:
+    """A list setting as written in the environment: comma-separated, or a JSON list.
+
+    commas: False for lists whose items may hold a comma themselves (regular
+        expressions): there a plain value is one item, and several need JSON.
+    """
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if text.startswith("["):
+        try:
+            items = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ValueError(
+                f"{text!r} is not a JSON list ({exc.msg} at character {exc.pos}); "
+                'write a list as a,b or as a JSON list ["a", "b"]'
+            ) from None
+        if not isinstance(items, list):
+            raise ValueError(f"{text!r} is not a list")
+        return items
+    if not text:
+        return ()
+    if not commas:
+        if "," in text:
+            raise ValueError(
+                f"{text!r}: a comma may be part of a regular expression, so write "
+                'several as a JSON list: ["first", "sec,ond"]'
+            )
+        return (value,)  # unstripped: a space may matter in a regular expression
+    return tuple(item.strip() for item in text.split(",") if item.strip())
+
+
+PatternList = Annotated[
+    tuple[str, ...], NoDecode, BeforeValidator(lambda value: _list(value, commas=False))
+]
 
 
 def user_cache_dir() -> Path:
@@ -59,19 +123,16 @@ def user_cache_dir() -> Path:
 
 
 class ArchiveSettings(Section):
-    path: Path = DEFAULT_ARCHIVE
-    index_dir: Path = Field(
+    path: Annotated[Path | None, BeforeValidator(_optional_path)] = Field(
+        default=None, description="unset: the bundled demo archive, for looking only"
+    )
+    index_dir: UserPath = Field(
         default_factory=user_cache_dir, description="where the day index of the archive is kept"
     )
 
-    @field_validator("index_dir")
-    @classmethod
-    def _expand_home(cls, value: Path) -> Path:
-        return value.expanduser()
-
 
 class StateSettings(Section):
-    path: Path = Path("state/state.json")
+    path: UserPath = Path("state/state.json")
 
 
 class SelectionSettings(Section):
@@ -80,8 +141,8 @@ class SelectionSettings(Section):
     include_retweets: bool = False
     feb29: Literal["feb28", "mar1", "skip"] = "feb28"
     max_per_day: int = Field(default=0, ge=0)
-    exclude_ids: tuple[str, ...] = ()
-    exclude_patterns: tuple[str, ...] = ()
+    exclude_ids: Annotated[tuple[str, ...], NoDecode] = ()
+    exclude_patterns: PatternList = ()
     min_year: int | None = None
     max_year: int | None = None
 
@@ -108,8 +169,12 @@ class SelectionSettings(Section):
     @classmethod
     def _ids_as_strings(cls, value: Any) -> Any:
         # TOML users write ids as numbers; ids are strings everywhere else.
+        value = _list(value)
         if isinstance(value, list | tuple):
-            return tuple(str(v) for v in value)
+            value = tuple(str(v).strip() for v in value)
+            bad = [v for v in value if not v.isascii() or not v.isdigit()]
+            if bad:
+                raise ValueError(f"{bad[0]!r} is not a tweet id (the digits at the end of its URL)")
         return value
 
     @property
@@ -147,7 +212,7 @@ class LinksSettings(Section):
 class MentionsSettings(Section):
     unmapped: Literal["domain", "fullwidth", "link", "plain"] = "domain"
     mapped: Literal["mention", "link"] = "mention"
-    handles_file: Path = Path("config/handles.toml")
+    handles_file: UserPath = DEFAULT_HANDLES
 
 
 class ComposeSettings(Section):
@@ -181,25 +246,34 @@ class MediaSettings(Section):
 
 
 def check_base_url(value: str) -> str:
-    """`value` without a trailing slash, if it is an https URL (or http on loopback).
+    """`value` as a server's base URL: `https://` added to a bare host name, no
+    trailing slash; https only (or http on loopback).
 
-    Raises SettingsError naming the URL otherwise.
+    Raises ValueError saying what is wrong otherwise.
     """
-    try:
-        return _check_base_url(value) or ""
-    except ValueError as exc:
-        raise SettingsError([f"{value}: {exc}"]) from None
+    url = _check_base_url(value)
+    if url is None:
+        raise ValueError("no server address given, e.g. mastodon.social")
+    return url
 
 
 def _check_base_url(value: str | None) -> str | None:
-    if not value:
+    if not value or not value.strip():
         return None
+    value = value.strip()
+    if "://" not in value:  # a bare host name, as people write it: mastodon.social
+        value = "https://" + value
     parts = urlsplit(value)
     loopback = parts.hostname in {"localhost", "127.0.0.1", "::1"}
     if parts.scheme != "https" and not (parts.scheme == "http" and loopback):
         raise ValueError("must be an https:// URL (plain http only for localhost)")
     if not parts.hostname:
         raise ValueError(f"{value!r} has no host name")
+    if parts.path.strip("/") or parts.query or parts.fragment:
+        raise ValueError(
+            f"{value!r} is more than a server's address; give just that, such as "
+            "https://mastodon.social"
+        )
     return value.rstrip("/")
 
 
@@ -217,7 +291,8 @@ class Settings(BaseSettings):
         frozen=True,
     )
 
-    archive: ArchiveSettings = ArchiveSettings()
+    # A factory: index_dir's default reads the environment, which must be today's.
+    archive: ArchiveSettings = Field(default_factory=ArchiveSettings)
     state: StateSettings = StateSettings()
     selection: SelectionSettings = SelectionSettings()
     schedule: ScheduleSettings = ScheduleSettings()
@@ -264,24 +339,34 @@ def load_settings(
     """
     config_path = _config_path(config)
     toml_data = _read_toml(config_path) if config_path else {}
+    dotenv = _read_dotenv(env_file)
+    unknown = _unknown_variables(os.environ, "environment")
+    unknown += _unknown_variables(dotenv, str(env_file))
+    if unknown:
+        raise SettingsError(unknown)
     cli: dict[str, Any] = {section: dict(values) for section, values in (overrides or {}).items()}
     token = _config_file.set(config_path)
     try:
         return Settings(_env_file=env_file, **cli)  # type: ignore[call-arg]
     except ValidationError as exc:
-        dotenv = dict(dotenv_values(env_file)) if env_file and env_file.is_file() else {}
         problems = [
             _problem(error, cli, dotenv, toml_data, config_path, env_file) for error in exc.errors()
         ]
         raise SettingsError(problems) from None
+    except pydantic_settings.SettingsError as exc:
+        # A source could not even parse a value (a section given as broken JSON).
+        raise SettingsError([f"{exc} ({exc.__cause__ or 'unreadable'})"]) from None
     finally:
         _config_file.reset(token)
 
 
 def _config_path(config: Path | None) -> Path | None:
-    named = config or (
-        Path(os.environ["TOOTBACK_CONFIG"]) if os.environ.get("TOOTBACK_CONFIG") else None
-    )
+    named = config
+    if named is None and os.environ.get(CONFIG_VARIABLE):
+        try:
+            named = expand_path(os.environ[CONFIG_VARIABLE])
+        except ValueError as exc:
+            raise SettingsError([f"{CONFIG_VARIABLE}: {exc}"]) from None
     if named is None:
         return DEFAULT_CONFIG if DEFAULT_CONFIG.is_file() else None
     if not named.is_file():
@@ -289,11 +374,62 @@ def _config_path(config: Path | None) -> Path | None:
     return named
 
 
+def _read_dotenv(env_file: Path | None) -> dict[str, str | None]:
+    """The `.env` file's values ({} when there is none), or a SettingsError naming it."""
+    if env_file is None or not env_file.exists():
+        return {}
+    try:
+        env_file.read_text(encoding="utf-8")  # dotenv_values would raise deep inside
+        return dict(dotenv_values(env_file))
+    except (OSError, ValueError) as exc:
+        raise SettingsError([f"{env_file}: cannot be read: {exc}"]) from None
+
+
+def known_variables() -> list[str]:
+    """Every environment variable tootback reads, upper case."""
+    names = [CONFIG_VARIABLE, *SECRET_NAMES]
+    for section in _sections():
+        model = Settings.model_fields[section].annotation
+        assert isinstance(model, type) and issubclass(model, BaseModel)
+        names += [f"{ENV_PREFIX}{section}__{key}".upper() for key in model.model_fields]
+    return names
+
+
+def _unknown_variables(variables: Mapping[str, Any], source: str) -> list[str]:
+    """A problem for every TOOTBACK_* variable that is no setting, naming the closest one.
+
+    pydantic-settings ignores them; a typo would silently leave the default in force.
+    """
+    known = known_variables()
+    problems = []
+    for name in sorted(variables):
+        upper = name.upper()
+        if upper.startswith(ENV_PREFIX) and upper not in known:
+            problems.append(f"{name}: no such setting (from {source}){_closest(upper, known)}")
+    return problems
+
+
+def _closest(name: str, known: list[str]) -> str:
+    """ "; did you mean X?" for the known variable closest to `name`: the whole name
+    alike, or else the one setting whose key is alike (TOOTBACK_TIMEZONE)."""
+    by_tail = {k.removeprefix(ENV_PREFIX): k for k in known}
+    tail = name.removeprefix(ENV_PREFIX)
+    guess = difflib.get_close_matches(tail, by_tail, 1, 0.75)
+    if not guess:
+        keys = [t for t in by_tail if "__" in t]
+        key = tail.rpartition("__")[2]
+        alike = difflib.get_close_matches(key, [t.rpartition("__")[2] for t in keys], 2, 0.8)
+        guess = [t for t in keys if alike and t.endswith(f"__{alike[0]}")]
+    if len(guess) == 1 or (guess and not tail.count("__")):
+        return f"; did you mean {by_tail[guess[0]]}?"
+    return f"; settings are {ENV_PREFIX}SECTION__KEY, e.g. {ENV_PREFIX}SELECTION__TIMEZONE"
+
+
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as f:
             data = tomllib.load(f)
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+    except (OSError, ValueError) as exc:  # TOMLDecodeError and UnicodeDecodeError are ValueErrors
         raise SettingsError([f"config file {path}: {exc}"]) from None
     problems = [
         f"config file {path}: {key} is a secret; set it in the environment or .env, not here"
@@ -328,7 +464,7 @@ def _problem(
     else:
         key = ".".join(loc[:2])
         env_name = ENV_PREFIX + "__".join(loc[:2]).upper()
-    message = error["msg"].removeprefix("Value error, ")
+    message = error["msg"].removeprefix("Value error, ").replace("\n", " ")
     if len(loc) >= 2 and loc[1] in cli.get(loc[0], {}):
         source = "command line"
     elif env_name in os.environ:

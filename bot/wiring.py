@@ -17,10 +17,10 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from bot.archive import Archive, load_archive
-from bot.client import MastodonClient
+from bot.client import MastodonClient, OnWait
 from bot.clock import Clock
 from bot.compose import Composer
-from bot.errors import SettingsError
+from bot.errors import SettingsError, UsageError
 from bot.exactly_once import Outcome, PostOptions, Publisher
 from bot.handles import load_handles
 from bot.options import make_composer, plan
@@ -72,14 +72,19 @@ def open_run(
     *,
     on_outcome: Callable[[Outcome], None] = lambda outcome: None,
     on_wait: Callable[[str], None] | None = None,
+    on_server_wait: OnWait | None = None,
+    on_pace: Callable[[float], None] | None = None,
 ) -> Run:
     """Read the archive and handles, ask the instance its limits, and wire a Runner.
 
     Costs two requests (the account and the instance), both cached for the run.
+    Told as things happen: on_outcome (each toot's result), on_wait (another
+    process holds the state lock), on_server_wait (an outage or a rate limit is
+    waited out), on_pace (seconds until the next toot may go out).
     """
     base_url, token = credentials(settings)
     archive = load_archive(archive_path)
-    client = MastodonClient(base_url, token, clock)
+    client = MastodonClient(base_url, token, clock, on_wait=on_server_wait)
     client.account()  # now, so that a bad token fails before anything else happens
     composer = make_composer(
         settings, archive, load_handles(settings.mentions.handles_file), client.limits()
@@ -94,7 +99,7 @@ def open_run(
         clock,
         is_archive_toot=lambda text: matcher()(text),
     )
-    pacer = Pacer(clock, timedelta(seconds=settings.schedule.min_interval))
+    pacer = Pacer(clock, timedelta(seconds=settings.schedule.min_interval), on_pace)
     runner = Runner(publisher, composer, pacer, on_outcome)
     return Run(settings, archive, client, store, composer, runner)
 
@@ -106,14 +111,14 @@ def repost_jobs(
     the tweets named by id (due now, whatever their date and filters) or else
     `day`'s plan. Also returns the pending ones that can no longer be finished.
 
-    Raises SettingsError naming the ids that are not in the archive.
+    Raises UsageError naming the ids that are not in the archive.
     """
     by_id = {t.id: t for t in run.archive.tweets}
     jobs, lost = run.runner.pending_jobs(by_id)
     if tweet_ids:
         unknown = [tid for tid in tweet_ids if tid not in by_id]
         if unknown:
-            raise SettingsError([f"--tweet: not in the archive: {', '.join(unknown)}"])
+            raise UsageError("--tweet", f"not a tweet of this archive: {', '.join(unknown)}")
         local_now = now.astimezone(run.settings.selection.zone)
         jobs += [Due(by_id[tid], local_now) for tid in tweet_ids]
     else:

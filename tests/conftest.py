@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import shutil
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from bot.bundled import demo_archive
 from bot.clock import FakeClock
 from tests.support import NOON
 from tests.support.fake_mastodon import FakeMastodon
@@ -43,3 +46,21 @@ def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
         monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)
     return tmp_path
+
+
+@pytest.fixture
+def own_archive(monkeypatch: pytest.MonkeyPatch, isolated: Path) -> Path:
+    """A copy of the demo archive as the user's own (`archive.path`), which posting
+    commands accept: they refuse the bundled one itself."""
+    path = isolated / "archive"
+    shutil.copytree(demo_archive(), path)
+    monkeypatch.setenv("TOOTBACK_ARCHIVE__PATH", str(path))
+    return path
+
+
+@pytest.fixture
+def unused_port() -> int:
+    """A loopback port nothing listens on: a server that cannot be reached."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

@@ -14,12 +14,13 @@ import pytest
 from bot.archive import Problem, load_archive
 from bot.archive.text import parse_twitter_date
 from bot.archive.tree import FolderTree
+from bot.bundled import demo_archive
 from bot.errors import ArchiveError
 from bot.model import Media
 from tests.support.archives import old_block, write_old_markdown
 
 ROOT = Path(__file__).resolve().parent.parent
-SEEDS = ROOT / "seeds"
+SEEDS = demo_archive()
 FIXTURES = ROOT / "tests" / "fixtures"
 PLANT = "data/tweets_media/1379146820613046273-EyPlant01.png"
 APRIL_1 = datetime(2022, 4, 1, 18, 9, 22, tzinfo=UTC)
@@ -46,7 +47,7 @@ def test_nothing_recognizable_is_an_archive_error(tmp_path: Path, files: dict[st
 
 def test_a_file_of_another_kind_is_an_archive_error(tmp_path: Path) -> None:
     (tmp_path / "tweets.csv").write_text("id,text\n", encoding="utf-8")
-    with pytest.raises(ArchiveError, match="not a markdown file"):
+    with pytest.raises(ArchiveError, match="not twitter-archive-parser markdown"):
         load_archive(tmp_path / "tweets.csv")
 
 
@@ -64,7 +65,7 @@ def test_unreadable_folder_is_an_archive_error(
 @pytest.mark.skipif(os.geteuid() == 0, reason="root reads everything")
 def test_unreadable_markdown_file_is_an_archive_error(tmp_path: Path) -> None:
     target = tmp_path / "tweets.md"
-    shutil.copy(SEEDS / "tweets_2022-04.md", target)
+    shutil.copy(SEEDS / "000_431246c2810b9def.txt", target)
     target.chmod(0)
     with pytest.raises(ArchiveError, match="cannot be read"):
         load_archive(target)
@@ -83,7 +84,7 @@ def test_mixed_folder_reads_every_format_and_prefers_the_official_copy(tmp_path:
     plant = next(t for t in archive.tweets if t.id == "1379146820613046273")
     assert plant.source == "export/data/tweets.js#3"
     assert plant.media[0].path == f"export/{PLANT}"
-    assert [p.where for p in archive.problems] == ["seeds/tweets_2022-03.md:114"]
+    assert [p.where for p in archive.problems] == ["seeds/001_b2ac579df868b715.txt:114"]
 
 
 def test_zip_inside_a_folder_serves_its_media(tmp_path: Path) -> None:
@@ -101,12 +102,12 @@ def test_duplicate_ids_are_kept_once(tmp_path: Path) -> None:
     shutil.copytree(SEEDS, tmp_path / "b")
     archive = load_archive(tmp_path)
     assert len(archive.tweets) == 126
-    assert archive.tweets[0].source == "a/tweets_2022-03.md:1"
+    assert archive.tweets[0].source == "a/001_b2ac579df868b715.txt:1"
 
 
 def test_hidden_folders_are_not_searched(tmp_path: Path) -> None:
     shutil.copytree(SEEDS, tmp_path / ".git" / "seeds")
-    shutil.copy(SEEDS / "tweets_2022-04.md", tmp_path)
+    shutil.copy(SEEDS / "000_431246c2810b9def.txt", tmp_path)
     assert len(load_archive(tmp_path).tweets) == 77
 
 
@@ -136,12 +137,12 @@ def test_symlinked_media_leading_out_is_refused(tmp_path: Path) -> None:
 def test_symlinked_markdown_leading_out_is_not_read(tmp_path: Path) -> None:
     root = tmp_path / "archive"
     root.mkdir()
-    (root / "linked.md").symlink_to(SEEDS / "tweets_2022-04.md")
-    shutil.copy(SEEDS / "tweets_2022-03.md", root)
+    (root / "linked.md").symlink_to(SEEDS / "000_431246c2810b9def.txt")
+    shutil.copy(SEEDS / "001_b2ac579df868b715.txt", root)
     archive = load_archive(root)
     assert len(archive.tweets) == 49
-    assert archive.problems[0].where == "linked.md"
-    assert "outside the archive" in archive.problems[0].reason
+    [linked] = [p for p in archive.problems if p.where == "linked.md"]
+    assert "outside the archive" in linked.reason
 
 
 def _link_entry(name: str, target: str) -> tuple[zipfile.ZipInfo, str]:
@@ -235,7 +236,7 @@ def test_a_fifo_is_refused_without_blocking(tmp_path: Path) -> None:
 
 def test_a_fifo_inside_the_folder_is_skipped(tmp_path: Path) -> None:
     os.mkfifo(tmp_path / "pipe.md")
-    shutil.copy(SEEDS / "tweets_2022-04.md", tmp_path)
+    shutil.copy(SEEDS / "000_431246c2810b9def.txt", tmp_path)
     archive = load_archive(tmp_path)
     assert len(archive.tweets) == 77
     assert archive.problems == (

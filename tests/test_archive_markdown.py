@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 
 from bot.archive import Archive, Problem, load_archive
+from bot.bundled import demo_archive
 from bot.model import Media, Tweet
 from tests.support.archives import md_escape, new_block, old_block, old_markdown
 
 ROOT = Path(__file__).resolve().parent.parent
-SEEDS = ROOT / "seeds"
+SEEDS = demo_archive()
 FIXTURES = ROOT / "tests" / "fixtures"
 FOOTER = "(Originally on Twitter: ["
 MISSING_SEED_MEDIA = "media/1504533007574745090-FOEEpT3VsAomfS0.jpg"
@@ -34,7 +35,7 @@ def expected_seed_texts(name: str) -> dict[str, str]:
     correct (April) or Mac Roman mojibake (March), so decode the whole file,
     cut it at `----`, drop the footer and unescape."""
     text = (SEEDS / name).read_text(encoding="utf-8")
-    if name == "tweets_2022-03.md":
+    if name == "001_b2ac579df868b715.txt":
         text = text.encode("mac_roman").decode("utf-8")
     expected = {}
     for block in text.split("\n----\n"):
@@ -49,7 +50,8 @@ def expected_seed_texts(name: str) -> dict[str, str]:
 
 def test_seeds_load_all_126_tweets(seeds: Archive) -> None:
     footers = sum(
-        (SEEDS / n).read_text().count(FOOTER) for n in ("tweets_2022-03.md", "tweets_2022-04.md")
+        (SEEDS / n).read_text().count(FOOTER)
+        for n in ("001_b2ac579df868b715.txt", "000_431246c2810b9def.txt")
     )
     assert footers == 126
     assert len(seeds.tweets) == 126
@@ -59,10 +61,10 @@ def test_seeds_load_all_126_tweets(seeds: Archive) -> None:
 
 
 def test_seeds_only_problem_is_the_media_file_not_shipped(seeds: Archive) -> None:
-    # The trailing `----` of tweets_2022-04.md ends an empty block: not a problem.
+    # The trailing `----` of 000_431246c2810b9def.txt ends an empty block: not a problem.
     # The retweet on line 114 names a picture the seeds do not include: that is one.
     assert seeds.problems == (
-        Problem("tweets_2022-03.md:114", f"media file {MISSING_SEED_MEDIA} is missing"),
+        Problem("001_b2ac579df868b715.txt:114", f"media file {MISSING_SEED_MEDIA} is missing"),
     )
     tweet = by_id(seeds)["1504533007574745090"]
     assert tweet.media == (Media(MISSING_SEED_MEDIA, "image", None, "missing"),)
@@ -72,11 +74,11 @@ def test_seeds_only_problem_is_the_media_file_not_shipped(seeds: Archive) -> Non
     )
 
 
-@pytest.mark.parametrize("name", ["tweets_2022-03.md", "tweets_2022-04.md"])
+@pytest.mark.parametrize("name", ["001_b2ac579df868b715.txt", "000_431246c2810b9def.txt"])
 def test_seed_texts_are_the_block_bodies_repaired(seeds: Archive, name: str) -> None:
     tweets = by_id(seeds)
     expected = expected_seed_texts(name)
-    assert len(expected) == {"tweets_2022-03.md": 49, "tweets_2022-04.md": 77}[name]
+    assert len(expected) == {"001_b2ac579df868b715.txt": 49, "000_431246c2810b9def.txt": 77}[name]
     for tweet_id, text in expected.items():
         assert tweets[tweet_id].text == text
 
@@ -123,15 +125,15 @@ def test_seed_order_dates_urls_and_sources(seeds: Archive) -> None:
     assert first.id == "1498838188865069056"
     assert first.created_at == datetime(2022, 3, 2, 1, 50, 45, tzinfo=UTC)
     assert first.url == "https://twitter.com/ezyang/status/1498838188865069056"
-    assert first.source == "tweets_2022-03.md:1"
+    assert first.source == "001_b2ac579df868b715.txt:1"
     assert last.id == "1520192069205114882"
-    assert last.source == "tweets_2022-04.md:309"
+    assert last.source == "000_431246c2810b9def.txt:309"
     times = [t.created_at for t in seeds.tweets]
     assert times == sorted(times)
 
 
 def test_single_markdown_file(tmp_path: Path) -> None:
-    archive = load_archive(SEEDS / "tweets_2022-04.md")
+    archive = load_archive(SEEDS / "000_431246c2810b9def.txt")
     assert len(archive.tweets) == 77
     assert archive.root == SEEDS
     assert archive.problems == ()
@@ -236,10 +238,12 @@ def test_self_mention_at_the_start_is_a_self_reply(tmp_path: Path) -> None:
 
 def test_markdown_without_footers_is_not_an_archive_file(tmp_path: Path) -> None:
     (tmp_path / "README.md").write_text("# Notes\n\n----\n\nnothing here\n", encoding="utf-8")
-    (tmp_path / "tweets_2022-03.md").write_bytes((SEEDS / "tweets_2022-03.md").read_bytes())
+    (tmp_path / "001_b2ac579df868b715.txt").write_bytes(
+        (SEEDS / "001_b2ac579df868b715.txt").read_bytes()
+    )
     archive = load_archive(tmp_path)
     assert len(archive.tweets) == 49
-    assert [p.where for p in archive.problems] == ["tweets_2022-03.md:114"]
+    assert [p.where for p in archive.problems] == ["001_b2ac579df868b715.txt:114"]
 
 
 def test_crlf_and_nested_folders(tmp_path: Path) -> None:

@@ -12,11 +12,12 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
+from bot.bundled import demo_archive
 from bot.cli import Context, cli
 from bot.clock import FakeClock
 
 ROOT = Path(__file__).resolve().parent.parent
-SEEDS = ROOT / "seeds"
+SEEDS = demo_archive()
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 ORIGINALS_2022_04_05 = ["1511171364748771329", "1511175633543565315"]
 # Mastodon would read these as mentions of a local account.
@@ -277,4 +278,21 @@ def test_archive_names_the_archive_of_every_command(command: list[str], tmp_path
 def test_a_date_that_is_not_yyyy_mm_dd_is_a_usage_error(command: str) -> None:
     result = tootback(command, "--date", "05/04/2026")
     assert result.exit_code == 2
-    assert "'05/04/2026' does not match the format '%Y-%m-%d'" in result.output
+    assert "'05/04/2026' is not a date written YYYY-MM-DD, e.g. 2026-04-05" in result.output
+
+
+@pytest.mark.parametrize(
+    ("day", "says"),
+    [
+        ("2026-02-30", "2026-02-30 does not exist: February 2026 has 28 days"),
+        ("2028-02-30", "2028-02-30 does not exist: February 2028 has 29 days"),
+        ("2026-04-31", "2026-04-31 does not exist: April 2026 has 30 days"),
+        ("2026-13-01", "'2026-13-01' is not a date written YYYY-MM-DD"),
+        ("2026-4-31", "2026-4-31 does not exist: April 2026 has 30 days"),
+        ("0000-01-01", "0000-01-01 does not exist"),
+    ],
+)
+def test_an_impossible_date_says_that_day_does_not_exist(day: str, says: str) -> None:
+    result = tootback("preview", "--date", day)
+    assert result.exit_code == 2
+    assert f"Invalid value for '--date': {says}" in result.output

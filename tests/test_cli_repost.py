@@ -41,8 +41,11 @@ def server() -> Iterator[FakeMastodon]:
 
 
 @pytest.fixture
-def state_path(monkeypatch: pytest.MonkeyPatch, isolated: Path, server: FakeMastodon) -> Path:
-    """Environment for a run against `server`, in a fresh working directory."""
+def state_path(
+    monkeypatch: pytest.MonkeyPatch, isolated: Path, own_archive: Path, server: FakeMastodon
+) -> Path:
+    """Environment for a run against `server` on a copy of the demo archive, in a fresh
+    working directory."""
     path = isolated / "state" / "state.json"
     monkeypatch.setenv("MASTODON_API_BASE_URL", server.url)
     monkeypatch.setenv("MASTODON_ACCESS_TOKEN", TOKEN)
@@ -122,7 +125,7 @@ def test_repost_tweet_posts_just_that_tweet_whatever_its_date(server: FakeMastod
     assert result.stdout.splitlines()[-1] == "1 posted"
     unknown = tootback("repost", "--tweet", "42")
     assert unknown.exit_code == EXIT_USAGE
-    assert "not in the archive: 42" in unknown.stderr
+    assert unknown.stderr == "tootback: --tweet: not a tweet of this archive: 42\n"
 
 
 @pytest.mark.usefixtures("state_path")
@@ -137,7 +140,23 @@ def test_more_than_a_few_toots_show_progress_and_are_spaced(server: FakeMastodon
     assert [line.split()[2] for line in lines[1:5]] == ids
     assert lines[-1] == "4 posted"
     assert clock.sleeps == [60.0, 60.0, 60.0]
+    # Each wait is announced once, on stderr (a line, not a spinner: logs stay readable).
+    assert result.stderr.splitlines() == ["next toot in 60 s"] * 3
     assert len(server.statuses()) == 4
+
+
+@pytest.mark.usefixtures("state_path")
+def test_an_outage_is_said_at_every_attempt_from_the_first(server: FakeMastodon) -> None:
+    server.fail_next("/api/v1/statuses", 503, times=2, method="POST")
+    result = tootback("repost", "--tweet", FIRST)
+    assert result.exit_code == 0, result.output
+    waits = result.stderr.splitlines()
+    assert len(waits) == 2
+    assert all(line.startswith("posting a status: 503 ") for line in waits)
+    assert "(attempt 1 of 6); trying again in " in waits[0]
+    assert "(attempt 2 of 6); trying again in " in waits[1]
+    assert TOKEN not in result.output
+    assert len(server.statuses()) == 1
 
 
 @pytest.mark.usefixtures("state_path")
@@ -406,7 +425,7 @@ def test_login_with_a_wrong_code_writes_nothing(server: FakeMastodon, tmp_path: 
         ["login", "--instance", server.url, "--env-file", str(env_file)],
         input="not-the-code\n",
     )
-    assert result.exit_code == EXIT_FAILED
+    assert result.exit_code == EXIT_USAGE
     assert "mistyped or expired code" in result.stderr
     assert not env_file.exists()
     assert "client-secret" not in result.output

@@ -513,8 +513,9 @@ def settings_for(tmp_path: Path, server: FakeMastodon | None) -> Settings:
     overrides: dict[str, dict[str, Any]] = {
         "archive": {"path": write_old_markdown(tmp_path / "archive", ARCHIVE)},
         "state": {"path": tmp_path / "state" / "state.json"},
-        "mentions": {"handles_file": tmp_path / "no-handles.toml"},
+        "mentions": {"handles_file": tmp_path / "handles.toml"},
     }
+    (tmp_path / "handles.toml").write_text("", encoding="utf-8")
     config = tmp_path / "empty.toml"
     config.write_text("", encoding="utf-8")
     settings = load_settings(config, overrides, env_file=None)
@@ -523,6 +524,11 @@ def settings_for(tmp_path: Path, server: FakeMastodon | None) -> Settings:
     return settings.model_copy(
         update={"api_base_url": server.url, "access_token": _secret(server.token)}
     )
+
+
+def archive_of(settings: Settings) -> Path:
+    assert settings.archive.path is not None
+    return settings.archive.path
 
 
 def _secret(value: str) -> Any:
@@ -548,7 +554,7 @@ def live_world(tmp_path: Path, server: FakeMastodon, now: datetime) -> Live:
     scheduler = Scheduler()
 
     def connect() -> Backend:
-        return live_backend(settings, settings.archive.path, clock, events)
+        return live_backend(settings, archive_of(settings), clock, events)
 
     daemon = Daemon(connect, scheduler, clock, events, DaemonOptions.from_settings(settings))
     return Live(daemon, scheduler, clock)
@@ -599,7 +605,14 @@ def test_live_outage_leaves_the_toot_pending_and_the_retry_posts_it_once(
     live.run_until(at(20, 0))
     state = load_state(tmp_path / "state" / "state.json")
     assert list(state.pending()) == ["1511000000000000003"]
-    assert [e["event"] for e in log_of(live.daemon)].count("retried") == 1
+    retried = [e["message"] for e in log_of(live.daemon) if e["event"] == "retried"]
+    # Every failed attempt is logged with the next one's time, from the first: the
+    # client's five waits, then the daemon's own retry once the client gives up.
+    assert len(retried) == 6
+    assert all("503" in message and "next attempt at 2026-04-05T" in message for message in retried)
+    assert [f"attempt {n} of 6" in message for n, message in enumerate(retried[:5], 1)] == [
+        True
+    ] * 5
     live.run_until(at(21, 0))
     assert len(server.statuses()) == 3
     assert not server.duplicates()
@@ -624,7 +637,7 @@ def test_dry_run_logs_each_toot_at_its_due_time_and_writes_nothing(tmp_path: Pat
     events = EventLog(stream, clock, "json", UTC_ZONE)
     scheduler = Scheduler()
     daemon = Daemon(
-        lambda: dry_backend(settings, settings.archive.path, events),
+        lambda: dry_backend(settings, archive_of(settings), events),
         scheduler,
         clock,
         events,

@@ -153,12 +153,26 @@ def test_daemon_posts_each_toot_once_on_time_stops_on_sigterm_and_restarts_clean
     assert "3 posted, 0 to come" in again.text()
 
 
-def test_procfile_command_works_with_only_the_two_mastodon_variables(
+def test_procfile_command_refuses_the_demo_archive_and_runs_on_your_own(
     tmp_path: Path, server: FakeMastodon
 ) -> None:
-    env = clean_environ(
-        PYTHONUNBUFFERED="1", MASTODON_API_BASE_URL=server.url, MASTODON_ACCESS_TOKEN=server.token
+    account = {"MASTODON_API_BASE_URL": server.url, "MASTODON_ACCESS_TOKEN": server.token}
+    env = clean_environ(PYTHONUNBUFFERED="1", **account)
+    refused = subprocess.run(
+        [sys.executable, "-m", "bot", "daemon"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
     )
+    assert refused.returncode == 2, refused.stderr
+    assert "bundled demo" in refused.stderr and "TOOTBACK_ARCHIVE__PATH" in refused.stderr
+    assert server.requests() == []
+
+    on_this_day_archive(tmp_path / "archive", datetime.now(UTC).date(), count=1)
+    env = clean_environ(PYTHONUNBUFFERED="1", TOOTBACK_ARCHIVE__PATH="archive", **account)
     daemon = Daemon(tmp_path, env, tmp_path / "daemon.log", "--log-format", "json")
     try:
         daemon.wait_for('"event": "planned"')
@@ -168,14 +182,18 @@ def test_procfile_command_works_with_only_the_two_mastodon_variables(
     lines = [json.loads(line) for line in daemon.text().splitlines()]
     assert (code, took < 10) == (0, True), daemon.text()
     assert lines[0]["event"] == "started"
-    assert "seeds" in lines[0]["message"] and "@me on" in lines[0]["message"]
+    assert "archive" in lines[0]["message"] and "@me on" in lines[0]["message"]
     assert lines[-1]["event"] == "stopped"
     assert not server.duplicates()
 
 
 def test_a_refused_token_stops_the_daemon_with_exit_2(tmp_path: Path, server: FakeMastodon) -> None:
+    on_this_day_archive(tmp_path / "archive", datetime.now(UTC).date(), count=1)
     env = clean_environ(
-        PYTHONUNBUFFERED="1", MASTODON_API_BASE_URL=server.url, MASTODON_ACCESS_TOKEN="revoked"
+        PYTHONUNBUFFERED="1",
+        MASTODON_API_BASE_URL=server.url,
+        MASTODON_ACCESS_TOKEN="revoked",
+        TOOTBACK_ARCHIVE__PATH="archive",
     )
     daemon = Daemon(tmp_path, env, tmp_path / "daemon.log")
     try:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,10 +10,11 @@ from hypothesis import strategies as st
 
 from bot.archive import repair
 from bot.archive.text import clean_text
+from bot.bundled import demo_archive
 
-SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+SEEDS = demo_archive()
 
-# UTF-8 read as Mac Roman, as in seeds/tweets_2022-03.md.
+# UTF-8 read as Mac Roman, as in bot/seeds/001_b2ac579df868b715.txt.
 MAC_ROMAN = [
     ("It‚Äôs", "It’s"),
     ("‚Äúprogram‚Äù", "“program”"),
@@ -82,7 +82,7 @@ CORRECT = [
 
 
 def as_mac_roman(text: str) -> str:
-    """UTF-8 bytes decoded as Mac Roman, as in seeds/tweets_2022-03.md."""
+    """UTF-8 bytes decoded as Mac Roman, as in bot/seeds/001_b2ac579df868b715.txt."""
     return text.encode("utf-8").decode("mac_roman")
 
 
@@ -162,7 +162,7 @@ def test_curly_quotes_stay_curly_after_repair() -> None:
 
 
 def _mojibake_lines() -> list[str]:
-    text = (SEEDS / "tweets_2022-03.md").read_text(encoding="utf-8")
+    text = (SEEDS / "001_b2ac579df868b715.txt").read_text(encoding="utf-8")
     return [line for line in text.splitlines() if not line.isascii()]
 
 
@@ -181,7 +181,7 @@ def test_every_mojibake_line_of_the_seeds_is_restored(line: str) -> None:
 
 
 def test_repaired_seed_file_is_clean() -> None:
-    text = (SEEDS / "tweets_2022-03.md").read_text(encoding="utf-8")
+    text = (SEEDS / "001_b2ac579df868b715.txt").read_text(encoding="utf-8")
     fixed = repair(text)
     assert "‚Ä" not in fixed
     assert "\uf8ff" not in fixed

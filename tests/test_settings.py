@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
+from bot.bundled import default_config
 from bot.errors import SettingsError
 from bot.handles import load_handles
 from bot.settings import load_settings
@@ -26,7 +28,7 @@ def write(path: Path, text: str) -> Path:
 
 def test_defaults_without_any_file() -> None:
     s = load_settings()
-    assert str(s.archive.path) == "seeds"
+    assert s.archive.path is None  # the bundled demo archive
     assert str(s.state.path) == "state/state.json"
     assert s.selection.timezone == "UTC"
     assert (s.selection.include_replies, s.selection.include_retweets) == (False, False)
@@ -138,9 +140,113 @@ def test_handles_file() -> None:
         "chhillee": "@chilli@mastodon.social",
         "bob_1": "@bob@example.org",
     }
-    assert load_handles(Path("absent.toml")) == {}
+    assert load_handles(Path("config/handles.toml")) == {}  # the default: mapping nobody
+    with pytest.raises(SettingsError, match=r"mentions.handles_file: absent.toml does not exist"):
+        load_handles(Path("absent.toml"))  # named, so a typo in the name would map nobody
     bad = write(Path("bad.toml"), 'alice = "alice"\n"not a name" = "@x@y.z"\n')
     with pytest.raises(SettingsError) as info:
         load_handles(bad)
     assert len(info.value.problems) == 2
     assert all("bad.toml" in p for p in info.value.problems)
+
+
+def test_the_shipped_config_file_holds_the_defaults_and_names_every_key() -> None:
+    shipped = write(Path("shipped.toml"), default_config())
+    assert load_settings(shipped).model_dump() == load_settings().model_dump()
+    text = default_config()
+    for section in ("archive", "state", "selection", "schedule", "links", "mentions"):
+        model = type(getattr(load_settings(), section))
+        body = text.split(f"[{section}]\n", 1)[1].split("\n[", 1)[0]
+        for key in model.model_fields:
+            assert re.search(rf"^#? ?{key} = ", body, re.MULTILINE), f"{section}.{key}"
+
+
+@pytest.mark.parametrize(
+    ("name", "suggestion"),
+    [
+        ("TOOTBACK_TIMEZONE", "did you mean TOOTBACK_SELECTION__TIMEZONE?"),
+        ("TOOTBACK_SELECTION__TIMEZNE", "did you mean TOOTBACK_SELECTION__TIMEZONE?"),
+        ("TOOTBACK_FOO__BAR", "settings are TOOTBACK_SECTION__KEY"),
+        ("tootback_state__pth", "did you mean TOOTBACK_STATE__PATH?"),
+    ],
+)
+def test_an_unknown_tootback_variable_is_an_error_naming_the_closest(
+    monkeypatch: pytest.MonkeyPatch, name: str, suggestion: str
+) -> None:
+    monkeypatch.setenv(name, "Europe/Berlin")
+    with pytest.raises(SettingsError) as info:
+        load_settings()
+    [problem] = info.value.problems
+    assert problem.startswith(f"{name}: no such setting (from environment)")
+    assert suggestion in problem
+
+
+def test_an_unknown_tootback_variable_in_dotenv_is_an_error_too() -> None:
+    write(Path(".env"), "TOOTBACK_SCHEDULE__MIN_INTERVALL=5\n")
+    with pytest.raises(
+        SettingsError, match=r"\.env\); did you mean TOOTBACK_SCHEDULE__MIN_INTERVAL"
+    ):
+        load_settings()
+
+
+@pytest.mark.parametrize(
+    ("value", "ids"),
+    [
+        ("1511171364748771329", ("1511171364748771329",)),
+        ("1,2", ("1", "2")),
+        (" 1 , 2 ,", ("1", "2")),
+        ('["1", 2]', ("1", "2")),
+        ("", ()),
+    ],
+)
+def test_lists_in_the_environment_are_comma_separated_or_json(
+    monkeypatch: pytest.MonkeyPatch, value: str, ids: tuple[str, ...]
+) -> None:
+    monkeypatch.setenv("TOOTBACK_SELECTION__EXCLUDE_IDS", value)
+    assert load_settings().selection.exclude_ids == ids
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "says"),
+    [
+        ("TOOTBACK_SELECTION__EXCLUDE_PATTERNS", '[("', "is not a JSON list"),
+        ("TOOTBACK_SELECTION__EXCLUDE_PATTERNS", "a{1,3}", "write several as a JSON list"),
+        ("TOOTBACK_SELECTION__EXCLUDE_IDS", "[1,", "is not a JSON list"),
+        ("TOOTBACK_SELECTION__EXCLUDE_IDS", "12,abc", "'abc' is not a tweet id"),
+        ("TOOTBACK_STATE__PATH", "$NO_SUCH_VARIABLE/state.json", "$NO_SUCH_VARIABLE is not set"),
+    ],
+)
+def test_a_bad_list_or_path_in_the_environment_is_one_line_naming_it(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str, says: str
+) -> None:
+    monkeypatch.delenv("NO_SUCH_VARIABLE", raising=False)
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError) as info:
+        load_settings()
+    [problem] = info.value.problems
+    key = name.removeprefix("TOOTBACK_").replace("__", ".").lower()
+    assert problem.startswith(f"{key}: ") and says in problem
+    assert problem.endswith(f"(from environment {name})")
+
+
+def test_single_patterns_and_json_lists_of_patterns(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TOOTBACK_SELECTION__EXCLUDE_PATTERNS", "^RT ")
+    assert load_settings().selection.exclude_patterns == ("^RT ",)
+    monkeypatch.setenv("TOOTBACK_SELECTION__EXCLUDE_PATTERNS", '["^RT ", "a{1,3}"]')
+    assert load_settings().selection.exclude_patterns == ("^RT ", "a{1,3}")
+
+
+def test_paths_expand_home_and_variables(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("TB", str(tmp_path / "tb"))
+    write(
+        Path("config/tootback.toml"),
+        '[state]\npath = "~/tb/state.json"\n[archive]\npath = "$TB/archive"\n'
+        'index_dir = "~/cache"\n[mentions]\nhandles_file = "${TB}/handles.toml"\n',
+    )
+    s = load_settings()
+    assert s.state.path == tmp_path / "home" / "tb" / "state.json"
+    assert s.archive.path == tmp_path / "tb" / "archive"
+    assert s.archive.index_dir == tmp_path / "home" / "cache"
+    assert s.mentions.handles_file == tmp_path / "tb" / "handles.toml"
+    assert not Path("~").exists()

@@ -15,7 +15,7 @@ then filters them exactly as it filters the whole archive.
 
 The index is a cache, never trusted: it names the archive's absolute path and
 holds a fingerprint of it, the size and mtime of every file the readers may
-read (`.md`, `.js`, `.zip`) and the mtime of every folder (files added,
+read (`.md`, `.txt`, `.js`, `.zip`) and the mtime of every folder (files added,
 removed or renamed, media included, change their folder's). Any difference,
 another tootback version, a bad checksum, a truncated or unparseable file:
 the index is ignored and rebuilt from the archive. It is written to a temp
@@ -57,7 +57,7 @@ from bot.selection import Feb29, source_days
 FORMAT = 2  # bump when the layout or the meaning of a field changes
 MAGIC = b"tootback-index\n"
 _FOOTER = struct.Struct("<QI")  # header length, header CRC-32
-_DATA_SUFFIXES = (".md", ".js", ".zip")
+_DATA_SUFFIXES = (".md", ".txt", ".js", ".zip")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 _SETTLE_NS = 2_000_000_000

@@ -2,8 +2,13 @@
 
 The path may be a markdown file, an official archive's `.zip` or `tweets.js`,
 or a folder holding any mix of markdown files (at any depth), official archive
-data folders and official `.zip`s. The format of each file is told by its name
-and content, never by configuration.
+data folders and official `.zip`s. The format of each file is told by its
+content, never by configuration: a file named on its own is markdown if it
+holds a parser footer, whatever its name (exports get renamed: the demo
+archive's files are `000_….txt`); in a folder, every `.md` and `.txt` file
+that holds one is read, and the others (READMEs, notes) are passed over
+without a word. Official archives are known by Twitter's own file names
+(`data/tweets.js`, `tweets-partN.js`) and zips by their content.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from pathlib import Path
 
 from bot.archive.base import Archive, Found
 from bot.archive.jsfile import decode
-from bot.archive.markdown import read_markdown
+from bot.archive.markdown import FOOTER_MARKS, read_markdown
 from bot.archive.official import TWEETS_FILE, read_official
 from bot.archive.retweets import link_retweets
 from bot.archive.tree import FolderTree, Tree, ZipTree
@@ -25,9 +30,14 @@ from bot.errors import ArchiveError
 from bot.model import Tweet
 
 _NOTHING = (
-    "no tweets found: expected twitter-archive-parser markdown (*.md), "
+    "no tweets found: expected twitter-archive-parser markdown (*.md or *.txt), "
     "an official archive folder (data/tweets.js) or its .zip"
 )
+MARKDOWN_SUFFIXES = (".md", ".txt")
+# A parser file shows its first footer after its first tweet; a file without one
+# this far in is not tweets, and need not be read whole to know it.
+_SNIFF = 256 * 1024
+_MARKS = tuple(mark.encode() for mark in FOOTER_MARKS)
 
 
 def load_archive(path: Path) -> Archive:
@@ -82,15 +92,21 @@ def _scan_path(path: Path, found: Found) -> tuple[Path, set[str]]:
     if zipfile.is_zipfile(path):
         with ZipTree(path) as tree:
             return path, _scan(tree, found, nested=False)
-    path.open("rb").close()  # an unreadable file is an error, not "nothing found"
-    name = path.name
-    if name.lower().endswith(".md") or TWEETS_FILE.fullmatch(name):
-        return path.parent, _scan(FolderTree(path.parent, only=[name]), found, nested=False)
-    raise ArchiveError(path, "not a markdown file, an official archive .zip or tweets.js")
+    single = FolderTree(path.parent, only=[path.name])
+    if TWEETS_FILE.fullmatch(path.name) or _looks_like_markdown(single, path.name):
+        return path.parent, _scan(single, found, nested=False, named=True)
+    raise ArchiveError(
+        path,
+        "not twitter-archive-parser markdown (no '(Originally on Twitter: [date](link))' "
+        "footer in it), an official archive .zip or its tweets.js",
+    )
 
 
-def _scan(tree: Tree, found: Found, nested: bool) -> set[str]:
-    """Read every archive file in tree; with nested, also the .zips inside it."""
+def _scan(tree: Tree, found: Found, nested: bool, named: bool = False) -> set[str]:
+    """Read every archive file in tree; with nested, also the .zips inside it.
+
+    named: tree is the one file the user named, known to be an archive file.
+    """
     files = tree.files(found.problem)
     formats: set[str] = set()
     data_dirs: dict[str, list[str]] = defaultdict(list)
@@ -102,7 +118,8 @@ def _scan(tree: Tree, found: Found, nested: bool) -> set[str]:
         read_official(tree, folder, names, found)
         formats.add("official")
     for rel in files:
-        if rel.lower().endswith(".md") and _markdown(tree, rel, found):
+        markdown = named or rel.lower().endswith(MARKDOWN_SUFFIXES)
+        if markdown and not TWEETS_FILE.fullmatch(rel) and _markdown(tree, rel, found):
             formats.add("markdown")
     if isinstance(tree, ZipTree):
         for name in tree.unsafe:
@@ -114,8 +131,19 @@ def _scan(tree: Tree, found: Found, nested: bool) -> set[str]:
     return formats
 
 
+def _looks_like_markdown(tree: Tree, rel: str) -> bool:
+    """Whether the start of the file holds a parser footer (the rest is not read).
+
+    Raises OSError when it cannot be read.
+    """
+    start = next(iter(tree.blocks(rel, _SNIFF)), b"")
+    return any(mark in start for mark in _MARKS)
+
+
 def _markdown(tree: Tree, rel: str, found: Found) -> bool:
     try:
+        if not _looks_like_markdown(tree, rel):
+            return False
         data = tree.read(rel)
     except OSError as exc:
         found.problem(tree.label(rel), f"cannot be read: {exc}")

@@ -13,12 +13,14 @@ from bot.client.content import html_to_text
 from bot.client.endpoints import Account, MastodonClient, OwnStatus, PostedStatus
 from bot.client.identity import SCOPES, missing_scopes
 from bot.client.login import LoginFlow, finish_login, start_login
+from bot.client.policy import OnWait
 
 __all__ = [
     "SCOPES",
     "Account",
     "LoginFlow",
     "MastodonClient",
+    "OnWait",
     "OwnStatus",
     "PostedStatus",
     "finish_login",

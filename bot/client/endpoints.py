@@ -24,7 +24,7 @@ from pydantic import SecretStr
 
 from bot.client.content import html_to_text
 from bot.client.identity import MASTODON_VERSION, USER_AGENT
-from bot.client.policy import RequestPolicy
+from bot.client.policy import OnWait, RequestPolicy
 from bot.clock import Clock
 from bot.errors import Rejected, Unavailable
 from bot.model import InstanceLimits
@@ -77,6 +77,8 @@ class MastodonClient:
     max_retries: retries after a 5xx, network failure or 429 before giving up.
     max_wait: the longest single wait for a rate-limit reset, in seconds.
     random: returns a float in [0, 1) for the backoff jitter.
+    on_wait: told before every wait for the server (an outage, a rate limit): what
+        was being done, why it waits, until when.
     """
 
     def __init__(
@@ -90,12 +92,18 @@ class MastodonClient:
         max_retries: int = 5,
         max_wait: float = 900.0,
         random: Callable[[], float] = random_module.random,
+        on_wait: OnWait | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.clock = clock
         secret = token.get_secret_value()
         self._policy = RequestPolicy(
-            clock, secret, max_retries=max_retries, max_wait=max_wait, random=random
+            clock,
+            secret,
+            max_retries=max_retries,
+            max_wait=max_wait,
+            random=random,
+            on_wait=on_wait,
         )
         self._account: Account | None = None
         self._limits: InstanceLimits | None = None

@@ -19,7 +19,7 @@ from pydantic import SecretStr
 
 from bot.client.identity import APP_NAME, SCOPES, USER_AGENT
 from bot.client.policy import server_reason
-from bot.errors import MastodonError
+from bot.errors import AuthError, MastodonError
 
 T = TypeVar("T")
 
@@ -110,10 +110,20 @@ def _login_call(what: str, call: Callable[[], T]) -> T:
         return call()
     except mastodon.MastodonIllegalArgumentError:
         failure = f"{what}: the server refused it (a mistyped or expired code?)"
+        raise AuthError(failure) from None
     except mastodon.MastodonNetworkError as exc:
         failure = f"{what}: cannot reach the server ({type(exc).__name__})"
     except mastodon.MastodonError as exc:
         failure = f"{what}: {server_reason(exc)}"
+    except Exception as exc:
+        # Mastodon.py reads the answer without checking it: a server that is no
+        # Mastodon-API server (or a proxy's error page) surfaces as a KeyError or
+        # a decoding error from inside it.
+        detail = " ".join(str(exc).split())[:200]
+        failure = (
+            f"{what}: the server answered something unexpected ({type(exc).__name__}: "
+            f"{detail}); is this the address of a Mastodon-API server?"
+        )
     raise MastodonError(failure)
 
 

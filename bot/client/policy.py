@@ -11,7 +11,9 @@
   Rejected (422: the server refuses this status), anything else Unavailable.
 
 Every wait goes through the injected `Clock`, so a shutdown request ends it
-and tests never sleep. Rate-limit headers are read by a response hook on the
+and tests never sleep, and each is told to `on_wait` first (what, why, until
+when), so that an outage is reported from its first failed attempt rather
+than after a minute of silence. Rate-limit headers are read by a response hook on the
 requests session rather than from Mastodon.py's `ratelimit_reset`, which is
 computed against the real `time.time()` and so cannot be used with an injected
 clock. The access token is removed from every message.
@@ -20,7 +22,7 @@ clock. The access token is removed from every message.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
@@ -44,6 +46,9 @@ BACKOFF_CAP = 300.0
 
 T = TypeVar("T")
 
+# Told about every wait before it starts: what was being done, why it waits, until when.
+OnWait = Callable[[str, str, datetime], None]
+
 
 class RequestPolicy:
     """Runs Mastodon.py calls under the policy above.
@@ -53,6 +58,7 @@ class RequestPolicy:
     max_retries: retries after a 5xx, network failure or 429 before giving up.
     max_wait: the longest single wait for a rate-limit reset, in seconds.
     random: returns a float in [0, 1) for the backoff jitter.
+    on_wait: told about every wait before it starts (see OnWait).
     """
 
     def __init__(
@@ -63,8 +69,10 @@ class RequestPolicy:
         max_retries: int,
         max_wait: float,
         random: Callable[[], float],
+        on_wait: OnWait | None = None,
     ) -> None:
         self.clock = clock
+        self.on_wait = on_wait
         self.max_retries = max_retries
         self.max_wait = max_wait
         self._secret = secret
@@ -89,8 +97,11 @@ class RequestPolicy:
             failures += 1
             self._after_failure(what, failure, failures)
 
-    def sleep(self, what: str, seconds: float) -> None:
-        """Wait `seconds`; raise Interrupted when a stop request ends the wait."""
+    def sleep(self, what: str, seconds: float, why: str = "") -> None:
+        """Wait `seconds`, told to `on_wait` with `why`; raise Interrupted when a stop
+        request ends the wait."""
+        if self.on_wait is not None and why:
+            self.on_wait(what, why, self.clock.now() + timedelta(seconds=seconds))
         if not self.clock.sleep(seconds):
             raise Interrupted(f"{what}: stopped while waiting {seconds:.0f} s")
 
@@ -133,7 +144,8 @@ class RequestPolicy:
                 status_of(exc),
             )
         exponent = BACKOFF_BASE * 2 ** (failures - 1)
-        self.sleep(what, min(BACKOFF_CAP, exponent * (0.5 + self._random())))
+        why = self._redact(f"{server_reason(exc)} (attempt {failures} of {self.max_retries + 1})")
+        self.sleep(what, min(BACKOFF_CAP, exponent * (0.5 + self._random())), why)
 
     def _wait_for_reset(self, what: str, failures: int) -> None:
         if failures > self.max_retries:
@@ -147,7 +159,7 @@ class RequestPolicy:
                 f"{self.max_wait:.0f} s tootback waits; try again later",
                 429,
             )
-        self.sleep(what, wait)
+        self.sleep(what, wait, "rate-limited by the server (429)")
         self._forget_limits()
 
     def _slow_down(self, what: str) -> None:
@@ -166,7 +178,7 @@ class RequestPolicy:
                 f"{self.max_wait:.0f} s tootback waits; try again later",
                 429,
             )
-        self.sleep(what, wait)
+        self.sleep(what, wait, f"{self._remaining} requests left until the rate limit resets")
         self._forget_limits()
 
     def _seconds_to_reset(self) -> float | None:

@@ -27,7 +27,9 @@ from bot.wiring import open_run
 
 def live_backend(settings: Settings, archive_path: Path, clock: Clock, events: EventLog) -> Backend:
     """Open a posting run (the archive, then two requests: the account and the instance)."""
-    run = open_run(settings, archive_path, clock, on_wait=events.waiting)
+    run = open_run(
+        settings, archive_path, clock, on_wait=events.waiting, on_server_wait=events.server_wait
+    )
     tweets = {t.id: t for t in run.archive.tweets}
     account = run.client.account()
     return Backend(

@@ -220,6 +220,11 @@ class EventLog:
         text = _error_text(exc)
         self.emit("retried", f"{what}: {text}; next attempt at {self.local(at)}", error=text)
 
+    def server_wait(self, what: str, why: str, until: datetime) -> None:
+        """The client waits for the server (an outage, a rate limit) until `until`: said
+        at every failed attempt, from the first, not only when the client gives up."""
+        self.emit("retried", f"{what}: {why}; next attempt at {self.local(until)}", error=why)
+
     def toot_failed(self, what: str, exc: Exception) -> None:
         """Posting one toot failed on our side; the batch goes on with the next."""
         self.emit("failed", f"{what}: {exc}", error=str(exc))
