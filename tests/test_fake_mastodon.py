@@ -493,6 +493,91 @@ def test_a_profile_changes_the_behaviours_it_names() -> None:
         assert json.load(raw(server, "/api/v1/instance"))["version"] == "0.20.0-rc1"
 
 
+def keyed_twice(server: FakeMastodon, clock: FakeClock, after: float) -> tuple[str, Any]:
+    """Post with key "k", move the clock `after` seconds, post again with "k": (first id,
+    raw answer to the second)."""
+    first = client(server).status_post("keyed", idempotency_key="k")
+    clock.advance(after)
+    body = json.dumps({"status": "keyed again"}).encode()
+    request = urllib.request.Request(server.url + "/api/v1/statuses", data=body)
+    request.add_header("Authorization", "Bearer test-token")
+    request.add_header("Content-Type", "application/json")
+    request.add_header("Idempotency-Key", "k")
+    with urllib.request.urlopen(request, timeout=5) as answer:
+        return str(first.id), json.load(answer)
+
+
+@pytest.mark.parametrize(
+    ("name", "kept", "forgotten"),
+    [
+        ("mastodon", 3599.0, 3600.0),
+        ("pleroma", 6 * 3600 - 1.0, 6 * 3600.0),
+        ("replay-no-body", 3599.0, 3600.0),
+        ("gotosocial", None, 0.0),
+        ("takahe", None, 0.0),
+    ],
+)
+def test_each_profile_keeps_an_idempotency_key_as_its_server_does(
+    clock: FakeClock, name: str, kept: float | None, forgotten: float
+) -> None:
+    profile = PROFILES[name]
+    if kept is not None:
+        with FakeMastodon(profile=profile, clock=clock) as server:
+            first, again = keyed_twice(server, clock, kept)
+            assert len(server.statuses()) == 1
+            assert again == ({} if profile.replay == "no-body" else again | {"id": first})
+    with FakeMastodon(profile=profile, clock=clock) as server:
+        first, again = keyed_twice(server, clock, forgotten)
+        assert len(server.statuses()) == 2 and again["id"] != first
+
+
+def test_a_replayed_key_under_way_is_answered_409(clock: FakeClock) -> None:
+    with FakeMastodon(profile=PROFILES["replay-no-body"], clock=clock) as server:
+        server.slow("/api/v1/statuses", 5.0, times=1)
+        api = client(server)
+        with ThreadPoolExecutor(1) as pool:
+            first = pool.submit(api.status_post, "slow one", idempotency_key="k")
+            while not server.in_flight():
+                time.sleep(0.001)
+            with pytest.raises(MastodonAPIError) as excinfo:
+                client(server).status_post("slow one", idempotency_key="k")
+            assert api_error(excinfo) == (409, "request already under way")
+            server.release_held()
+            assert first.result().id == server.statuses()[0].id
+        assert len(server.statuses()) == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "shape"),
+    [
+        ("mastodon", "{base}/@me/{id}"),
+        ("gotosocial", "{base}/@me/statuses/{id}"),
+        ("takahe", "https://takahe.test/@me/posts/{id}/"),
+        ("pleroma", "{base}/notice/{id}"),
+        ("replay-no-body", "{base}/@me/statuses/{id}"),
+    ],
+)
+def test_each_profile_shapes_status_urls_as_its_server(name: str, shape: str) -> None:
+    with FakeMastodon(profile=PROFILES[name]) as server:
+        status = client(server).status_post("where am I")
+        assert status.url == shape.format(base=server.url, id=status.id)
+
+
+def test_takahe_hides_private_statuses_from_the_owners_list_but_not_from_home() -> None:
+    with FakeMastodon(profile=PROFILES["takahe"]) as server:
+        api = client(server)
+        for visibility in ("public", "unlisted", "private", "direct"):
+            api.status_post(visibility, visibility=visibility)
+        listed = api.account_statuses(server.account_id, limit=40)
+        assert sorted(s.visibility for s in listed) == ["public", "unlisted"]
+        home = api.timeline_home(limit=40)
+        assert [s.visibility for s in home] == ["direct", "private", "unlisted", "public"]
+    with FakeMastodon(profile=PROFILES["gotosocial"]) as server:
+        api = client(server)
+        api.status_post("private", visibility="private")
+        assert [s.visibility for s in api.account_statuses(server.account_id)] == ["private"]
+
+
 def test_a_profile_may_not_name_a_route_the_fake_lacks() -> None:
     with pytest.raises(ValueError, match="unknown routes"):
         ServerProfile(name="typo", version="1", missing_routes=frozenset({"statuses"}))

@@ -16,8 +16,10 @@ media always answer 200 (never 202, never 206 while processing), rate limiting i
 default and sends the reset as epoch seconds rather than ISO 8601, and no fault creates a
 status and then drops the connection. A few hundred lines of stdlib are cheaper to trust.
 
-Profiles: where server software differs (Idempotency-Key, status URLs, missing endpoints,
-version string, bad-token answer, length rule, refused media), the fake follows its
+Profiles: where server software differs (Idempotency-Key kept or not, for how long, for whom
+and how a replay is answered; status URLs; which visibilities the owner's own list shows;
+missing endpoints, version string, bad-token answer, length rule, refused media), the fake
+follows its
 `profile` (`tests.support.profiles`); the default, `MASTODON`, is Mastodon 4.3.
 
 Time: everything time-dependent (idempotency hour, rate-limit windows, ids, `created_at`, the
@@ -58,6 +60,7 @@ NOT_FOUND = "Record not found"
 TOO_MANY = "Too many requests"
 BAD_PARAMETERS = "Error occurred while parsing request parameters."
 REPLY_NOT_FOUND = "The post you are trying to reply to does not appear to exist."
+KEY_UNDER_WAY = "request already under way"
 MEDIA_NOT_READY = "Cannot attach files that have not finished processing. Try again in a moment!"
 MEDIA_MIXED = "Cannot attach a video to a post that already contains images"
 
@@ -440,12 +443,18 @@ class FakeMastodon:
         in_reply_to_id: str | None = None,
         at: datetime | None = None,
         idempotency_key: str | None = None,
+        visibility: str = "public",
     ) -> str:
         """Create a status of the account directly, as if posted earlier (at `at`, default
         now; with `idempotency_key` remembered from then); returns its id."""
         with self._lock:
+            fields = {
+                "status": (text,),
+                "in_reply_to_id": (in_reply_to_id or "",),
+                "visibility": (visibility,),
+            }
             status = self._create_status(
-                {"status": (text,), "in_reply_to_id": (in_reply_to_id or "",)},
+                fields,
                 idempotency_key,
                 [],
             )
@@ -601,9 +610,17 @@ class FakeMastodon:
 
     def _account_statuses(self, req: RecordedRequest, m: re.Match[str]) -> _Reply:
         account = self._account(m["id"])
+        shown = self.profile.own_list_visibilities
+        mine = [s for s in self._statuses if s.visibility in shown] if account is self._me else []
+        return self._status_page(req, _filter_statuses(mine, req.query))
+
+    def _home_timeline(self, req: RecordedRequest, m: re.Match[str]) -> _Reply:
+        # The account follows nobody here: its home is its own statuses, every visibility.
+        return self._status_page(req, _filter_statuses(self._statuses, {}))
+
+    def _status_page(self, req: RecordedRequest, newest_first: list[PostedStatus]) -> _Reply:
         limit = max(1, min(40, int(_first(req.query, "limit") or 20)))
-        mine = self._statuses if account is self._me else []
-        page = _page(_filter_statuses(mine, req.query), req.query, limit)
+        page = _page(newest_first, req.query, limit)
         reply = _Reply(200, [self._status_json(s) for s in page])
         link = self._link_header(req.path, limit, page)
         if link:
@@ -729,9 +746,12 @@ class FakeMastodon:
         if reply_to and reply_to not in self._by_id:
             raise _error(404, REPLY_NOT_FOUND)
         key = req.headers.get("idempotency-key")
+        if key and self.profile.replay == "no-body" and self._key_under_way(req, key):
+            raise _error(409, KEY_UNDER_WAY)
         known = self._remembered(key)
         if known is not None:
-            return _Reply(200, self._status_json(known), family="statuses")
+            body = {} if self.profile.replay == "no-body" else self._status_json(known)
+            return _Reply(200, body, family="statuses")
         media = self._attachable_media(req.fields)
         self._check_text(req.fields, bool(media))
         if not self._windows["statuses"].take(self._now()):
@@ -740,6 +760,16 @@ class FakeMastodon:
         drop = self._drops > 0
         self._drops -= int(drop)
         return _Reply(200, self._status_json(status), family="statuses", drop=drop)
+
+    def _key_under_way(self, req: RecordedRequest, key: str) -> bool:
+        """Whether another status request with `key` arrived and is not answered yet."""
+        return any(
+            r is not req
+            and r.method == "POST"
+            and r.path == req.path
+            and r.headers.get("idempotency-key") == key
+            for r in self._in_flight
+        )
 
     def _remembered(self, key: str | None) -> PostedStatus | None:
         ttl = self.profile.idempotency_ttl
@@ -1019,6 +1049,7 @@ _ROUTES: list[_Route] = [
     _route("instance_v2", "GET", r"/api/v2/instance", FakeMastodon._instance_v2, public=True),
     _route("instance_v1", "GET", r"/api/v1/instance", FakeMastodon._instance_v1, public=True),
     _route("status", "GET", r"/api/v1/statuses/(?P<id>\d+)", FakeMastodon._get_status),
+    _route("timelines_home", "GET", r"/api/v1/timelines/home", FakeMastodon._home_timeline),
     _route("post_status", "POST", r"/api/v1/statuses", FakeMastodon._post_status),
     _route("post_media", "POST", r"/api/v[12]/media", FakeMastodon._post_media),
     _route("media", "GET", r"/api/v1/media/(?P<id>\d+)", FakeMastodon._get_media),
