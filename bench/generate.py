@@ -1,20 +1,30 @@
 """Synthetic Twitter archives for the benchmark, deterministic for a given seed.
 
-`generate(n, out)` writes the same n tweets, spread over 15 years, three ways:
+`generate(n, out)` writes the same n tweets, spread over 15 years, four ways:
 
-- `official/`: an unzipped official archive (`data/account.js`, `data/tweets.js` and
-  `data/tweets-partN.js` parts, `data/note-tweet.js`, placeholder files in
-  `data/tweets_media/`), items shaped like the real export (edit_info, source,
-  entities with t.co URLs and mentions, display_text_range, counts, extended_entities
-  with sizes and video_info), newest first, two-space indented;
-- `official.zip`: that folder zipped, as it is downloaded;
-- `markdown/`: the older twitter-archive-parser output (`tweets_YYYY-MM.md`, blocks
-  separated by `----`, `(Originally on Twitter: [date](url))` footers, `media/`),
-  with a few texts damaged the way a cp1252 decoder damages UTF-8.
+- `official/`: an unzipped official archive shaped like the real export:
+  `data/account.js`, the tweets in `data/tweets.js` and `data/tweets-partN.js`
+  (25,000 a part, so four parts at 100,000), `data/note-tweet.js`, placeholder
+  files in `data/tweets_media/`; newest first, pretty-printed as Twitter writes
+  it (`window.YTD.tweets.part0 = [`, two-space indents, `"key" : value`), items
+  with the real fields (edit_info, source, entities with indices, t.co URLs,
+  mentions and hashtags, display_text_range, counts, lang, extended_entities
+  with sizes and video_info, possibly_sensitive, reply fields);
+- `official-compact/`: the same archive with every data file as compact JSON on
+  one line (media files linked, not copied);
+- `official.zip`: `official/` zipped, as it is downloaded;
+- `markdown/`: the older twitter-archive-parser output (`tweets_YYYY-MM.md`,
+  blocks separated by `----`, `(Originally on Twitter: [date](url))` footers,
+  `media/`), with a few texts damaged the way a cp1252 decoder damages UTF-8.
 
-The mix: replies to others, self-threads, `RT @` retweets, links (some to the owner's
-own earlier tweets), photos, videos and GIFs, long note tweets, HTML entities,
-non-ASCII text and emoji, and Feb 29 tweets in the leap years.
+The mix follows what real archives hold (rounded): 20% replies to others and
+6% self-threads, 12% `RT @` retweets (a few of the owner's own tweets), 35% with
+links (some to the owner's own tweets, 4% quote tweets), 16% with photos,
+videos or GIFs (some with alt text, a few marked sensitive), 12% with hashtags,
+a fifth with emoji, long note tweets from 2023 on, HTML entities; tweets in
+English (70%), Spanish, French, German, Portuguese, Japanese and Russian; 140
+characters at most before November 2017, 280 after; Feb 29 tweets in the leap
+years.
 
 The formats themselves are written by `tests.support.archives`, as the fixtures are.
 
@@ -29,183 +39,141 @@ import random
 import shutil
 import sys
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from tests.support import archives
 
-VERSION = 2  # bump when the output changes, so cached copies are regenerated
+VERSION = 3  # bump when the output changes, so cached copies are regenerated
 OWNER = "benchuser"
 OWNER_ID = "1234567890"
 FIRST = datetime(2010, 1, 1, tzinfo=UTC)
 YEARS = 15
-PART_SIZE = 40_000  # tweets per tweets-partN.js file
+PART_SIZE = 25_000  # tweets per tweets-partN.js file
 TWITTER_EPOCH_MS = 1_288_834_974_657
+LONGER_TWEETS = datetime(2017, 11, 7, tzinfo=UTC)  # 280 characters from then on
+NOTE_TWEETS = datetime(2023, 1, 1, tzinfo=UTC)
 
-_WORDS = [
-    "the",
-    "a",
-    "of",
-    "to",
-    "and",
-    "in",
-    "is",
-    "it",
-    "that",
-    "for",
-    "on",
-    "with",
-    "as",
-    "was",
-    "this",
-    "be",
-    "at",
-    "by",
-    "not",
-    "are",
-    "from",
-    "or",
-    "have",
-    "an",
-    "they",
-    "which",
-    "one",
-    "you",
-    "were",
-    "all",
-    "we",
-    "her",
-    "she",
-    "there",
-    "would",
-    "their",
-    "will",
-    "when",
-    "who",
-    "him",
-    "been",
-    "has",
-    "more",
-    "if",
-    "no",
-    "out",
-    "do",
-    "so",
-    "can",
-    "what",
-    "up",
-    "said",
-    "about",
-    "other",
-    "into",
-    "than",
-    "its",
-    "time",
-    "only",
-    "could",
-    "new",
-    "them",
-    "man",
-    "some",
-    "these",
-    "then",
-    "two",
-    "first",
-    "may",
-    "any",
-    "like",
-    "now",
-    "my",
-    "such",
-    "make",
-    "over",
-    "our",
-    "even",
-    "most",
-    "me",
-    "state",
-    "after",
-    "also",
-    "made",
-    "many",
-    "did",
-    "must",
-    "before",
-    "back",
-    "see",
-    "through",
-    "way",
-    "where",
-    "get",
-    "much",
-    "go",
-    "well",
-    "your",
-    "know",
-    "should",
-    "down",
-    "work",
-    "year",
-    "because",
-    "come",
-    "people",
-    "just",
-    "say",
-    "each",
-    "those",
-    "take",
-    "day",
-    "good",
-    "how",
-    "long",
-    "little",
-    "use",
-    "here",
-    "very",
-    "still",
-    "between",
-    "old",
-    "home",
-    "life",
-    "build",
-    "test",
-    "compiler",
-    "python",
-    "rust",
-    "kernel",
-    "tensor",
-    "graph",
-    "cache",
-    "deploy",
-    "release",
-    "bug",
-    "fix",
-    "patch",
-    "review",
-    "merge",
-    "branch",
-    "thread",
-]
-_FANCY = ("café", "naïve", "日本語", "we’re", "“quoted”", "😂", "🚀", "👍🏽", "Zürich", "—")
-_OTHERS = tuple(f"friend_{i:03d}" for i in range(300))
-_SITES = ("example.com", "blog.example.org", "docs.example.net", "news.example.com")
+
+def _split(words: str) -> tuple[str, ...]:
+    return tuple(words.split())
+
+
+# Words by language, with the language's share of the tweets and Twitter's code for it.
+_LANGUAGES: dict[str, tuple[float, str]] = {
+    "en": (
+        0.70,
+        "the a of to and in is it that for on with as was this be at by not are from or have "
+        "an they which one you were all we her she there would their will when who him been "
+        "has more if no out do so can what up said about other into than its time only could "
+        "new them man some these then two first may any like now my such make over our even "
+        "most me state after also made many did must before back see through way where get "
+        "much go well your know should down work year because come people just say each those "
+        "take day good how long little use here very still between old home life build test "
+        "compiler python rust kernel tensor graph cache deploy release bug fix patch review "
+        "merge branch thread conference talk slides coffee weekend tonight tomorrow finally "
+        "really great thanks love today amazing",
+    ),
+    "es": (
+        0.07,
+        "el la de que y en los se del las un por con no una su para es al lo como más pero sus "
+        "le ya o este sí porque esta entre cuando muy sin sobre también me hasta hay donde "
+        "quien desde todo nos durante todos uno les ni contra otros ese eso ante ellos esto "
+        "mí antes algunos qué unos yo otro otras otra él tanto esa estos mucho quienes nada "
+        "muchos cual poco ella estar año años niño mañana corazón canción después está "
+        "gracias día aquí",
+    ),
+    "fr": (
+        0.05,
+        "le de un être et à il avoir ne je son que se qui ce dans en du elle au pour pas vous "
+        "par sur faire plus dire me on mon lui nous comme mais pouvoir avec tout aller voir "
+        "bien où sans tu ou leur si deux moi vouloir te venir quand grand celui notre devoir "
+        "là jour prendre même votre rien petit encore aussi quelque dont trouver donner "
+        "temps ça peu falloir sous parler alors savoir déjà très été garçon français "
+        "aujourd'hui merci",
+    ),
+    "de": (
+        0.05,
+        "der die und in den von zu das mit sich des auf für ist im dem nicht ein eine als auch "
+        "es an werden aus er hat dass sie nach wird bei einer um am sind noch wie einem über "
+        "einen so zum war haben nur oder aber vor zur bis mehr durch man sein wurde sei müssen "
+        "Größe schön grün Straße Mädchen heißt Grüße endlich heute danke",
+    ),
+    "pt": (
+        0.05,
+        "de a o que e do da em um para é com não uma os no se na por mais as dos como mas foi "
+        "ao ele das tem à seu sua ou ser quando muito há nos já está eu também só pelo pela "
+        "até isso ela entre era depois sem mesmo aos ter seus quem nas me esse eles estão "
+        "você tinha foram essa num nem suas meu às minha têm ação coração informação "
+        "situação opções eleições obrigado",
+    ),
+    "ja": (
+        0.05,
+        "今日は ありがとう 東京 新しい プログラム を 書いた 天気がいい 楽しかった 日本語 テスト "
+        "です ます 会議 コード の に は が 明日 発表 ラーメン 美味しい 週末 仕事 終わった",
+    ),
+    "ru": (
+        0.03,
+        "и в не на я что он с как а то все она так его но да ты к у же вы за бы по только ее "
+        "мне было вот от меня еще нет о из ему теперь когда даже ну вдруг ли если уже или "
+        "быть был него до вас опять там потом себя ничего может они тут где есть надо для мы "
+        "спасибо сегодня",
+    ),
+}
+_EMOJI = _split(
+    "😂 ❤️ 🔥 👍 👍🏽 🙏 ✨ 🎉 😅 🤔 😭 🥳 💯 🙌 👀 🚀 😍 🤦‍♂️ 👨‍💻 🏳️‍🌈 🇩🇪 🇯🇵 ☕ 🍕 🤷🏻‍♀️"
+)
+_HASHTAGS = _split(
+    "python rustlang 100DaysOfCode tbt FelizNavidad 日本 opensource MachineLearning "
+    "WorldCup2014 PyCon NaNoWriMo coffee Caturday ThrowbackThursday"
+)
+_OTHERS = tuple(
+    f"{first}{sep}{last}"
+    for first in ("ana", "bob", "chris", "dev", "emma", "fran", "gus", "hiro", "ivan", "jo")
+    for last in ("smith", "codes", "dev", "writes", "42", "photo", "lab", "xyz", "rocks", "jp")
+    for sep in ("_", "")
+)
+_SITES = (
+    "https://www.youtube.com/watch?v={code}",
+    "https://github.com/{user}/{word}",
+    "https://en.wikipedia.org/wiki/{Word}_({word})",
+    "https://www.nytimes.com/2019/05/02/technology/{word}-{word}-{word}.html",
+    "https://medium.com/@{user}/{word}-{word}-{code}",
+    "https://www.instagram.com/p/{code}/",
+    "https://bit.ly/{code}",
+    "https://blog.example.org/{word}/{word}?utm_source=twitter&utm_medium=social",
+    "https://docs.python.org/3/library/{word}.html#{word}",
+    "https://www.theguardian.com/world/2021/jan/12/{word}-{word}",
+)
+_SOURCES = (
+    ("Twitter Web App", "https://mobile.twitter.com", 30),
+    ("Twitter for iPhone", "http://twitter.com/download/iphone", 30),
+    ("Twitter for Android", "http://twitter.com/download/android", 20),
+    ("TweetDeck", "https://about.twitter.com/products/tweetdeck", 10),
+    ("Twitter Web Client", "http://twitter.com", 10),
+)
 
 
 @dataclass(frozen=True)
 class Generated:
     """Where one generated archive is.
 
-    folder: the official archive folder; zip: the same zipped; markdown: the same tweets
-    as older-generation markdown; tweet_files: the folder's `tweets*.js` files.
+    folder: the official archive folder; compact: the same with compact JSON; zip: the
+    folder zipped; markdown: the same tweets as older-generation markdown; tweet_files
+    and compact_files: the `tweets*.js` files of folder and compact.
     """
 
     n: int
     folder: Path
+    compact: Path
     zip: Path
     markdown: Path
     tweet_files: tuple[Path, ...]
+    compact_files: tuple[Path, ...]
 
 
 @dataclass
@@ -215,15 +183,20 @@ class _Tweet:
     id: str
     at: datetime
     text: str  # as the archive stores it: t.co links, HTML entities
-    urls: list[tuple[str, str]]  # (t.co, expanded)
-    media: list[tuple[str, str, str]]  # (t.co, file name, type)
-    mentions: list[str]
+    lang: str
+    urls: list[tuple[str, str]] = field(default_factory=list)  # (t.co, expanded)
+    media: list[tuple[str, str, str]] = field(default_factory=list)  # (t.co, file, type)
+    mentions: list[str] = field(default_factory=list)
+    hashtags: list[str] = field(default_factory=list)
     reply_to: tuple[str, str] | None = None  # (tweet id, screen name)
     note: str | None = None  # the full text of a long tweet
+    sensitive: bool = False
+    alt: bool = False
+    source: int = 0
 
 
 def generate(n: int, out: Path, seed: int = 2024) -> Generated:
-    """Write the three archives of n tweets under out (created; replaced if there).
+    """Write the archives of n tweets under out (created; replaced if there).
 
     Returns where they are. The same n and seed give the same bytes.
     """
@@ -231,13 +204,14 @@ def generate(n: int, out: Path, seed: int = 2024) -> Generated:
     tweets = _tweets(n, rng)
     if out.exists():
         shutil.rmtree(out)
-    folder, markdown = out / "official", out / "markdown"
+    folder, compact, markdown = out / "official", out / "official-compact", out / "markdown"
     files = _write_official(tweets, folder)
+    compact_files = _write_compact(folder, compact)
     _write_markdown(tweets, markdown, rng)
     zip_path = out / "official.zip"
     _zip(folder, zip_path)
     _age(out)
-    return Generated(n, folder, zip_path, markdown, files)
+    return Generated(n, folder, compact, zip_path, markdown, files, compact_files)
 
 
 def _age(out: Path) -> None:
@@ -255,8 +229,15 @@ def ensure(n: int, base: Path, seed: int = 2024) -> Generated:
     if not done.exists():
         generate(n, out, seed)
         done.write_text("ok\n")  # outside the archives: their dates stay old
-    files = sorted((out / "official" / "data").glob("tweets*.js"))
-    return Generated(n, out / "official", out / "official.zip", out / "markdown", tuple(files))
+    return Generated(
+        n,
+        out / "official",
+        out / "official-compact",
+        out / "official.zip",
+        out / "markdown",
+        tuple(sorted((out / "official" / "data").glob("tweets*.js"))),
+        tuple(sorted((out / "official-compact" / "data").glob("tweets*.js"))),
+    )
 
 
 # -- the tweets ---------------------------------------------------------------------------
@@ -271,8 +252,7 @@ def _tweets(n: int, rng: random.Random) -> list[_Tweet]:
     tweets: list[_Tweet] = []
     used: set[str] = set()
     for at in moments:
-        tweet = _tweet(_snowflake(at, rng, used), at, tweets, rng)
-        tweets.append(tweet)
+        tweets.append(_tweet(_snowflake(at, rng, used), at, tweets, rng))
     return tweets
 
 
@@ -300,64 +280,115 @@ def _snowflake(at: datetime, rng: random.Random, used: set[str]) -> str:
 
 
 def _tweet(tweet_id: str, at: datetime, earlier: list[_Tweet], rng: random.Random) -> _Tweet:
-    tweet = _Tweet(tweet_id, at, _sentence(rng, 5, 35), [], [], [])
+    limit = 280 if at >= LONGER_TWEETS else 140
+    lang = rng.choices(list(_LANGUAGES), [share for share, _ in _LANGUAGES.values()])[0]
+    tweet = _Tweet(tweet_id, at, "", lang, source=rng.randrange(len(_SOURCES)))
     kind = rng.random()
-    if kind < 0.08:
-        other = rng.choice(_OTHERS)
-        text = f"RT @{other}: {tweet.text}"
-        tweet.text = text if len(text) <= 140 else text[:139] + "…"
-        tweet.mentions.append(other)
+    if kind < 0.12:
+        _retweet(tweet, earlier, rng)
         return tweet
-    if kind < 0.26:
-        other = rng.choice(_OTHERS)
-        tweet.reply_to = (str(rng.randrange(10**17, 10**18)), other)
-        tweet.text = f"@{other} {tweet.text}"
-        tweet.mentions.append(other)
-    elif kind < 0.33 and earlier:
+    body = _sentence(rng, lang, rng.choice((30, 60, 90, 120, 180, 240)), limit - 60)
+    if kind < 0.32:
+        others = rng.sample(_OTHERS, rng.choice((1, 1, 1, 2, 3)))
+        tweet.reply_to = (str(rng.randrange(10**17, 10**18)), others[0])
+        tweet.mentions += others
+        body = " ".join(f"@{o}" for o in others) + " " + body
+    elif kind < 0.38 and earlier:
         tweet.reply_to = (earlier[-1].id, OWNER)  # a self-thread
-    if rng.random() < 0.01:
-        tweet.note = _sentence(rng, 80, 160)
+    elif kind < 0.46:
+        other = rng.choice(_OTHERS)
+        tweet.mentions.append(other)
+        body += f" cc @{other}"
+    tweet.text = body
+    if at >= NOTE_TWEETS and rng.random() < 0.08:
+        tweet.note = _sentence(rng, lang, rng.randrange(400, 1500), 2000)
         tweet.text = tweet.note[:270].rstrip() + "…"
     _decorate(tweet, earlier, rng)
     return tweet
 
 
+def _retweet(tweet: _Tweet, earlier: list[_Tweet], rng: random.Random) -> None:
+    """`RT @user: …`, cut at 140 characters; now and then one of the owner's own tweets."""
+    own = [t for t in earlier[-50:] if t.reply_to is None and not t.text.startswith("RT @")]
+    if own and rng.random() < 0.05:
+        other, words = OWNER, rng.choice(own).text
+    else:
+        other, words = rng.choice(_OTHERS), _sentence(rng, tweet.lang, 120, 200)
+    text = f"RT @{other}: {words}"
+    tweet.text = text if len(text) <= 140 else text[:139] + "…"
+    tweet.mentions.append(other)
+
+
 def _decorate(tweet: _Tweet, earlier: list[_Tweet], rng: random.Random) -> None:
-    """Entities, links and media, as many real tweets have them."""
-    if rng.random() < 0.03:
-        tweet.text += rng.choice((" &amp; more", " &lt;3", " a &gt; b"))
-    if rng.random() < 0.1:
-        tweet.text += " #" + rng.choice(_WORDS)
-    if tweet.note is None and rng.random() < 0.3:
+    """Emoji, entities, links and media, as many real tweets have them."""
+    if rng.random() < 0.2:
+        tweet.text += " " + "".join(rng.choices(_EMOJI, k=rng.choice((1, 1, 2, 3))))
+    if rng.random() < 0.04:
+        tweet.text += rng.choice((" &amp; more", " &lt;3", " a &gt; b", " Q&amp;A"))
+    if rng.random() < 0.12:
+        tags = rng.sample(_HASHTAGS, rng.choice((1, 1, 2)))
+        tweet.hashtags += tags
+        tweet.text += "".join(f" #{t}" for t in tags)
+    if tweet.note is None and rng.random() < 0.35:
         for _ in range(rng.choice((1, 1, 1, 2))):
-            target = _link_target(earlier, rng)
-            short = f"https://t.co/{_code(rng)}"
-            tweet.urls.append((short, target))
-            tweet.text += f" {short}"
-    if rng.random() < 0.15:
+            _add_url(tweet, _link_target(earlier, rng), rng)
+    if tweet.note is None and rng.random() < 0.04:  # a quote tweet: the quoted tweet's link last
+        quoted = rng.choice(earlier[-2000:]) if earlier and rng.random() < 0.2 else None
+        who, qid = (OWNER, quoted.id) if quoted else (rng.choice(_OTHERS), _other_id(rng))
+        _add_url(tweet, f"https://twitter.com/{who}/status/{qid}", rng)
+    if rng.random() < 0.16:
         kind = rng.choices(("photo", "video", "animated_gif"), (80, 15, 5))[0]
-        count = rng.choice((1, 1, 1, 2, 4)) if kind == "photo" else 1
+        count = rng.choice((1, 1, 1, 1, 1, 1, 1, 2, 2, 3, 4, 4)) if kind == "photo" else 1
         short = f"https://t.co/{_code(rng)}"
         suffix = ".jpg" if kind == "photo" else ".mp4"
         for _ in range(count):
             tweet.media.append((short, f"{tweet.id}-{_code(rng, 15)}{suffix}", kind))
         tweet.text += f" {short}"
+        tweet.sensitive = rng.random() < 0.03
+        tweet.alt = rng.random() < 0.15
+    if not tweet.text.strip(" .!?") or all(_is_link(w) for w in tweet.text.split()):
+        tweet.lang = "zxx" if tweet.urls else "qme"
+
+
+def _add_url(tweet: _Tweet, target: str, rng: random.Random) -> None:
+    short = f"https://t.co/{_code(rng)}"
+    tweet.urls.append((short, target))
+    tweet.text += f" {short}"
+
+
+def _is_link(word: str) -> bool:
+    return word.startswith(("https://", "#", "@"))
+
+
+def _other_id(rng: random.Random) -> str:
+    return str(rng.randrange(10**17, 10**19))
 
 
 def _link_target(earlier: list[_Tweet], rng: random.Random) -> str:
-    if earlier and rng.random() < 0.1:
+    if earlier and rng.random() < 0.08:
         target = rng.choice(earlier[-5000:])
         return f"https://twitter.com/{OWNER}/status/{target.id}"
-    words = "/".join(rng.choice(_WORDS) for _ in range(rng.randrange(1, 4)))
-    return f"https://{rng.choice(_SITES)}/{words}?ref={rng.randrange(10**6)}"
+    url = (
+        rng.choice(_SITES).replace("{code}", _code(rng, 11)).replace("{user}", rng.choice(_OTHERS))
+    )
+    words = _LANGUAGES["en"][1].split()
+    url = url.replace("{Word}", rng.choice(words).capitalize())
+    while "{word}" in url:
+        url = url.replace("{word}", rng.choice(words), 1)
+    return url
 
 
-def _sentence(rng: random.Random, low: int, high: int) -> str:
-    words = [
-        rng.choice(_FANCY) if rng.random() < 0.02 else rng.choice(_WORDS)
-        for _ in range(rng.randrange(low, high))
-    ]
-    return " ".join(words).capitalize() + rng.choice((".", "!", "?", "", ""))
+def _sentence(rng: random.Random, lang: str, target: int, limit: int) -> str:
+    """Words of lang, about `target` characters and at most `limit`, as a sentence."""
+    words = _LANGUAGES[lang][1].split()
+    joiner = "" if lang == "ja" else " "
+    text = rng.choice(words).capitalize()
+    while len(text) < target:
+        word = rng.choice(words)
+        if len(text) + len(word) + 1 > limit:
+            break
+        text += joiner + word
+    return text + rng.choice((".", "!", "?", "", "", "…" if lang != "ja" else "。"))
 
 
 def _code(rng: random.Random, size: int = 10) -> str:
@@ -403,13 +434,39 @@ def _write_official(tweets: list[_Tweet], folder: Path) -> tuple[Path, ...]:
 
 
 def _write_js(path: Path, variable: str, items: list[dict[str, Any]]) -> None:
-    path.write_bytes(archives.js_file(variable, items, colon=": "))
+    path.write_bytes(archives.js_file(variable, items))
+
+
+def _write_compact(folder: Path, compact: Path) -> tuple[Path, ...]:
+    """`compact`: `folder` with every data file's JSON on one line; media linked."""
+    files = []
+    for source in sorted(folder.rglob("*")):
+        target = compact / source.relative_to(folder)
+        if source.is_dir():
+            target.mkdir(parents=True, exist_ok=True)
+        elif source.suffix == ".js":
+            text = source.read_bytes()
+            equals = text.index(b"=")
+            items = orjson.loads(text[equals + 1 :])
+            target.write_bytes(text[: equals + 2] + orjson.dumps(items))
+            if source.name.startswith("tweet"):
+                files.append(target)
+        else:
+            _link_or_copy(source, target)
+    return tuple(sorted(files))
 
 
 def _official(tweet: _Tweet) -> dict[str, Any]:
     """One item of tweets.js, with the fields a real export has."""
     media = [_media(tweet, i, name, kind) for i, (_, name, kind) in enumerate(tweet.media)]
-    extra: dict[str, Any] = {}
+    name, url, _ = _SOURCES[tweet.source]
+    extra: dict[str, Any] = {
+        "source": f'<a href="{url}" rel="nofollow">{name}</a>',
+        "lang": tweet.lang,
+        "retweet_count": str(int(tweet.id[-3:]) % 40 if len(tweet.id) > 3 else 0),
+    }
+    if tweet.urls or media:
+        extra["possibly_sensitive"] = tweet.sensitive
     if tweet.reply_to is not None:
         reply_id, user = tweet.reply_to
         user_id = OWNER_ID if user == OWNER else _user_id(user)
@@ -424,9 +481,10 @@ def _official(tweet: _Tweet) -> dict[str, Any]:
             urls=[_url(tweet.text, short, long) for short, long in tweet.urls],
             mentions=[_mention(tweet.text, name) for name in tweet.mentions],
             media=media[:1],
+            hashtags=[_hashtag(tweet.text, tag) for tag in tweet.hashtags],
         ),
         editable_until=(tweet.at + timedelta(minutes=30)).isoformat(),
-        favorite_count=str(len(tweet.id) % 7),
+        favorite_count=str(len(tweet.id) * int(tweet.id[-2:]) % 97),
         **extra,
     )
 
@@ -441,12 +499,17 @@ def _mention(text: str, name: str) -> dict[str, Any]:
     return archives.mention_entity(name, title, _user_id(name), _indices(text, "@" + name))
 
 
+def _hashtag(text: str, tag: str) -> dict[str, Any]:
+    return {"text": tag, "indices": _indices(text, "#" + tag)}
+
+
 def _user_id(name: str) -> str:
     return str(zlib.crc32(name.encode()))
 
 
 def _url(text: str, short: str, expanded: str) -> dict[str, Any]:
-    display = expanded.split("://", 1)[-1][:26] + "…"
+    display = expanded.split("://", 1)[-1]
+    display = display if len(display) <= 26 else display[:26] + "…"
     return archives.url_entity(short, expanded, _indices(text, short), display)
 
 
@@ -487,7 +550,7 @@ def _media(tweet: _Tweet, index: int, name: str, kind: str) -> dict[str, Any]:
             for size, w in (("thumb", 150), ("small", 680), ("medium", 1200), ("large", 2048))
         },
         display="pic.twitter.com/" + code[:10],
-        alt="A picture of " + code.lower() if index == 0 and len(code) % 3 == 0 else None,
+        alt=f"A picture of {code.lower()} in the sun" if tweet.alt and kind == "photo" else None,
         video_info=video_info,
     )
 
@@ -550,7 +613,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=2024)
     args = parser.parse_args(argv)
     made = generate(args.n, args.out, args.seed)
-    print(f"{made.n} tweets: {made.folder}, {made.zip}, {made.markdown}")
+    print(f"{made.n} tweets: {made.folder}, {made.compact}, {made.zip}, {made.markdown}")
     return 0
 
 

@@ -6,17 +6,25 @@
 Every timed command runs in a fresh process (cold Python, warm OS file cache),
 timed and measured from a small wrapper process: wall time of the child, and
 its peak RSS from `getrusage(RUSAGE_CHILDREN)`. Runs of the compared commands
-are interleaved, so a noisy neighbour slows both sides of a ratio alike.
+are interleaved, so a noisy neighbour slows both sides of a ratio alike. The
+archives are `bench/generate.py`'s, shaped like the real export (indented
+parts, real-looking tweets); the machine and its load average are printed.
 
-- cold load: `load_archive()` of the official folder (zip, markdown too), from
-  the first read to `Tweet`s, text repaired; compared with bare stdlib
-  `json.loads` of the same `tweets*.js` files (already read and decoded: only
-  the parse is timed, the strictest comparison);
+- cold load: `load_archive()` of the official folder (its compact variant, zip
+  and markdown too), from the first read to `Tweet`s, text repaired; compared
+  with bare stdlib `json.loads` of the same `tweets*.js` files (already read and
+  decoded: only the parse is timed, the strictest comparison);
 - `tootback preview --date D`: cold (no index yet: full read, index written)
-  with its peak RSS, and warm (index present), compared with `tootback --version`,
-  itself compared with `python -c pass`;
-- requests per posted toot and per run, against the loopback stand-in
-  `tests/support/fake_mastodon.py`, with `tootback repost` as a real process.
+  with its peak RSS, and warm (index present), compared with
+  `python -c "import pydantic_settings"` (the settings library every command
+  needs);
+- `tootback status`, and `tootback repost --date D` of a day already posted
+  (against the loopback stand-in `tests/support/fake_mastodon.py`), compared
+  with warm `preview`; `tootback calendar` of a year, when the command exists;
+- `tootback daemon`: its resident memory once it has planned the day and idles;
+- `tootback --version` compared with `python -c pass`;
+- requests per posted toot and per run, against the stand-in, with
+  `tootback repost` as a real process.
 
 Generated archives are kept in bench/.data/ (gitignored; `--data` moves it);
 `--quick` uses a temporary folder.
@@ -28,12 +36,16 @@ import argparse
 import json
 import os
 import platform
+import select
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,7 +55,16 @@ from tests.support.processes import clean_environ
 ROOT = Path(__file__).resolve().parent.parent
 
 DAY = "2026-04-05"
-TARGETS = {"load": 1.0, "warm": 1.5, "version": 3.0, "rss": 250.0}
+TARGETS = {
+    "load": 1.0,
+    "warm": 1.3,
+    "status": 1.0,
+    "repost": 1.0,
+    "version": 3.0,
+    "rss": 250.0,
+    "daemon": 60.0,
+}
+TOKEN = "test-token"
 
 # Runs `argv`, prints its exit code, wall seconds and peak RSS (ru_maxrss: KiB on
 # Linux, bytes on macOS) as JSON. Only the child is measured, not this wrapper.
@@ -142,18 +163,31 @@ def interleaved(runs: int, jobs: dict[str, Callable[[], float]]) -> dict[str, Sa
 
 @dataclass
 class SizeReport:
-    """Everything measured for one archive size."""
+    """Everything measured for one archive size: seconds and peak RSS (MiB) by measure."""
 
     n: int
     seconds: dict[str, Samples]
-    cold_preview: Samples
-    cold_rss: Samples
-    warm_preview: Samples
-    warm_rss: Samples
+    rss: dict[str, Samples]
+    daemon: dict[str, Samples]  # "idle" and "peak" resident memory of the daemon, MiB
+    calendar: bool  # whether `tootback calendar` exists (else its rows say n/a)
 
 
 def measure_size(data: Generated, runs: int, work: Path) -> SizeReport:
-    """Cold loads, the JSON baseline, cold and warm preview for one archive."""
+    """Every measure of one archive size (see the module docstring)."""
+    seconds = measure_loads(data, runs, work)
+    rss: dict[str, Samples] = {}
+    seconds["cold"], rss["cold"] = measure_cold_preview(data, runs, work)
+    with posted_day(data, work) as env:
+        calendar = has_command("calendar", env, work)
+        timed, peaks = measure_warm(data, runs, work, env, calendar)
+        seconds |= timed
+        rss |= peaks
+        daemon = measure_daemon(data, max(1, min(runs, 3)), work, env)
+    return SizeReport(data.n, seconds, rss, daemon, calendar)
+
+
+def measure_loads(data: Generated, runs: int, work: Path) -> dict[str, Samples]:
+    """In-process loads of each variant, and bare `json.loads` of the parts."""
     env = clean_environ()
 
     def seconds(code: str, *args: str) -> Callable[[], float]:
@@ -164,31 +198,164 @@ def measure_size(data: Generated, runs: int, work: Path) -> SizeReport:
         return job
 
     files = [str(f) for f in data.tweet_files]
-    loads = interleaved(
+    compact = [str(f) for f in data.compact_files]
+    return interleaved(
         runs,
         {
             "json": seconds(_JSON, "gc", *files),
             "json_nogc": seconds(_JSON, "nogc", *files),
+            "json_compact": seconds(_JSON, "gc", *compact),
             "official": seconds(_LOAD, str(data.folder)),
+            "compact": seconds(_LOAD, str(data.compact)),
             "zip": seconds(_LOAD, str(data.zip)),
             "markdown": seconds(_LOAD, str(data.markdown)),
         },
     )
-    cold, cold_rss, warm, warm_rss = Samples(), Samples(), Samples(), Samples()
-    preview = [*tootback_command(), "preview", "--date", DAY, "--archive", str(data.folder)]
+
+
+def preview_command(data: Generated) -> list[str]:
+    return [*tootback_command(), "preview", "--date", DAY, "--archive", str(data.folder)]
+
+
+def measure_cold_preview(data: Generated, runs: int, work: Path) -> tuple[Samples, Samples]:
+    """`preview` with no index yet (each run in a new index folder): seconds, peak RSS."""
+    wall, rss = Samples(), Samples()
     for run in range(runs):
-        index = work / f"index-{data.n}-{run}"
-        env = clean_environ(TOOTBACK_ARCHIVE__INDEX_DIR=str(index))
-        first = measure(preview, env, work)
-        cold.values.append(first.wall)
-        cold_rss.values.append(first.rss_mb)
-        again = measure(preview, env, work)
-        if again.out != first.out:
-            raise SystemExit("warm preview printed something else than the cold one")
-        warm.values.append(again.wall)
-        warm_rss.values.append(again.rss_mb)
+        index = work / f"index-{data.n}-cold-{run}"
+        result = measure(preview_command(data), clean_environ(**index_dir(index)), work)
+        wall.values.append(result.wall)
+        rss.values.append(result.rss_mb)
         shutil.rmtree(index)
-    return SizeReport(data.n, loads, cold, cold_rss, warm, warm_rss)
+    return wall, rss
+
+
+def index_dir(folder: Path) -> dict[str, str]:
+    return {"TOOTBACK_ARCHIVE__INDEX_DIR": str(folder)}
+
+
+@contextmanager
+def posted_day(data: Generated, work: Path) -> Iterator[dict[str, str]]:
+    """A stand-in server, an index, and a state file in which DAY is posted.
+
+    Yields the environment of a `tootback` run against that server, state and index.
+    """
+    from tests.support.fake_mastodon import Budget, FakeMastodon
+
+    plenty = Budget(10**9, 1.0)
+    with FakeMastodon(
+        media_processing_polls=0, api_budget=plenty, statuses_budget=plenty, media_budget=plenty
+    ) as server:
+        env = clean_environ(
+            MASTODON_API_BASE_URL=server.url,
+            MASTODON_ACCESS_TOKEN=TOKEN,
+            TOOTBACK_STATE__PATH=str(work / f"state-{data.n}" / "state.json"),
+            TOOTBACK_SCHEDULE__MIN_INTERVAL="0",
+            **index_dir(work / f"index-{data.n}"),
+        )
+        measure(preview_command(data), env, work)  # builds the index
+        done = measure(repost_command(data), env, work)
+        if not server.statuses() or "failed" in done.out:
+            raise SystemExit(f"posting {DAY} did not go as planned:\n{done.out}\n{done.err}")
+        yield env
+
+
+def repost_command(data: Generated) -> list[str]:
+    return [*tootback_command(), "repost", "--date", DAY, "--archive", str(data.folder)]
+
+
+def has_command(name: str, env: dict[str, str], work: Path) -> bool:
+    done = subprocess.run(
+        [*tootback_command(), name, "--help"], env=env, cwd=work, capture_output=True
+    )
+    return done.returncode == 0
+
+
+def measure_warm(
+    data: Generated, runs: int, work: Path, env: dict[str, str], calendar: bool
+) -> tuple[dict[str, Samples], dict[str, Samples]]:
+    """Warm `preview`, `status`, `repost` of the posted day and `calendar`, interleaved
+    with `import pydantic_settings`: seconds and peak RSS by name."""
+    archive = ["--archive", str(data.folder)]
+    commands = {
+        "warm": preview_command(data),
+        "pydantic_settings": [sys.executable, "-c", "import pydantic_settings"],
+        "status": [*tootback_command(), "status", *archive],
+        "repost": repost_command(data),
+    }
+    if calendar:
+        commands["calendar"] = [*tootback_command(), "calendar", *archive]
+    peaks = {name: Samples() for name in commands}
+
+    def job(name: str) -> Callable[[], float]:
+        def run() -> float:
+            result = measure(commands[name], env, work)
+            if name == "repost" and "posted" in result.out.replace("already posted", ""):
+                raise SystemExit(f"repost of a posted day posted something:\n{result.out}")
+            peaks[name].values.append(result.rss_mb)
+            return result.wall
+
+        return run
+
+    return interleaved(runs, {name: job(name) for name in commands}), peaks
+
+
+def measure_daemon(
+    data: Generated, runs: int, work: Path, env: dict[str, str]
+) -> dict[str, Samples]:
+    """`tootback daemon` against the stand-in: resident and peak memory (MiB) once it has
+    planned today and gone quiet, then stopped with SIGTERM."""
+    idle, peak = Samples(), Samples()
+    argv = [*tootback_command(), "daemon", "--log-format", "json", "--archive", str(data.folder)]
+    # No catch-up: the toots due earlier today are logged as missed, not posted now.
+    daemon_env = env | {"TOOTBACK_SCHEDULE__CATCH_UP": "0"}
+    for _ in range(runs):
+        process = subprocess.Popen(
+            argv, env=daemon_env, cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+        try:
+            _wait_until_planned(process)
+            memory = _memory(process.pid)
+            idle.values.append(memory.get("VmRSS", float("nan")))
+            peak.values.append(memory.get("VmHWM", float("nan")))
+        finally:
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=30)
+    return {"idle": idle, "peak": peak}
+
+
+def _wait_until_planned(process: subprocess.Popen[bytes], quiet: float = 1.0) -> None:
+    """Read the daemon's log until a day is planned and nothing more comes for `quiet` s."""
+    assert process.stderr is not None
+    stream = process.stderr
+    planned = False
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([stream], [], [], quiet)
+        if not ready:
+            if planned:
+                return
+            continue
+        line = stream.readline()
+        if not line:
+            raise SystemExit(f"the daemon stopped (exit {process.wait()})")
+        event = json.loads(line)
+        if event.get("event") == "fatal":
+            raise SystemExit(f"the daemon failed: {event.get('message')}")
+        planned = planned or (event.get("event") == "planned" and "day" in event)
+    raise SystemExit("the daemon did not plan its day within 300 s")
+
+
+def _memory(pid: int) -> dict[str, float]:
+    """VmRSS and VmHWM of a process, MiB (Linux; empty elsewhere)."""
+    found: dict[str, float] = {}
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key in ("VmRSS", "VmHWM"):
+                found[key] = int(value.split()[0]) / 1024
+    except OSError:
+        pass
+    return found
 
 
 def measure_startup(runs: int, work: Path) -> dict[str, Samples]:
@@ -229,10 +396,10 @@ def measure_requests(data: Generated, work: Path, each: int, polls: int) -> Requ
             state = work / f"state-{kind}" / "state.json"
             env = clean_environ(
                 MASTODON_API_BASE_URL=server.url,
-                MASTODON_ACCESS_TOKEN="test-token",
+                MASTODON_ACCESS_TOKEN=TOKEN,
                 TOOTBACK_STATE__PATH=str(state),
                 TOOTBACK_SCHEDULE__MIN_INTERVAL="0",
-                TOOTBACK_ARCHIVE__INDEX_DIR=str(work / "index-requests"),
+                **index_dir(work / "index-requests"),
             )
             tweets = [arg for tid in ids for arg in ("--tweet", tid)]
             measure(
@@ -293,8 +460,15 @@ def machine() -> str:
     )
 
 
+def load_average() -> str:
+    try:
+        return "load average " + ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "load average unknown"
+
+
 def table(sizes: list[SizeReport], startup: dict[str, Samples], quick: bool) -> list[str]:
-    """The main table, markdown, one column per archive size."""
+    """The main table, markdown, one column per archive size; verdicts on the largest."""
     version, bare = startup["version"].median, startup["pass"].median
     head = "| measure | " + " | ".join(f"N = {s.n:,}" for s in sizes) + " | target |"
     lines = [head, "|---|" + "---:|" * len(sizes) + "---|"]
@@ -302,53 +476,71 @@ def table(sizes: list[SizeReport], startup: dict[str, Samples], quick: bool) -> 
     def row(name: str, cells: list[str], target: str = "") -> None:
         lines.append(f"| {name} | " + " | ".join(cells) + f" | {target} |")
 
-    def sec(pick: Callable[[SizeReport], float]) -> list[str]:
-        return [f"{pick(s):.3f} s" for s in sizes]
+    def sec(name: str) -> list[str]:
+        return [_or_na(s, name, lambda s: f"{s.seconds[name].median:.3f} s") for s in sizes]
 
-    def ratio(pick: Callable[[SizeReport], float], limit: float | None) -> list[str]:
-        return [_verdict(pick(s), limit, quick or s is not sizes[-1]) for s in sizes]
+    def mb(name: str, limit: float | None = None) -> list[str]:
+        def cell(s: SizeReport) -> str:
+            return _verdict(s.rss[name].median, limit, quick or s is not sizes[-1], " MB", 0)
 
-    def json_s(s: SizeReport) -> float:
-        return s.seconds["json"].median
+        return [_or_na(s, name, cell) for s in sizes]
 
-    row("bare `json.loads` of the tweets*.js files", sec(json_s))
-    row("cold load, official folder", sec(lambda s: s.seconds["official"].median))
+    def ratio(top: str, bottom: str, limit: float | None = None) -> list[str]:
+        def cell(s: SizeReport) -> str:
+            value = s.seconds[top].median / s.seconds[bottom].median
+            return _verdict(value, limit, quick or s is not sizes[-1])
+
+        return [_or_na(s, top, cell) for s in sizes]
+
+    row("bare `json.loads` of the tweets*.js files (indented)", sec("json"))
+    row("cold load, official folder (indented)", sec("official"))
+    row("**ratio** cold load / `json.loads`", ratio("official", "json", TARGETS["load"]), "≤ 1.0×")
+    row("bare `json.loads` of the compact variant", sec("json_compact"))
+    row("cold load, compact variant", sec("compact"))
+    row("ratio compact load / its `json.loads`", ratio("compact", "json_compact"))
+    row("cold load, official .zip", sec("zip"))
+    row("ratio .zip load / `json.loads`", ratio("zip", "json"))
+    row("cold load, markdown (same tweets)", sec("markdown"))
+    row("`json.loads` with the GC paused (for reference)", sec("json_nogc"))
+    row("ratio cold load / GC-paused `json.loads`", ratio("official", "json_nogc"))
+    row("cold `preview` (reads all, writes the index)", sec("cold"))
+    row("**peak RSS** of cold `preview`", mb("cold", TARGETS["rss"]), "≤ 250 MB")
+    row("warm `preview` (index present)", sec("warm"))
+    row("peak RSS of warm `preview`", mb("warm"))
+    row('`python -c "import pydantic_settings"`', sec("pydantic_settings"))
     row(
-        "**ratio** cold load / `json.loads`",
-        ratio(lambda s: s.seconds["official"].median / json_s(s), TARGETS["load"]),
+        "**ratio** warm `preview` / `import pydantic_settings`",
+        ratio("warm", "pydantic_settings", TARGETS["warm"]),
+        "≤ 1.3×",
+    )
+    row("`status`", sec("status"))
+    row("peak RSS of `status`", mb("status"))
+    row("**ratio** `status` / warm `preview`", ratio("status", "warm", TARGETS["status"]), "≤ 1.0×")
+    row("`repost` of a day already posted", sec("repost"))
+    row("peak RSS of `repost` of a posted day", mb("repost"))
+    row(
+        "**ratio** `repost` (posted day) / warm `preview`",
+        ratio("repost", "warm", TARGETS["repost"]),
         "≤ 1.0×",
     )
-    row("cold load, official .zip", sec(lambda s: s.seconds["zip"].median))
-    row(
-        "ratio .zip load / `json.loads`", ratio(lambda s: s.seconds["zip"].median / json_s(s), None)
-    )
-    row("cold load, markdown (same tweets)", sec(lambda s: s.seconds["markdown"].median))
-    row(
-        "`json.loads` with the GC paused (for reference)",
-        sec(lambda s: s.seconds["json_nogc"].median),
-    )
-    row(
-        "ratio cold load / GC-paused `json.loads`",
-        ratio(lambda s: s.seconds["official"].median / s.seconds["json_nogc"].median, None),
-    )
-    row("cold `preview` (reads all, writes the index)", sec(lambda s: s.cold_preview.median))
-    rss = [
-        _verdict(s.cold_rss.median, TARGETS["rss"], quick or s is not sizes[-1], " MB", 0)
+    daemon = [
+        _verdict(s.daemon["idle"].median, TARGETS["daemon"], quick or s is not sizes[-1], " MB", 0)
         for s in sizes
     ]
-    row("**peak RSS** of cold `preview`", rss, "≤ 250 MB")
-    row("warm `preview` (index present)", sec(lambda s: s.warm_preview.median))
-    row("peak RSS of warm `preview`", [f"{s.warm_rss.median:.0f} MB" for s in sizes])
-    row(
-        "**ratio** warm `preview` / `tootback --version`",
-        ratio(lambda s: s.warm_preview.median / version, TARGETS["warm"]),
-        "≤ 1.5×",
-    )
+    row("**daemon resident memory**, idle after planning", daemon, "≤ 60 MB")
+    row("daemon peak memory", [f"{s.daemon['peak'].median:.0f} MB" for s in sizes])
+    row("`calendar` of a year", sec("calendar"))
+    row("peak RSS of `calendar`", mb("calendar"))
     row("`tootback --version`", [f"{version:.3f} s"] * len(sizes))
     row("`python -c pass`", [f"{bare:.3f} s"] * len(sizes))
     cells = [_verdict(version / bare, TARGETS["version"], quick)] * len(sizes)
     row("**ratio** `tootback --version` / `python -c pass`", cells, "≤ 3×")
     return lines
+
+
+def _or_na(report: SizeReport, name: str, cell: Callable[[SizeReport], str]) -> str:
+    """The cell, or "n/a" for a measure of a command this version does not have."""
+    return cell(report) if name in report.seconds else "n/a"
 
 
 def _verdict(
@@ -378,6 +570,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     sizes = [2000] if args.quick else [int(n) for n in args.sizes.split(",")]
     runs = 1 if args.quick else args.runs
+    before = load_average()
     with tempfile.TemporaryDirectory(prefix="tootback-bench-") as temp:
         work = Path(temp)
         data_dir = work / "data" if args.quick else args.data
@@ -386,7 +579,8 @@ def main(argv: list[str] | None = None) -> int:
         startup = measure_startup(max(runs, 3) if not args.quick else 1, work)
         polls = 0 if args.quick else 2  # each poll waits for real (the client's backoff)
         requests = measure_requests(archives[0], work, 1 if args.quick else 3, polls)
-    print(f"Machine: {machine()}; medians of {runs} run(s); preview date {DAY}.\n")
+    print(f"Machine: {machine()}; medians of {runs} run(s); preview and repost date {DAY}.")
+    print(f"Before: {before}; after: {load_average()}.\n")
     print("\n".join(table(reports, startup, args.quick)))
     print()
     print("\n".join(requests_table(requests)))

@@ -27,7 +27,19 @@ def test_the_quick_benchmark_prints_its_tables() -> None:
     assert done.returncode == 0, done.stderr
     out = done.stdout
     assert out.startswith("Machine: ")
-    for row in ("cold load, official folder", "peak RSS", "warm `preview`", "`python -c pass`"):
+    rows = (
+        "cold load, official folder",
+        "cold load, compact variant",
+        "peak RSS",
+        "warm `preview`",
+        "import pydantic_settings",
+        "`status`",
+        "`repost` of a day already posted",
+        "daemon resident memory",
+        "`calendar` of a year",
+        "`python -c pass`",
+    )
+    for row in rows:
         assert row in out
     assert "| text only | 1 | " in out  # docs/design.md, "The client": one per status…
     assert "| one photo | 2 | " in out  # …and one per media file

@@ -65,11 +65,14 @@ def js_file(variable: str, items: Sequence[Any], *, colon: str = " : ") -> bytes
 
 
 def entities(
-    urls: Sequence[Json] = (), mentions: Sequence[Json] = (), media: Sequence[Json] = ()
+    urls: Sequence[Json] = (),
+    mentions: Sequence[Json] = (),
+    media: Sequence[Json] = (),
+    hashtags: Sequence[Json] = (),
 ) -> Json:
     """A tweet's `entities`: hashtags, symbols, user mentions, URLs (and media, if any)."""
     found: Json = {
-        "hashtags": [],
+        "hashtags": list(hashtags),
         "symbols": [],
         "user_mentions": list(mentions),
         "urls": list(urls),
