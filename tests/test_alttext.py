@@ -25,6 +25,7 @@ from bot.errors import SettingsError
 
 OFFICIAL = Path(__file__).resolve().parent / "fixtures" / "official"
 PLANT_TWEET, PLANT = "1379146820613046273", "1379146820613046273-EyPlant01.png"
+SPOILER_TWEET, SPOILER = "1379539407467446277", "1379539407467446277-FinaleSpoiler.png"
 VIDEO_TWEET, VIDEO = "1511238455915446273", "1511238455915446273-Kq3VidBuild.mp4"
 LIMIT = 1500
 
@@ -51,6 +52,7 @@ def test_export_lists_every_media_file_with_its_context(archive: Archive) -> Non
     assert rows[0] == list(COLUMNS)
     assert [(r[0], r[1], r[2]) for r in rows[1:]] == [
         (PLANT_TWEET, "2021-04-05", f"data/tweets_media/{PLANT}"),
+        (SPOILER_TWEET, "2021-04-06", f"data/tweets_media/{SPOILER}"),
         (VIDEO_TWEET, "2022-04-05", f"data/tweets_media/{VIDEO}"),
     ]
     plant = rows[1]
@@ -182,7 +184,7 @@ DESCRIPTIONS = st.text(
 @settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(filled=st.lists(DESCRIPTIONS, min_size=2, max_size=2))
+@given(filled=st.lists(DESCRIPTIONS, min_size=3, max_size=3))
 def test_round_trip_puts_every_description_on_its_media(
     archive: Archive, tmp_path_factory: pytest.TempPathFactory, filled: list[str]
 ) -> None:

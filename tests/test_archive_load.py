@@ -79,7 +79,7 @@ def test_mixed_folder_reads_every_format_and_prefers_the_official_copy(tmp_path:
     shutil.copy(FIXTURES / "official.zip", tmp_path / "downloads" / "twitter.zip")
     archive = load_archive(tmp_path)
     assert archive.formats == ("official", "markdown")
-    assert len(archive.tweets) == 126 + 12 + 6
+    assert len(archive.tweets) == 126 + 20 + 6
     assert archive.username == "quokka_codes"  # account.js beats the footer majority
     plant = next(t for t in archive.tweets if t.id == "1379146820613046273")
     assert plant.source == "export/data/tweets.js#3"

@@ -20,6 +20,11 @@ E, F = "1379142320124854273", "1379146820613046273"  # 2021-04-05: retweet, imag
 G, H = "1511238455915446273", "1511244747371446273"  # 2022-04-05: video, self link
 L, M = "1511252297118646273", "1511312695096246273"  # 2022-04-05: unicode, mention
 J, K = "1511486339281846273", "1614658793763766273"  # 2022-04-05 late; 2023 note tweet
+# April 6, tweets-part2.js: what the fediverse says its own way
+HT, DE = "1114497982264246277", "1247207438545846277"  # 2019 hashtags only (qht); 2020 de
+JA, SN = "1379343114040246277", "1379539407467446277"  # 2021 ja; 2021 possibly_sensitive
+QO, UN = "1511644883973046277", "1511795878917046277"  # 2022 quotes grace_h; 2022 und
+QS, RS = "1643886255928246277", "1643901355422646277"  # 2023 quotes A; 2023 retweets A
 LEAK = "data/tweets_media/1014811120235446273-Leak01.png"
 NOTE_START = "A long thread-that-isn’t-a-thread about why our build got three times faster.\n\n"
 NOTE_END = "None of this was clever. It was just patient, and that’s the whole lesson."
@@ -39,11 +44,13 @@ def by_id(archive: Archive) -> dict[str, Tweet]:
     return {t.id: t for t in archive.tweets}
 
 
-def test_loads_every_tweet_of_both_parts_in_time_order(official: Archive) -> None:
+def test_loads_every_tweet_of_every_part_in_time_order(official: Archive) -> None:
     assert official.formats == ("official",)
     assert official.username == OWNER
     assert official.problems == ()
-    assert [t.id for t in official.tweets] == [A, B, C, D, E, F, G, H, L, M, J, K]
+    assert [t.id for t in official.tweets] == [
+        *(A, B, HT, C, D, DE, E, F, JA, SN, G, H, L, M, J, QO, UN, K, QS, RS)
+    ]
     assert official.root == FIXTURES / "official"
 
 
@@ -79,8 +86,41 @@ def test_self_reply_and_reply_to_someone_else(official: Archive) -> None:
 
 def test_retweet_is_flagged(official: Archive) -> None:
     flagged = [t.id for t in official.tweets if t.is_retweet]
-    assert flagged == [E]
+    assert flagged == [E, RS]
     assert by_id(official)[E].text.endswith("respect the boundary s…")
+
+
+@pytest.mark.parametrize(
+    ("tweet_id", "lang", "sensitive", "quote_of", "retweet_of"),
+    [
+        (A, "en", False, None, None),
+        (H, "en", False, B, None),  # its trailing link to B: a quote of the owner's tweet
+        (E, "en", False, None, None),  # a retweet of grace_h: no original in the archive
+        (QS, "en", False, A, None),  # quotes A through a `?s=20` link
+        (QO, "en", False, "1233768888529846279", None),  # quotes grace_h
+        (RS, "en", False, None, A),  # RT @quokka_codes: A's text
+        (SN, "en", True, None, None),
+        (DE, "de", False, None, None),
+        (JA, "ja", False, None, None),
+        (UN, "und", False, None, None),
+        (HT, "qht", False, None, None),
+    ],
+)
+def test_what_each_tweet_was(
+    official: Archive,
+    tweet_id: str,
+    lang: str,
+    sensitive: bool,
+    quote_of: str | None,
+    retweet_of: str | None,
+) -> None:
+    tweet = by_id(official)[tweet_id]
+    assert (tweet.lang, tweet.sensitive, tweet.quote_of, tweet.retweet_of) == (
+        lang,
+        sensitive,
+        quote_of,
+        retweet_of,
+    )
 
 
 def test_tco_links_are_expanded(official: Archive) -> None:
