@@ -68,6 +68,7 @@ def make_composer(
             zone=settings.selection.zone,
             max_characters=limits.max_characters,
             max_media_attachments=limits.max_media_attachments,
+            characters_reserved_per_url=limits.characters_reserved_per_url,
             spoiler_text=settings.post.spoiler_text,
             media_missing=settings.media.missing,
             owner=archive.username,

@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from bot.compose.length import grapheme_boundaries, status_length
+from bot.compose.length import URL_LENGTH, grapheme_boundaries, status_length
 from bot.compose.rewrite import handle_spans, url_spans
 from bot.model import Media, TootPart
 
@@ -66,6 +66,7 @@ class Layout:
     footer: str
     spoiler: str
     limit: int
+    url_length: int = URL_LENGTH
 
     def render(self, chunk: str, index: int, total: int, last: bool) -> str:
         text = chunk
@@ -77,13 +78,14 @@ class Layout:
         return text
 
     def length(self, text: str) -> int:
-        return status_length(text, self.spoiler)
+        return status_length(text, self.spoiler, self.url_length)
 
     def fits(self, text: str) -> bool:
         # Counting is slow (grapheme clusters); first a sure answer from an
-        # upper bound: a URL ("://" and 8+ characters) counts 23, nothing else
-        # counts more than its code points.
-        bound = len(text) + 15 * text.count("://") + len(self.spoiler)
+        # upper bound: a URL ("://" and 8+ characters) counts url_length,
+        # nothing else counts more than its code points.
+        extra = max(0, self.url_length - 8) * text.count("://")
+        bound = len(text) + extra + len(self.spoiler)
         return bound <= self.limit or self.length(text) <= self.limit
 
 

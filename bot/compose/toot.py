@@ -29,7 +29,8 @@ class ComposeOptions:
         tweet's URL), {years_ago} (due local year minus tweeted local year) and
         {ago} ("1 year ago", "4 years ago"); empty: no footer.
     zone: the time zone of local dates.
-    max_characters, max_media_attachments: the instance's limits.
+    max_characters, max_media_attachments, characters_reserved_per_url: the
+        instance's limits (the last is what a URL counts).
     spoiler_text: the content warning of every part; counts toward the limit.
     media_missing: a tweet with an unusable media file is posted without it
         ("post_without") or not at all ("skip_tweet").
@@ -43,6 +44,7 @@ class ComposeOptions:
     zone: tzinfo = UTC
     max_characters: int = 500
     max_media_attachments: int = 4
+    characters_reserved_per_url: int = 23
     spoiler_text: str = ""
     media_missing: MediaMissing = "post_without"
     owner: str | None = None
@@ -73,6 +75,7 @@ def compose(tweet: Tweet, due: datetime, options: ComposeOptions) -> Toot | Skip
         footer=rewrite_mentions(footer, options.mentions),
         spoiler=options.spoiler_text,
         limit=options.max_characters,
+        url_length=options.characters_reserved_per_url,
     )
     parts = plan_parts(body, media_groups(usable, options.max_media_attachments), layout)
     if parts is None:
