@@ -205,29 +205,30 @@ def preview(obj: Context, day: date | None, as_json: bool, show_skipped: bool) -
       TOOTBACK_SELECTION__INCLUDE_REPLIES=true tootback preview --date 2026-04-05
       tootback preview --archive ~/twitter-2023.zip --date 2026-03-20
     """
-    from bot.archive.index import archive_for_day
+    from bot.archive.index import archive_for_day, whole_archive
     from bot.handles import load_handles
     from bot.model import InstanceLimits
-    from bot.preview import preview_day
+    from bot.preview import outlook, preview_day
     from bot.render import day_json, day_text
     from bot.state import read_posted
 
     settings = obj.settings()
     the_day = day or today(obj, settings)
-    s = settings.archive
-    loaded = archive_for_day(archive_path(settings), the_day, settings.selection.feb29, s.index_dir)
-    result = preview_day(
-        loaded,
-        the_day,
-        settings,
-        posted=read_posted(settings.state.path),
-        handles=load_handles(settings.mentions.handles_file),
-        limits=InstanceLimits(max_characters=settings.compose.max_characters),
-    )
+    path, s = archive_path(settings), settings.archive
+    loaded = archive_for_day(path, the_day, settings.selection.feb29, s.index_dir)
+    posted = read_posted(settings.state.path)
+    handles = load_handles(settings.mentions.handles_file)
+    limits = InstanceLimits(max_characters=settings.compose.max_characters)
+    result = preview_day(loaded, the_day, settings, posted, handles, limits)
+    ahead = None
+    if not result.toots:  # say what the archive holds and when toots come next
+        whole = whole_archive(path, s.index_dir)
+        ahead = outlook(whole, the_day, settings, posted, handles, limits)
     if as_json:
-        click.echo(json.dumps(day_json(result, show_skipped), ensure_ascii=False, indent=2))
+        output = day_json(result, show_skipped, ahead)
+        click.echo(json.dumps(output, ensure_ascii=False, indent=2))
     else:
-        click.echo(day_text(result, show_skipped))
+        click.echo(day_text(result, show_skipped, ahead))
 
 
 @cli.command()
@@ -377,21 +378,31 @@ def status(obj: Context, as_json: bool) -> None:
       tootback status --json
     """
     from bot.archive import load_archive
+    from bot.handles import load_handles
+    from bot.model import InstanceLimits
     from bot.options import plan
+    from bot.preview import outlook
     from bot.render import status_json, status_text
     from bot.state import load_state
     from bot.status import day_status
 
     settings = obj.settings()
     state = load_state(settings.state.path)
-    day_plan = plan(load_archive(archive_path(settings)), today(obj, settings), settings)
+    archive = load_archive(archive_path(settings))
+    day_plan = plan(archive, today(obj, settings), settings)
     report = day_status(
         day_plan, state, obj.clock.now(), timedelta(seconds=settings.schedule.catch_up)
     )
+    ahead = None
+    if not day_plan.due:  # say what the archive holds and when toots come next
+        handles = load_handles(settings.mentions.handles_file)
+        limits = InstanceLimits(max_characters=settings.compose.max_characters)
+        ahead = outlook(archive, day_plan.day, settings, state.posted_urls(), handles, limits)
+    zone = settings.selection.timezone
     if as_json:
-        click.echo(json.dumps(status_json(state, report, settings.selection.timezone), indent=2))
+        click.echo(json.dumps(status_json(state, report, zone, ahead), indent=2))
     else:
-        click.echo(status_text(state, report, settings.selection.timezone))
+        click.echo(status_text(state, report, zone, ahead))
 
 
 @cli.group(cls=TootbackGroup)

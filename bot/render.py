@@ -23,7 +23,7 @@ from bot.state import Failed, Pending, Posted, State
 if TYPE_CHECKING:  # types only: render must stay cheap to import for `preview`
     from bot.client import Account
     from bot.exactly_once import Outcome
-    from bot.preview import DayPreview
+    from bot.preview import DayPreview, Outlook
     from bot.rebuild import RebuildReport
     from bot.status import DayStatus
 
@@ -43,9 +43,12 @@ def retry_command(tweet_id: str) -> str:
 # --- preview ------------------------------------------------------------------------------
 
 
-def day_json(preview: DayPreview, show_skipped: bool) -> dict[str, Any]:
-    """The `preview --json` object: date, timezone, max_characters, toots, skipped."""
-    return {
+def day_json(
+    preview: DayPreview, show_skipped: bool, ahead: Outlook | None = None
+) -> dict[str, Any]:
+    """The `preview --json` object: date, timezone, max_characters, toots, skipped; on
+    a day without toots also `archive_range` and `next_day` (see `outlook_json`)."""
+    shown = {
         "date": preview.day.isoformat(),
         "timezone": preview.timezone,
         "max_characters": preview.max_characters,
@@ -55,6 +58,34 @@ def day_json(preview: DayPreview, show_skipped: bool) -> dict[str, Any]:
             for skip in (preview.skipped if show_skipped else ())
         ],
     }
+    return shown | (outlook_json(ahead) if ahead else {})
+
+
+def outlook_json(ahead: Outlook) -> dict[str, Any]:
+    """`archive_range`: {"first", "last"}, the local dates of the archive's first and
+    last tweets (null when it has none); `next_day`: {"date", "toots"} of the next day
+    with toots, null when no day of the next four years has any."""
+    return {
+        "archive_range": None
+        if ahead.first is None or ahead.last is None
+        else {"first": ahead.first.isoformat(), "last": ahead.last.isoformat()},
+        "next_day": None
+        if ahead.next_day is None
+        else {"date": ahead.next_day.isoformat(), "toots": ahead.next_toots},
+    }
+
+
+def outlook_text(ahead: Outlook) -> str:
+    """What a day without toots says: the archive's range, and the next day with toots."""
+    if ahead.first is None or ahead.last is None:
+        return "The archive holds no tweets."
+    text = f"The archive's tweets run from {ahead.first} to {ahead.last}"
+    if ahead.next_day is None:
+        return text + "; no day in the next four years has toots (filters and settings?)."
+    return (
+        f"{text}; the next day with toots is {ahead.next_day:%a %Y-%m-%d} "
+        f"({_plural(ahead.next_toots, 'toot')}): tootback preview --date {ahead.next_day}"
+    )
 
 
 def _toot_json(toot: Toot, already_posted: bool) -> dict[str, Any]:
@@ -76,8 +107,9 @@ def _part_json(part: TootPart) -> dict[str, Any]:
     }
 
 
-def day_text(preview: DayPreview, show_skipped: bool) -> str:
-    """The human `preview`: each toot exactly as sent, then a one-line summary."""
+def day_text(preview: DayPreview, show_skipped: bool, ahead: Outlook | None = None) -> str:
+    """The human `preview`: each toot exactly as sent, then a one-line summary (and on a
+    day without toots, the `outlook_text`)."""
     lines = [f"{preview.day:%a %Y-%m-%d} ({preview.timezone}): on this day in earlier years", ""]
     for toot in preview.toots:
         lines += _toot_text(toot, toot.tweet_id in preview.posted, preview.max_characters)
@@ -86,6 +118,8 @@ def day_text(preview: DayPreview, show_skipped: bool) -> str:
         lines += [f"  {skip.tweet_id}  {skip.reason}" for skip in preview.skipped]
         lines.append("")
     lines.append(_summary(preview, show_skipped))
+    if ahead is not None:
+        lines.append(outlook_text(ahead))
     return "\n".join(lines)
 
 
@@ -190,8 +224,11 @@ def repost_json(day: date, outcomes: Sequence[Outcome]) -> dict[str, Any]:
 # --- status -------------------------------------------------------------------------------
 
 
-def status_json(state: State, today: DayStatus, timezone: str) -> dict[str, Any]:
-    """The `status --json` object."""
+def status_json(
+    state: State, today: DayStatus, timezone: str, ahead: Outlook | None = None
+) -> dict[str, Any]:
+    """The `status --json` object; on a day without toots, `today` also holds the
+    archive's range and the next day with toots (`outlook_json`)."""
     counts = state.counts()
     last = state.last_posted()
     return {
@@ -227,12 +264,13 @@ def status_json(state: State, today: DayStatus, timezone: str) -> dict[str, Any]
                     ("missed", today.missed),
                 )
             },
+            **(outlook_json(ahead) if ahead else {}),
         },
     }
 
 
-def status_text(state: State, today: DayStatus, timezone: str) -> str:
-    """The human `status`."""
+def status_text(state: State, today: DayStatus, timezone: str, ahead: Outlook | None = None) -> str:
+    """The human `status` (on a day without toots, with the `outlook_text`)."""
     counts = state.counts()
     where = f"{state.source}" if state.source else "state"
     owner = f" (@{state.account.acct} on {state.account.instance})" if state.account else ""
@@ -260,6 +298,8 @@ def status_text(state: State, today: DayStatus, timezone: str) -> str:
         f"post it with: {repost_command(d.tweet.id)}"
         for d in today.missed
     ]
+    if ahead is not None:
+        lines.append(f"  nothing to post today. {outlook_text(ahead)}")
     return "\n".join(lines)
 
 

@@ -82,13 +82,25 @@ def archive_for_day(path: Path, day: date, feb29: Feb29, index_dir: Path) -> Arc
     when it comes from the index. Raises ArchiveError as `load_archive` does,
     and SettingsError when index_dir is inside the archive.
     """
+    return _served(path, utc_month_days(day, feb29), index_dir)
+
+
+def whole_archive(path: Path, index_dir: Path) -> Archive:
+    """Every tweet of the archive at path, from its index when there is a current one
+    (then with no `problems`), else read whole and indexed. For what needs more than
+    a day: the archive's date range, the next day with toots."""
+    return _served(path, None, index_dir)
+
+
+def _served(path: Path, month_days: set[tuple[int, int]] | None, index_dir: Path) -> Archive:
+    """The groups `month_days` (None: all) from the index, or the whole archive read."""
     source = Path(os.path.abspath(path))
     _refuse_inside(index_dir, _root(source))
     file = index_file(source, index_dir)
     try:
         index = DayIndex.open(file, source)
         if index is not None:
-            return index.archive(path, utc_month_days(day, feb29))
+            return index.archive(path, month_days)
     except CorruptIndex:
         pass
     return build_index(path, index_dir)
@@ -362,12 +374,14 @@ class DayIndex:
             return None
         return cls(file, header)
 
-    def archive(self, path: Path, month_days: Iterable[tuple[int, int]]) -> Archive:
-        """The Archive of the tweets in the groups of month_days (path: as given by the
-        user, for `root`). Raises CorruptIndex."""
+    def archive(self, path: Path, month_days: Iterable[tuple[int, int]] | None) -> Archive:
+        """The Archive of the tweets in the groups of month_days, None for all (path: as
+        given by the user, for `root`). Raises CorruptIndex."""
         header = self.header
-        keys = sorted(_group(m, d) for m, d in month_days)
         try:
+            keys = sorted(
+                header["groups"] if month_days is None else (_group(m, d) for m, d in month_days)
+            )
             with open(self.file, "rb") as handle:
                 tweets = [t for key in keys for t in self._group(handle, key)]
                 ids = self._ids(handle)
