@@ -57,7 +57,7 @@ class TootbackGroup(click.Group):
         try:
             return super().invoke(ctx)
         except TootbackError as exc:
-            click.secho(f"tootback: {exc}", err=True, fg="red")
+            click.secho("tootback: " + "\n".join(exc.lines()), err=True, fg="red")
             ctx.exit(exc.exit_code)
         except (KeyboardInterrupt, click.Abort):
             # click would say "Aborted!" and exit 1, which means "some toots failed".

@@ -25,6 +25,7 @@ there: the toot is marked failed and the run goes on (exit 1 at the end).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 EXIT_OK = 0
@@ -49,10 +50,24 @@ EXIT_CODES: dict[int, str] = {
 }
 
 
+def one_line(text: str) -> str:
+    """`text` with its control characters escaped (`\\n`), so that a path or value
+    holding a line break cannot split a message."""
+    return _CONTROL.sub(lambda match: repr(match[0])[1:-1], text)
+
+
+# Control characters, and whatever else str.splitlines() breaks at (NEL, U+2028, U+2029).
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
 class TootbackError(Exception):
     """Base of every error tootback raises on purpose."""
 
     exit_code = EXIT_USAGE
+
+    def lines(self) -> list[str]:
+        """The message as printed: one line."""
+        return [one_line(str(self))]
 
 
 class UsageError(TootbackError):
@@ -70,6 +85,10 @@ class SettingsError(TootbackError):
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
         super().__init__("invalid settings:\n" + "\n".join(f"  {p}" for p in problems))
+
+    def lines(self) -> list[str]:
+        """A header, then one line per problem."""
+        return ["invalid settings:", *(f"  {one_line(p)}" for p in self.problems)]
 
 
 class ArchiveError(TootbackError):

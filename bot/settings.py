@@ -134,6 +134,15 @@ class ArchiveSettings(Section):
 class StateSettings(Section):
     path: UserPath = Path("state/state.json")
 
+    @field_validator("path")
+    @classmethod
+    def _a_file(cls, value: Path) -> Path:
+        if not value.name or value.is_dir():
+            raise ValueError(
+                f"{value} is a folder; name the file in it, e.g. {value / 'state.json'}"
+            )
+        return value
+
 
 class SelectionSettings(Section):
     timezone: str = "UTC"
@@ -361,8 +370,9 @@ def load_settings(
 
 
 def _config_path(config: Path | None) -> Path | None:
-    named = config
+    named, source = config, "--config"
     if named is None and os.environ.get(CONFIG_VARIABLE):
+        source = CONFIG_VARIABLE
         try:
             named = expand_path(os.environ[CONFIG_VARIABLE])
         except ValueError as exc:
@@ -370,7 +380,7 @@ def _config_path(config: Path | None) -> Path | None:
     if named is None:
         return DEFAULT_CONFIG if DEFAULT_CONFIG.is_file() else None
     if not named.is_file():
-        raise SettingsError([f"config file {named}: not found"])
+        raise SettingsError([f"config file {named} (from {source}): not found"])
     return named
 
 

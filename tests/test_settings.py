@@ -61,7 +61,7 @@ def test_config_named_by_env_or_flag(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TOOTBACK_CONFIG", "a.toml")
     assert load_settings().schedule.mode == "daily"
     assert load_settings(Path("b.toml")).schedule.daily_at.hour == 7
-    with pytest.raises(SettingsError, match=r"missing\.toml: not found"):
+    with pytest.raises(SettingsError, match=r"missing\.toml \(from --config\): not found"):
         load_settings(Path("missing.toml"))
 
 
