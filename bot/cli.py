@@ -215,14 +215,15 @@ def preview(obj: Context, day: date | None, as_json: bool, show_skipped: bool) -
     settings = obj.settings()
     the_day = day or today(obj, settings)
     path, s = archive_path(settings), settings.archive
-    loaded = archive_for_day(path, the_day, settings.selection.feb29, s.index_dir)
+    feb29 = settings.selection.feb29
+    loaded = archive_for_day(path, the_day, feb29, s.index_dir, s.limits)
     posted = read_posted(settings.state.path)
     handles = load_handles(settings.mentions.handles_file)
     limits = InstanceLimits(max_characters=settings.compose.max_characters)
     result = preview_day(loaded, the_day, settings, posted, handles, limits)
     ahead = None
     if not result.toots:  # say what the archive holds and when toots come next
-        whole = whole_archive(path, s.index_dir)
+        whole = whole_archive(path, s.index_dir, s.limits)
         ahead = outlook(whole, the_day, settings, posted, handles, limits)
     if as_json:
         output = day_json(result, show_skipped, ahead)
@@ -260,7 +261,7 @@ def check(obj: Context) -> None:
     posted = read_posted(settings.state.path)
     click.echo(render.check_state(settings.state.path, len(posted)))
     path = archive_path(settings)
-    archive = load_archive(path)
+    archive = load_archive(path, settings.archive.limits)
     click.echo(render.archive_report(archive, demo=is_demo(path)))
     if settings.access_token is None or settings.api_base_url is None:
         click.echo(render.check_no_account())

@@ -8,7 +8,7 @@ its inputs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
@@ -23,14 +23,16 @@ class Media:
         (inside the zip for a zipped archive).
     kind: "image", "video" or "gif" (animated GIFs are MP4s on Twitter).
     description: the alt text, when the archive has it.
-    problem: why the file cannot be uploaded ("missing", "outside the archive"),
-        None when it can. A media item with a problem is never uploaded.
+    problem: why the file cannot be uploaded ("missing", "outside the archive",
+        too large), None when it can. A media item with a problem is never uploaded.
+    size: its size in bytes, known before it is read; None when not known.
     """
 
     path: str
     kind: MediaKind = "image"
     description: str | None = None
     problem: str | None = None
+    size: int | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,6 +29,7 @@ from dotenv import dotenv_values
 from pydantic import (
     BaseModel,
     BeforeValidator,
+    ByteSize,
     ConfigDict,
     Field,
     SecretStr,
@@ -43,6 +44,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from bot.archive.base import ReadLimits
 from bot.errors import SettingsError
 from bot.handles import DEFAULT_HANDLES
 from bot.paths import expand_path
@@ -122,6 +124,9 @@ def user_cache_dir() -> Path:
     return Path.home() / ".cache" / "tootback"
 
 
+_LIMITS = ReadLimits()
+
+
 class ArchiveSettings(Section):
     path: Annotated[Path | None, BeforeValidator(_optional_path)] = Field(
         default=None, description="unset: the bundled demo archive, for looking only"
@@ -129,6 +134,23 @@ class ArchiveSettings(Section):
     index_dir: UserPath = Field(
         default_factory=user_cache_dir, description="where the day index of the archive is kept"
     )
+    # An archive is untrusted input: the readers' caps (see bot.archive.base.ReadLimits).
+    max_item_size: ByteSize = Field(default=ByteSize(_LIMITS.max_item_size), ge=64 << 10)
+    max_file_size: ByteSize = Field(default=ByteSize(_LIMITS.max_file_size), ge=1 << 20)
+    max_media_size: ByteSize = Field(default=ByteSize(_LIMITS.max_media_size), ge=1 << 20)
+    max_depth: int = Field(default=_LIMITS.max_depth, ge=8, le=256)
+    max_zip_ratio: int = Field(default=_LIMITS.max_zip_ratio, ge=10)
+
+    @property
+    def limits(self) -> ReadLimits:
+        """The caps, as the archive readers take them."""
+        return ReadLimits(
+            max_item_size=int(self.max_item_size),
+            max_file_size=int(self.max_file_size),
+            max_media_size=int(self.max_media_size),
+            max_depth=self.max_depth,
+            max_zip_ratio=self.max_zip_ratio,
+        )
 
 
 class StateSettings(Section):

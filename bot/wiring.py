@@ -83,7 +83,7 @@ def open_run(
     waited out), on_pace (seconds until the next toot may go out).
     """
     base_url, token = credentials(settings)
-    archive = load_archive(archive_path)
+    archive = load_archive(archive_path, settings.archive.limits)
     client = MastodonClient(base_url, token, clock, on_wait=on_server_wait)
     client.account()  # now, so that a bad token fails before anything else happens
     composer = make_composer(

@@ -14,6 +14,7 @@ import pytest
 import bot.archive.loader
 from bench.generate import Generated, generate
 from bot.archive import Archive, load_archive
+from bot.archive.base import ReadLimits
 from bot.archive.index import DayIndex, IdSet, archive_for_day, index_file, utc_month_days
 from bot.errors import SettingsError
 from bot.model import InstanceLimits
@@ -56,9 +57,9 @@ def loads(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     calls: list[Path] = []
     real = bot.archive.loader.load_archive
 
-    def counting(path: Path) -> Archive:
+    def counting(path: Path, limits: ReadLimits | None = None) -> Archive:
         calls.append(path)
-        return real(path)
+        return real(path, limits)
 
     monkeypatch.setattr(bot.archive.loader, "load_archive", counting)
     return calls
@@ -238,7 +239,7 @@ def _damage(file: Path, how: str, index_source: Path) -> None:
     elif how == "empty":
         file.write_bytes(b"")
     elif how == "flipped byte in a group":
-        index = DayIndex.open(file, Path(index_source))
+        index = DayIndex.open(file, Path(index_source), ReadLimits())
         assert index is not None
         at = index.header["groups"][f"{DAY.month:02d}-{DAY.day:02d}"][0] + 10
         file.write_bytes(data[:at] + bytes([data[at] ^ 1]) + data[at + 1 :])
@@ -262,7 +263,7 @@ def test_a_damaged_index_is_rebuilt_not_trusted(
     assert len(loads) == 2
     assert again.tweets == good.tweets
     assert file.read_bytes() == intact  # rebuilt in full
-    assert DayIndex.open(file, official.absolute()) is not None
+    assert DayIndex.open(file, official.absolute(), ReadLimits()) is not None
 
 
 def test_a_stale_index_of_another_version_is_rebuilt(

@@ -78,7 +78,9 @@ def test_bad_utf8_late_in_a_part_is_reported_by_line(tmp_path: Path, small_block
     assert items[35]["tweet"]["full_text"].startswith("\ufffdweet 35")  # type: ignore[index]
 
 
-def test_a_one_line_array_is_parsed_whole(tmp_path: Path, small_blocks: None) -> None:
+def test_a_one_line_array_is_read_item_by_item(tmp_path: Path, small_blocks: None) -> None:
     (tmp_path / "tweets.js").write_text("window.YTD.tweets.part0 = " + json.dumps(ITEMS) + ";\n")
-    assert items_of(tmp_path, "tweets.js") == (ITEMS, [], 1)
+    items, problems, batches = items_of(tmp_path, "tweets.js")
+    assert (items, problems) == (ITEMS, [])
+    assert batches > 10  # a batch per 50-byte block: never the whole array at once
     assert load_js(FolderTree(tmp_path), "tweets.js", Found()) == ITEMS

@@ -201,4 +201,4 @@ def test_repaired_seed_file_is_clean() -> None:
     ],
 )
 def test_clean_text_unescapes_entities_exactly_once(raw: str, text: str) -> None:
-    assert clean_text(raw) == text
+    assert clean_text(raw) == (text, 0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import zipfile
 from collections import Counter
 from collections.abc import Container
@@ -12,6 +13,34 @@ from pathlib import Path
 from bot.archive.tree import read_file_under
 from bot.errors import ArchiveError
 from bot.model import Media, Tweet
+
+# A hostile file can hold millions of bad items; listing each would cost more
+# memory than the tweets. Beyond these, problems are only counted.
+MAX_PROBLEMS_PER_FILE = 1000
+MAX_PROBLEMS = 20_000
+_PLACE = re.compile(r"(?:#[0-9]+|:[0-9]+)\Z")
+
+
+@dataclass(frozen=True, slots=True)
+class ReadLimits:
+    """How much of an archive the readers accept: an archive is untrusted input.
+
+    Each is also a setting (`archive.<name>`, see bot.settings); an item, file or
+    media file beyond a limit is skipped and reported, never read whole.
+
+    max_item_size: bytes of one JSON item or one markdown block (one tweet).
+    max_file_size: bytes of one data file (`.js` part, `.md`), in a folder or a zip.
+    max_media_size: bytes of one media file; larger ones are never uploaded.
+    max_depth: how deep one JSON item may nest (a tweet nests about 7 deep).
+    max_zip_ratio: how much a zip entry over 1 MiB may have been compressed
+        (JSON compresses about 10:1, media 1:1; a zip bomb 1000:1).
+    """
+
+    max_item_size: int = 1 << 20
+    max_file_size: int = 512 << 20
+    max_media_size: int = 100 << 20
+    max_depth: int = 64
+    max_zip_ratio: int = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +73,7 @@ class Archive:
     ids: every tweet id of the archive, when `tweets` holds only some of them
         (the few days around one date, read from the index, with no problems);
         None when `tweets` is the whole archive.
+    limits: what the readers accepted; `read_media` keeps to max_media_size.
     """
 
     root: Path
@@ -52,6 +82,7 @@ class Archive:
     problems: tuple[Problem, ...]
     formats: tuple[str, ...]
     ids: Container[str] | None = field(default=None, repr=False, compare=False)
+    limits: ReadLimits = field(default=ReadLimits(), repr=False, compare=False)
 
     @cached_property
     def owner_ids(self) -> Container[str]:
@@ -62,12 +93,16 @@ class Archive:
         """The bytes of one media file, from the folder or the zip.
 
         Raises ArchiveError when media.problem is set (a missing file, or one
-        outside the archive, is never read) or the file cannot be read.
+        outside the archive, is never read), or the file cannot be read or is
+        larger than `limits.max_media_size` (found out before reading it).
         """
         if media.problem is not None:
             raise ArchiveError(self.root, f"media {media.path}: {media.problem}")
+        limits = self.limits
         try:
-            return read_file_under(self.root, media.path)
+            return read_file_under(
+                self.root, media.path, limits.max_media_size, limits.max_zip_ratio
+            )
         except (OSError, zipfile.BadZipFile) as exc:
             raise ArchiveError(self.root, f"media {media.path} cannot be read: {exc}") from None
 
@@ -79,6 +114,7 @@ class Found:
     official / markdown: tweets in reading order (duplicates not yet removed).
     accounts: usernames from account.js files.
     authors: how often each user appears in markdown footer links.
+    limits: the caps every reader keeps to.
     """
 
     official: list[Tweet] = field(default_factory=list)
@@ -86,7 +122,23 @@ class Found:
     problems: list[Problem] = field(default_factory=list)
     accounts: list[str] = field(default_factory=list)
     authors: Counter[str] = field(default_factory=Counter)
+    limits: ReadLimits = field(default_factory=ReadLimits)
+    _per_file: Counter[str] = field(default_factory=Counter, repr=False)
 
     def problem(self, where: str, reason: str) -> None:
-        """Record one problem."""
-        self.problems.append(Problem(where, reason))
+        """Record one problem (only counted once its file has too many listed)."""
+        file = _PLACE.sub("", where)
+        self._per_file[file] += 1
+        if self._per_file[file] <= MAX_PROBLEMS_PER_FILE and len(self.problems) < MAX_PROBLEMS:
+            self.problems.append(Problem(where, reason))
+
+    def all_problems(self) -> tuple[Problem, ...]:
+        """Every problem listed, then one line per file whose further problems were
+        only counted."""
+        listed = Counter(_PLACE.sub("", p.where) for p in self.problems)
+        more = [
+            Problem(file, f"{count - listed[file]} more problems in this file, not listed")
+            for file, count in self._per_file.items()
+            if count > listed[file]
+        ]
+        return (*self.problems, *more)

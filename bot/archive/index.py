@@ -48,13 +48,13 @@ from typing import IO, Any
 import orjson
 
 from bot import __version__
-from bot.archive.base import Archive
+from bot.archive.base import Archive, ReadLimits
 from bot.archive.tree import OUTSIDE
 from bot.errors import SettingsError
 from bot.model import Media, Tweet
 from bot.selection import Feb29, source_days
 
-FORMAT = 2  # bump when the layout or the meaning of a field changes
+FORMAT = 3  # bump when the layout or the meaning of a field changes
 MAGIC = b"tootback-index\n"
 _FOOTER = struct.Struct("<QI")  # header length, header CRC-32
 _DATA_SUFFIXES = (".md", ".txt", ".js", ".zip")
@@ -69,12 +69,16 @@ class CorruptIndex(Exception):
     """The index file cannot be trusted; it is rebuilt. Never leaves this module."""
 
 
-def archive_for_day(path: Path, day: date, feb29: Feb29, index_dir: Path) -> Archive:
+def archive_for_day(
+    path: Path, day: date, feb29: Feb29, index_dir: Path, limits: ReadLimits | None = None
+) -> Archive:
     """The archive at path, enough of it to plan and compose `day`.
 
     path: the archive (as for `load_archive`). day: the local date to post.
     feb29: the Feb 29 policy (which month-days feed `day`).
     index_dir: the folder of index files (never inside the archive).
+    limits: the readers' caps (as for `load_archive`); an index built under
+        other limits is rebuilt, since they decide what was read.
 
     Returns an Archive whose `tweets` hold at least every tweet that falls on
     `day` in any time zone (all of them when the index had to be built) and
@@ -82,31 +86,37 @@ def archive_for_day(path: Path, day: date, feb29: Feb29, index_dir: Path) -> Arc
     when it comes from the index. Raises ArchiveError as `load_archive` does,
     and SettingsError when index_dir is inside the archive.
     """
-    return _served(path, utc_month_days(day, feb29), index_dir)
+    return _served(path, utc_month_days(day, feb29), index_dir, limits)
 
 
-def whole_archive(path: Path, index_dir: Path) -> Archive:
+def whole_archive(path: Path, index_dir: Path, limits: ReadLimits | None = None) -> Archive:
     """Every tweet of the archive at path, from its index when there is a current one
     (then with no `problems`), else read whole and indexed. For what needs more than
     a day: the archive's date range, the next day with toots."""
-    return _served(path, None, index_dir)
+    return _served(path, None, index_dir, limits)
 
 
-def _served(path: Path, month_days: set[tuple[int, int]] | None, index_dir: Path) -> Archive:
+def _served(
+    path: Path,
+    month_days: set[tuple[int, int]] | None,
+    index_dir: Path,
+    limits: ReadLimits | None,
+) -> Archive:
     """The groups `month_days` (None: all) from the index, or the whole archive read."""
+    limits = limits or ReadLimits()
     source = Path(os.path.abspath(path))
     _refuse_inside(index_dir, _root(source))
     file = index_file(source, index_dir)
     try:
-        index = DayIndex.open(file, source)
+        index = DayIndex.open(file, source, limits)
         if index is not None:
-            return index.archive(path, month_days)
+            return index.archive(path, month_days, limits)
     except CorruptIndex:
         pass
-    return build_index(path, index_dir)
+    return build_index(path, index_dir, limits)
 
 
-def build_index(path: Path, index_dir: Path) -> Archive:
+def build_index(path: Path, index_dir: Path, limits: ReadLimits | None = None) -> Archive:
     """Read the whole archive at path and write its index; returns the archive.
 
     A failure to write the index (a read-only cache) is not an error: the
@@ -117,7 +127,7 @@ def build_index(path: Path, index_dir: Path) -> Archive:
     source = Path(os.path.abspath(path))
     now = time.time_ns()
     before = fingerprint(source)
-    archive = load_archive(path)
+    archive = load_archive(path, limits)
     before += _media_folders(archive, before)
     if _settled(before, now):
         # JSONEncodeError: a text with a lone surrogate; such an archive goes unindexed.
@@ -273,6 +283,7 @@ def write_index(file: Path, source: Path, archive: Archive, before: Fingerprint)
                 "fingerprint": before,
                 "username": archive.username,
                 "formats": list(archive.formats),
+                "limits": _limits_key(archive.limits),
             }
             raw = orjson.dumps(header)
             handle.write(raw + _FOOTER.pack(len(raw), zlib.crc32(raw)) + MAGIC)
@@ -319,12 +330,22 @@ def _id_numbers(ids: Iterable[str]) -> tuple[array[int], set[str]]:
     return packed, others
 
 
+def _limits_key(limits: ReadLimits) -> list[int]:
+    return [
+        limits.max_item_size,
+        limits.max_file_size,
+        limits.max_media_size,
+        limits.max_depth,
+        limits.max_zip_ratio,
+    ]
+
+
 def _group(month: int, day: int) -> str:
     return f"{month:02d}-{day:02d}"
 
 
 def _row(tweet: Tweet) -> list[Any]:
-    media = [[m.path, m.kind, m.description, m.problem] for m in tweet.media]
+    media = [[m.path, m.kind, m.description, m.problem, m.size] for m in tweet.media]
     return [
         tweet.id,
         (tweet.created_at - _EPOCH) // _MICROSECOND,
@@ -353,9 +374,9 @@ class DayIndex:
     header: dict[str, Any]
 
     @classmethod
-    def open(cls, file: Path, source: Path) -> DayIndex | None:
+    def open(cls, file: Path, source: Path, limits: ReadLimits) -> DayIndex | None:
         """The index at file when it is an intact index of the archive at source
-        as it is now; None when there is none or it is stale.
+        as it is now, read under `limits`; None when there is none or it is stale.
 
         Raises CorruptIndex when the file is damaged.
         """
@@ -370,13 +391,17 @@ class DayIndex:
             return None
         if header.get("source") != os.fsdecode(source):
             return None
+        if header.get("limits") != _limits_key(limits):
+            return None
         if header.get("fingerprint") != _current(header.get("fingerprint")):
             return None
         return cls(file, header)
 
-    def archive(self, path: Path, month_days: Iterable[tuple[int, int]] | None) -> Archive:
+    def archive(
+        self, path: Path, month_days: Iterable[tuple[int, int]] | None, limits: ReadLimits
+    ) -> Archive:
         """The Archive of the tweets in the groups of month_days, None for all (path: as
-        given by the user, for `root`). Raises CorruptIndex."""
+        given by the user, for `root`; limits: as it was read under). Raises CorruptIndex."""
         header = self.header
         try:
             keys = sorted(
@@ -390,7 +415,7 @@ class DayIndex:
             raise CorruptIndex(str(exc)) from None
         root = path.parent if header.get("root_is_parent") else path
         tweets.sort(key=lambda t: (t.created_at, len(t.id), t.id))
-        return Archive(root, username, tuple(tweets), (), formats, ids)
+        return Archive(root, username, tuple(tweets), (), formats, ids, limits)
 
     def _group(self, handle: IO[bytes], key: str) -> Iterator[Tweet]:
         place = self.header["groups"].get(key)

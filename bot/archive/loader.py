@@ -20,8 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from bot.archive.base import Archive, Found
-from bot.archive.jsfile import decode
+from bot.archive.base import Archive, Found, ReadLimits
 from bot.archive.markdown import FOOTER_MARKS, read_markdown
 from bot.archive.official import TWEETS_FILE, read_official
 from bot.archive.retweets import link_retweets
@@ -40,10 +39,12 @@ _SNIFF = 256 * 1024
 _MARKS = tuple(mark.encode() for mark in FOOTER_MARKS)
 
 
-def load_archive(path: Path) -> Archive:
+def load_archive(path: Path, limits: ReadLimits | None = None) -> Archive:
     """Read the archive at path; bad items are skipped and listed in `problems`.
 
     path: a markdown file, a folder, an official archive `.zip` or `tweets.js`.
+    limits: the caps on what is read (the defaults when None); anything beyond
+        them is skipped and listed in `problems`, never read whole.
     Returns the Archive (tweets sorted by time, one per id).
     Raises ArchiveError when the path is missing or unreadable, or holds
     nothing recognizable as tweets.
@@ -51,7 +52,7 @@ def load_archive(path: Path) -> Archive:
     path = Path(path)
     if not path.exists():
         raise ArchiveError(path, "does not exist")
-    found = Found()
+    found = Found(limits=limits or ReadLimits())
     try:
         with _gc_paused():
             root, formats = _scan_path(path, found)
@@ -64,8 +65,9 @@ def load_archive(path: Path) -> Archive:
         root=root,
         username=username,
         tweets=link_retweets(_merge(found.official, found.markdown), username),
-        problems=tuple(found.problems),
+        problems=found.all_problems(),
         formats=tuple(f for f in ("official", "markdown") if f in formats),
+        limits=found.limits,
     )
 
 
@@ -144,11 +146,10 @@ def _markdown(tree: Tree, rel: str, found: Found) -> bool:
     try:
         if not _looks_like_markdown(tree, rel):
             return False
-        data = tree.read(rel)
+        return read_markdown(tree, rel, found)
     except OSError as exc:
         found.problem(tree.label(rel), f"cannot be read: {exc}")
         return False
-    return read_markdown(tree, rel, decode(data, tree.label(rel), found), found)
 
 
 def _scan_zip(folder: FolderTree, rel: str, found: Found) -> set[str]:

@@ -16,8 +16,14 @@ from functools import cached_property
 from typing import Any
 
 from bot.archive.base import Found
-from bot.archive.jsfile import load_js
-from bot.archive.text import clean_text, parse_twitter_date
+from bot.archive.jsfile import SKIPPED, load_js
+from bot.archive.text import (
+    DateOutOfRange,
+    controls_removed,
+    parse_twitter_date,
+    strip_controls,
+    unescape_repaired,
+)
 from bot.archive.tree import Tree
 
 _URL = re.compile(r"https?://\S*")
@@ -61,20 +67,36 @@ def read_notes(tree: Tree, rel: str, found: Found) -> Notes:
     if tree.media_problem(rel) is not None:  # no note-tweet.js: nothing to match
         return notes
     for index, item in enumerate(load_js(tree, rel, found)):
-        note = _dict(_dict(item).get("noteTweet"))
-        core = _dict(note.get("core"))
-        raw, created = core.get("text"), note.get("createdAt")
-        moment = parse_twitter_date(created) if isinstance(created, str) else None
-        note_id = note.get("noteTweetId")
-        if not isinstance(raw, str) or not raw or (moment is None and note_id is None):
-            found.problem(f"{tree.label(rel)}#{index}", "note tweet without text or date; skipped")
+        where = f"{tree.label(rel)}#{index}"
+        if item is SKIPPED:  # reported by the JSON reader
             continue
-        text = _expand(clean_text(raw), core)
-        if note_id is not None:
-            notes.by_id[str(note_id)] = text
-        if moment is not None:
-            notes.by_second.setdefault(int(moment.timestamp()), []).append(text)
+        try:
+            _add_note(notes, item, where, found)
+        except Exception as exc:  # one bad item must not stop the archive
+            found.problem(where, f"cannot be read ({type(exc).__name__}: {exc}); skipped")
     return notes
+
+
+def _add_note(notes: Notes, item: object, where: str, found: Found) -> None:
+    note = _dict(_dict(item).get("noteTweet"))
+    core = _dict(note.get("core"))
+    raw, created = core.get("text"), note.get("createdAt")
+    try:
+        moment = parse_twitter_date(created) if isinstance(created, str) else None
+    except DateOutOfRange as exc:
+        found.problem(where, f"date {created!r} {exc}; note skipped")
+        return
+    note_id = note.get("noteTweetId")
+    if not isinstance(raw, str) or not raw or (moment is None and note_id is None):
+        found.problem(where, "note tweet without text or date; skipped")
+        return
+    text, removed = strip_controls(_expand(unescape_repaired(raw), core))
+    if removed:
+        found.problem(where, controls_removed(removed))
+    if note_id is not None:
+        notes.by_id[str(note_id)] = text
+    if moment is not None:
+        notes.by_second.setdefault(int(moment.timestamp()), []).append(text)
 
 
 def _expand(text: str, core: dict[str, Any]) -> str:

@@ -15,23 +15,27 @@ from datetime import datetime
 from typing import Any
 
 from bot.archive.base import Found
-from bot.archive.jsfile import load_batches, load_js
+from bot.archive.jsfile import SKIPPED, load_batches, load_js
 from bot.archive.notes import Notes, read_notes
 from bot.archive.repair import repair
 from bot.archive.text import (
-    clean_text,
+    DateOutOfRange,
+    controls_removed,
     is_retweet,
     language_code,
     parse_twitter_date,
     quoted_id,
+    strip_controls,
     tweet_url,
+    unescape_repaired,
 )
-from bot.archive.tree import MISSING, OUTSIDE, Tree
+from bot.archive.tree import MISSING, OUTSIDE, Tree, size_problem
 from bot.model import Media, MediaKind, Tweet
 
 TWEETS_FILE = re.compile(r"tweets?(?:-part([0-9]+))?\.js")
 _KINDS: dict[str, MediaKind] = {"photo": "image", "video": "video", "animated_gif": "gif"}
 _IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".gif")
+_USERNAME = re.compile(r"[A-Za-z0-9_]{1,50}")
 
 Json = dict[str, Any]
 
@@ -61,15 +65,29 @@ def read_official(tree: Tree, data_dir: str, names: list[str], found: Found) -> 
     _read_account(data)
     data.notes = read_notes(tree, posixpath.join(data_dir, "note-tweet.js"), found)
     _index_media(data)
+    # A tweet id seen twice in the folder is reported; another folder may hold the
+    # same archive again (its zip, say), and the loader merges those silently.
+    first_at: dict[str, str] = {}
     for name in sorted(names, key=_part_number):
         rel = posixpath.join(data_dir, name)
         label, index = tree.label(rel), 0
         for batch in load_batches(tree, rel, found):
             for item in batch:
-                tweet = _tweet(data, item, f"{label}#{index}")
+                where = f"{label}#{index}"
                 index += 1
-                if tweet is not None:
+                if item is SKIPPED:  # reported by the JSON reader
+                    continue
+                try:
+                    tweet = _tweet(data, item, where)
+                except Exception as exc:  # one bad item must not stop the archive
+                    found.problem(where, f"cannot be read ({type(exc).__name__}: {exc}); skipped")
+                    continue
+                if tweet is None:
+                    continue
+                if (first := first_at.setdefault(tweet.id, where)) is where:
                     found.official.append(tweet)
+                else:
+                    found.problem(where, f"tweet {tweet.id} again (first at {first}); skipped")
 
 
 def _part_number(name: str) -> tuple[int, str]:
@@ -85,9 +103,11 @@ def _read_account(data: _DataDir) -> None:
     items = load_js(data.tree, rel, data.found)
     account = _dict(_dict(items[0]).get("account")) if items else {}
     username, account_id = account.get("username"), account.get("accountId")
-    if isinstance(username, str) and username:
+    if isinstance(username, str) and _USERNAME.fullmatch(username):
         data.username = username
         data.found.accounts.append(username)
+    elif username:
+        data.found.problem(data.tree.label(rel), f"invalid username {username!r}; ignored")
     else:
         data.found.problem(data.tree.label(rel), "no username in account.js")
     if isinstance(account_id, str | int):
@@ -119,7 +139,9 @@ def _tweet(data: _DataDir, item: object, where: str) -> Tweet | None:
     get = obj.get  # this runs 100,000 times for a big archive: every lookup counts
     entities = _dict(get("entities"))
     media_items = _media_items(get("extended_entities"), entities)
-    text = _text(get("full_text") or get("text"), entities, media_items)
+    text, removed = _text(get("full_text") or get("text"), entities, media_items)
+    if removed:
+        data.found.problem(where, controls_removed(removed))
     note = data.notes.full_text(obj, created, text)
     reply_id = get("in_reply_to_status_id_str") or get("in_reply_to_status_id")
     reply_user = get("in_reply_to_screen_name")
@@ -187,15 +209,19 @@ def _identity(obj: Json) -> tuple[str, datetime | None, str | None]:
     created = obj.get("created_at")
     if not isinstance(created, str) or not created:
         return tweet_id, None, "no created_at"
-    moment = parse_twitter_date(created)
+    try:
+        moment = parse_twitter_date(created)
+    except DateOutOfRange as exc:
+        return tweet_id, None, f"date {created!r} {exc}"
     if moment is None:
         return tweet_id, None, f"unparseable date {created!r}"
     return tweet_id, moment, None
 
 
-def _text(raw: object, entities: Json, media_items: list[Json]) -> str:
-    """full_text (raw) cleaned, t.co links expanded, media links removed."""
-    text = clean_text(raw if isinstance(raw, str) else "")
+def _text(raw: object, entities: Json, media_items: list[Json]) -> tuple[str, int]:
+    """full_text (raw) cleaned, t.co links expanded, media links removed; and the
+    number of control characters removed."""
+    text = unescape_repaired(raw if isinstance(raw, str) else "")
     urls = entities.get("urls")
     if urls:
         for url in _list(urls):
@@ -208,7 +234,8 @@ def _text(raw: object, entities: Json, media_items: list[Json]) -> str:
             short = media.get("url")
             if isinstance(short, str) and short:
                 text = text.replace(short, "")
-    return text.strip()
+    # After the links are expanded: they come from the item too.
+    return strip_controls(text.strip())
 
 
 def _media(data: _DataDir, tweet_id: str, items: list[Json], where: str) -> list[Media]:
@@ -222,13 +249,20 @@ def _media(data: _DataDir, tweet_id: str, items: list[Json], where: str) -> list
         rel = posixpath.join(data.media_dir, name)
         problem = MISSING if name.endswith("*") else data.tree.media_problem(rel)
         path = data.tree.label(rel)
+        limits = data.found.limits
+        sizes = data.tree.size(rel) if problem is None else None
+        if problem is None:
+            problem = size_problem(sizes, limits.max_media_size, limits.max_zip_ratio)
         if problem == OUTSIDE:
             data.found.problem(where, f"media {path} is outside the archive; refused")
-        elif problem is not None:
+        elif problem == MISSING:
             data.found.problem(where, f"media file {path} is missing")
+        elif problem is not None:
+            data.found.problem(where, f"media file {path} {problem}; not uploaded")
         alt = item.get("ext_alt_text")
-        description = repair(alt) if isinstance(alt, str) and alt else None
-        found.append(Media(path, kind, description, problem))
+        description = strip_controls(repair(alt))[0] if isinstance(alt, str) and alt else None
+        size = sizes[0] if sizes and problem is None else None
+        found.append(Media(path, kind, description, problem, size))
     return found
 
 

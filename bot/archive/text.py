@@ -36,18 +36,50 @@ _TRAILING_STATUS = re.compile(
 _RETWEET = re.compile(r"RT @([A-Za-z0-9_]{1,15}): ?")
 # A BCP 47-shaped code as Twitter writes `lang` ("en", "pt-BR", "und", "qme").
 _LANGUAGE = re.compile(r"[A-Za-z]{2,8}(?:-[A-Za-z0-9]{1,8}){0,3}")
+# Control characters other than tab and line breaks, and lone surrogates: no
+# tweet holds them, a server may refuse them, and a surrogate cannot even be
+# encoded to send. (C1 controls are removed only after repair, which reads
+# them as traces of mojibake.)
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+# Tweets exist from March 2006 on; outside these bounds a date is damage, and
+# near year 1 or 9999 a time-zone shift would overflow.
+EARLIEST = datetime(2006, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+_RANGE = f"out of range (tweets are from {EARLIEST.year} to {LATEST.year - 1})"
 
 
-def clean_text(raw: str) -> str:
-    """The one place every tweet text goes through: mojibake repaired, then
-    HTML entities unescaped exactly once.
+class DateOutOfRange(ValueError):
+    """A well-formed date that no tweet can have (see EARLIEST, LATEST)."""
 
-    raw: the text as the archive stores it. Returns the text as written.
+
+def clean_text(raw: str) -> tuple[str, int]:
+    """The one place every tweet text goes through: mojibake repaired, HTML
+    entities unescaped exactly once, control characters removed.
+
+    raw: the text as the archive stores it. Returns the text as written and
+    how many control characters were removed (the reader reports them).
     """
+    return strip_controls(unescape_repaired(raw))
+
+
+def unescape_repaired(raw: str) -> str:
+    """`clean_text` without removing control characters (for a reader that
+    changes the text further, then removes them)."""
     text = repair(raw)
-    if "&" not in text:
-        return text
-    return _ENTITY.sub(_entity, text)
+    return _ENTITY.sub(_entity, text) if "&" in text else text
+
+
+def strip_controls(text: str) -> tuple[str, int]:
+    """text without control characters (but tab and line breaks) and lone
+    surrogates; and how many were removed."""
+    if text.isprintable():  # most tweets: one fast check (tab and breaks are not printable)
+        return text, 0
+    return _CONTROL.subn("", text)
+
+
+def controls_removed(count: int) -> str:
+    """The problem reported for a text that lost `count` control characters."""
+    return f"{count} control character{'s' if count != 1 else ''} removed from the text"
 
 
 def _entity(match: re.Match[str]) -> str:
@@ -66,8 +98,19 @@ def parse_twitter_date(value: str) -> datetime | None:
     """Parse `Fri Apr 01 18:09:22 +0000 2022` (or ISO 8601) into aware UTC.
 
     Hand-rolled rather than strptime: it runs once per tweet and is several
-    times faster. Returns None when the value is not a valid date.
+    times faster. Returns None when the value is not a valid date; raises
+    DateOutOfRange for a date before 2006 or from 2100 on.
     """
+    try:
+        moment = _parse_date(value)
+    except OverflowError:  # year 1 or 9999 shifted by its offset
+        raise DateOutOfRange(_RANGE) from None
+    if moment is not None and not EARLIEST <= moment < LATEST:
+        raise DateOutOfRange(_RANGE)
+    return moment
+
+
+def _parse_date(value: str) -> datetime | None:
     fast = _UTC_DATE.fullmatch(value)
     if fast is not None and fast[1] in _MONTHS:
         try:

@@ -21,6 +21,9 @@ from types import TracebackType
 
 MISSING = "missing"
 OUTSIDE = "outside the archive"
+# Below this size a zip entry's compression ratio says nothing (a short text
+# of repeated lines compresses 100:1 and is harmless).
+RATIO_FLOOR = 1 << 20
 
 OnError = Callable[[str, str], None]
 
@@ -47,8 +50,12 @@ class Tree(ABC):
         """The names of the files directly in rel_dir; [] if there is no such folder."""
 
     @abstractmethod
-    def read(self, rel: str) -> bytes:
-        """The bytes of one file. Raises OSError when it is missing or outside."""
+    def read(self, rel: str, limit: int) -> bytes:
+        """The bytes of one file, if it holds at most `limit` bytes.
+
+        Raises OSError when it is missing, outside, or longer (it is then read
+        no further than limit + 1 bytes).
+        """
 
     @abstractmethod
     def blocks(self, rel: str, size: int) -> Iterator[bytes]:
@@ -61,6 +68,64 @@ class Tree(ABC):
     @abstractmethod
     def media_problem(self, rel: str) -> str | None:
         """Why the file at rel cannot be uploaded (MISSING, OUTSIDE), or None."""
+
+    @abstractmethod
+    def size(self, rel: str) -> tuple[int, int] | None:
+        """(bytes, bytes stored) of one file, known without reading it; the two
+        differ in a zip. None when it cannot be told (missing, outside)."""
+
+    def refusal(self, rel: str, max_size: int, max_ratio: int) -> str | None:
+        """Why the file at rel is too big to be read (size or zip ratio), or None.
+
+        Told from the folder's or the zip's listing, before a byte is read.
+        """
+        return size_problem(self.size(rel), max_size, max_ratio)
+
+
+def size_problem(sizes: tuple[int, int] | None, max_size: int, max_ratio: int) -> str | None:
+    """Why a file of these (bytes, bytes stored) is too big to read, or None."""
+    if sizes is None:
+        return None
+    size, stored = sizes
+    if size > max_size:
+        return f"is {human_size(size)}, over the limit of {human_size(max_size)}"
+    if size > RATIO_FLOOR and size > stored * max_ratio:
+        return (
+            f"unpacks from {human_size(stored)} to {human_size(size)}, more than "
+            f"{max_ratio}:1 (a zip bomb?)"
+        )
+    return None
+
+
+def human_size(size: int) -> str:
+    """1536 -> "1.5 KiB"; for messages."""
+    value = float(size)
+    for unit in ("bytes", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{size} bytes" if unit == "bytes" else f"{value:.1f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")
+
+
+def bounded(blocks: Iterator[bytes], rel: str, limit: int) -> Iterator[bytes]:
+    """blocks, raising OSError once more than `limit` bytes went by: a file can
+    grow after its size was checked."""
+    total = 0
+    for block in blocks:
+        total += len(block)
+        if total > limit:
+            raise _too_long(rel, limit)
+        yield block
+
+
+def _at_most(data: bytes, rel: str, limit: int) -> bytes:
+    if len(data) > limit:
+        raise _too_long(rel, limit)
+    return data
+
+
+def _too_long(rel: str, limit: int) -> OSError:
+    return OSError(f"{rel}: longer than {human_size(limit)}; not read further")
 
 
 def join_ref(base_dir: str, ref: str) -> str | None:
@@ -96,6 +161,7 @@ class FolderTree(Tree):
     def __init__(self, root: Path, only: list[str] | None = None) -> None:
         self.root = root
         self.real_root = os.path.realpath(root)
+        self._prefix = os.path.join(root, "")
         self.only = only
         self._listings: dict[str, _Listing | None] = {}
 
@@ -128,19 +194,37 @@ class FolderTree(Tree):
             return []
 
     def _real(self, rel: str) -> str | None:
-        """The real path of rel, or None when it resolves outside the root."""
-        real = os.path.realpath(self.root / rel)
+        """The real path of rel, or None when it resolves outside the root (or
+        cannot be a path at all, such as a name holding a NUL)."""
+        try:
+            real = os.path.realpath(self.root / rel)
+        except (ValueError, OSError):
+            return None
         inside = real == self.real_root or real.startswith(self.real_root + os.sep)
         return real if inside else None
 
-    def read(self, rel: str) -> bytes:
+    def read(self, rel: str, limit: int) -> bytes:
         with open(self._regular(rel), "rb") as handle:
-            return handle.read()
+            return _at_most(handle.read(limit + 1), rel, limit)
 
     def blocks(self, rel: str, size: int) -> Iterator[bytes]:
         with open(self._regular(rel), "rb") as handle:
             while block := handle.read(size):
                 yield block
+
+    def size(self, rel: str) -> tuple[int, int] | None:
+        # A sparse file stores less than its size, but reading it costs its size.
+        folder, _, name = rel.rpartition("/")
+        listing = self._listing(folder)
+        if listing is not None and listing.inside and name in listing.files:
+            path: str | None = self._prefix + rel  # no symlink: no realpath needed
+        else:
+            path = self._real(rel)
+        try:
+            st = os.stat(path) if path is not None else None
+        except (OSError, ValueError):
+            return None
+        return None if st is None else (st.st_size, st.st_size)
 
     def _regular(self, rel: str) -> str:
         real = self._real(rel)
@@ -161,6 +245,8 @@ class FolderTree(Tree):
                 return None
             if name not in listing.others:
                 return MISSING
+        if "\0" in rel:
+            return MISSING
         real = self._real(rel)
         if real is None:
             return OUTSIDE
@@ -235,10 +321,11 @@ class ZipTree(Tree):
     def list_dir(self, rel_dir: str) -> list[str]:
         return sorted(self.dirs.get(rel_dir, []))
 
-    def read(self, rel: str) -> bytes:
+    def read(self, rel: str, limit: int) -> bytes:
         info = self._entry(rel)
         try:
-            return self.zip.read(info)
+            with self.zip.open(info) as handle:
+                return _at_most(handle.read(limit + 1), rel, limit)
         except (zipfile.BadZipFile, ValueError, EOFError, zlib.error) as exc:
             raise OSError(f"{rel}: {exc}") from None
 
@@ -262,28 +349,35 @@ class ZipTree(Tree):
             return OUTSIDE
         return None if rel in self.entries else MISSING
 
+    def size(self, rel: str) -> tuple[int, int] | None:
+        info = self.entries.get(rel)
+        return None if info is None else (info.file_size, info.compress_size)
 
-def read_file_under(root: Path, path: str) -> bytes:
+
+def read_file_under(root: Path, path: str, max_size: int, max_ratio: int) -> bytes:
     """Read one archive file by its root-relative path, through a zip if the
     root is one or the path crosses a `.zip` inside the root folder.
 
-    Raises OSError (or zipfile.BadZipFile) when it cannot be read or leaves the root.
+    max_size, max_ratio: a larger file (or a zip entry unpacking more than
+    max_ratio:1) is refused before it is read, and never read beyond max_size.
+    Raises OSError (or zipfile.BadZipFile) when it cannot be read, is refused,
+    or leaves the root.
     """
     if root.is_file():
         with ZipTree(root) as tree:
-            return _checked_read(tree, path)
+            return _checked_read(tree, path, max_size, max_ratio)
     parts = path.split("/")
     folder = FolderTree(root)
     for cut in range(1, len(parts)):
         head = "/".join(parts[:cut])
         if head.lower().endswith(".zip") and folder.media_problem(head) is None:
             with ZipTree(root / head) as tree:
-                return _checked_read(tree, "/".join(parts[cut:]))
-    return _checked_read(folder, path)
+                return _checked_read(tree, "/".join(parts[cut:]), max_size, max_ratio)
+    return _checked_read(folder, path, max_size, max_ratio)
 
 
-def _checked_read(tree: Tree, rel: str) -> bytes:
-    problem = tree.media_problem(rel)
+def _checked_read(tree: Tree, rel: str, max_size: int, max_ratio: int) -> bytes:
+    problem = tree.media_problem(rel) or tree.refusal(rel, max_size, max_ratio)
     if problem is not None:
         raise OSError(f"{rel}: {problem}")
-    return tree.read(rel)
+    return tree.read(rel, max_size)

@@ -44,7 +44,7 @@ def live_backend(settings: Settings, archive_path: Path, clock: Clock, events: E
 
 def dry_backend(settings: Settings, archive_path: Path, events: EventLog) -> Backend:
     """Read the archive and the state file only; `post` logs the toot instead of sending it."""
-    archive = load_archive(archive_path)
+    archive = load_archive(archive_path, settings.archive.limits)
     handles = load_handles(settings.mentions.handles_file)
     composer = make_composer(
         settings, archive, handles, InstanceLimits(settings.compose.max_characters)
