@@ -252,14 +252,14 @@ def check(obj: Context) -> None:
     from bot.archive import load_archive
     from bot.bundled import is_demo
     from bot.handles import load_handles
-    from bot.state import read_posted
+    from bot.state import read_posted, resolve_state_path
 
     settings = obj.settings()
     click.echo(render.check_settings(obj.config))
     handles = load_handles(settings.mentions.handles_file)
     click.echo(render.check_handles(len(handles), settings.mentions.handles_file))
     posted = read_posted(settings.state.path)
-    click.echo(render.check_state(settings.state.path, len(posted)))
+    click.echo(render.check_state(resolve_state_path(settings.state.path), len(posted)))
     path = archive_path(settings)
     archive = load_archive(path, settings.archive.limits)
     click.echo(render.archive_report(archive, demo=is_demo(path)))

@@ -16,15 +16,24 @@ users' scripts rely on:
 `StateStore` does the I/O: an `flock` held per toot, validated loads, atomic
 saves that keep the previous good file as `<name>.bak`. A file that cannot be
 understood is reported and never overwritten.
+
+The path is resolved once, links followed (`resolve_state_path`): a state
+file kept on another volume behind a symlink is replaced in its own folder,
+so the link keeps pointing at the latest state, and the lock and the backup
+live beside the real file, where every process using it finds them. Every
+failure to write (a read-only mount, a full disk, a folder without
+permission) is a StateError naming the file, never a traceback.
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -236,6 +245,12 @@ def normalize_instance(url: str) -> str:
     return f"{parts.scheme.lower()}://{parts.netloc.lower()}{path}"
 
 
+def resolve_state_path(path: Path) -> Path:
+    """The real state file behind path: absolute, every symlink followed (a link
+    to a file not there yet gives the path it will be created at)."""
+    return Path(os.path.realpath(path))
+
+
 def read_posted(path: Path) -> dict[str, str]:
     """Tweet id -> Mastodon status URL of every posted tweet; {} when no file.
 
@@ -247,15 +262,17 @@ def read_posted(path: Path) -> dict[str, str]:
 def load_state(path: Path) -> State:
     """Read and validate the state file without locking it; an empty State when missing.
 
-    Raises StateCorrupt (naming the file and its backup) when the file cannot
-    be read, is not JSON, has the wrong shape or an unknown version.
+    Raises StateCorrupt (naming the file and its backup) when the file is not
+    JSON, has the wrong shape or an unknown version; StateError when it cannot
+    be read.
     """
+    path = resolve_state_path(path)
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
         return State(source=path)
     except OSError as exc:
-        raise _corrupt(path, f"cannot be read: {exc.strerror}") from None
+        raise StateError(path, f"cannot be read: {_why(exc)}") from None
     try:
         return replace(decode_state(raw), source=path)
     except ValueError as exc:
@@ -303,7 +320,8 @@ def encode_state(state: State) -> bytes:
 class StateStore:
     """The state file on disk: lock, load, atomic save.
 
-    path: the state file (its directory is created with mode 0700 if missing).
+    path: the state file (its directory is created with mode 0700 if missing);
+        resolved once, symlinks followed: `path` is the real file.
     clock: used to wait for the lock and to date the lock holder.
     lock_timeout: seconds `lock()` waits for another process; None waits forever.
     on_wait: called once, with a sentence naming the holder, when `lock()` has to
@@ -318,11 +336,12 @@ class StateStore:
         lock_timeout: float | None = 30.0,
         on_wait: Callable[[str], None] | None = None,
     ) -> None:
-        self.path = Path(path)
+        self.path = resolve_state_path(path)
         self.clock = clock
         self.lock_timeout = lock_timeout
         self.on_wait = on_wait
         self._held = False
+        self._swept = False
 
     @property
     def lock_path(self) -> Path:
@@ -340,20 +359,25 @@ class StateStore:
 
         Waits up to `lock_timeout` seconds for another process, then raises
         StateLocked naming the holder's pid and command. Not re-entrant.
+        Raises StateError when the lock file cannot be created or written.
         """
         if self._held:
             raise RuntimeError("the state lock is already held by this StateStore")
         self._ensure_dir()
-        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        with self._writing(f"cannot open the lock file {self.lock_path}"):
+            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             self._acquire(fd)
             self._held = True
             try:
-                self._write_holder(fd)
+                with self._writing(f"cannot write the lock file {self.lock_path}"):
+                    self._write_holder(fd)
+                self._sweep()
                 yield
             finally:
                 self._held = False
-                os.ftruncate(fd, 0)
+                with contextlib.suppress(OSError):  # the lock goes with the fd anyway
+                    os.ftruncate(fd, 0)
                 fcntl.flock(fd, fcntl.LOCK_UN)
         finally:
             os.close(fd)
@@ -370,30 +394,74 @@ class StateStore:
 
         Must be called inside `lock()`. The new file has mode 0600 and is on disk
         (file and directory fsynced) when this returns. Raises StateCorrupt,
-        writing nothing, if the current file is not a valid state file.
+        writing nothing, if the current file is not a valid state file, and
+        StateError, leaving the current file as it was, when writing fails.
         """
         if not self._held:
             raise RuntimeError("StateStore.save() must be called inside StateStore.lock()")
         self._ensure_dir()
         replacing = self._check_current()
-        fd, tmp_name = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.")
+        folder = self.path.parent
+        with self._writing(f"cannot write a new state file in {folder}"):
+            fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=f".{self.path.name}.")
         tmp = Path(tmp_name)
         try:
-            with os.fdopen(fd, "wb") as f:
+            with (
+                self._writing(f"cannot write a new state file in {folder}"),
+                os.fdopen(fd, "wb") as f,
+            ):
                 f.write(encode_state(state))
                 f.flush()
                 os.fchmod(f.fileno(), 0o600)
                 os.fsync(f.fileno())
             if replacing:
-                self._keep_backup()
-            os.replace(tmp, self.path)
+                with self._writing(f"cannot keep the backup {self.backup_path}"):
+                    self._keep_backup()
+            with self._writing("cannot replace it"):
+                os.replace(tmp, self.path)
         except BaseException:
-            tmp.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
             raise
-        _fsync_dir(self.path.parent)
+        with self._writing(f"cannot flush its folder {folder} to disk"):
+            _fsync_dir(folder)
+
+    @contextmanager
+    def _writing(self, what: str) -> Iterator[None]:
+        """Turn an OSError of the block into a StateError: `what` failed, and why."""
+        try:
+            yield
+        except OSError as exc:
+            raise StateError(self.path, f"{what}: {_why(exc)}") from None
 
     def _ensure_dir(self) -> None:
-        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        folder = self.path.parent
+        with self._writing(f"cannot create its folder {folder}"):
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+    def _sweep(self) -> None:
+        """Remove the temporary files a killed process left (`.state.json.*` of
+        `save`, `state.json.bak.tmp` of `_keep_backup`), once per store.
+
+        Safe under the lock only: every writer holds it while its temporary
+        file exists, so none found now can be in use. Only regular files named
+        as `save` names them are touched.
+        """
+        if self._swept:
+            return
+        self._swept = True
+        mine = re.compile(re.escape(f".{self.path.name}.") + r"[A-Za-z0-9_]{8}")
+        staging = self.backup_path.name + ".tmp"
+        with contextlib.suppress(OSError):  # an unlistable or read-only folder: left as is
+            with os.scandir(self.path.parent) as entries:
+                stale = [
+                    entry.path
+                    for entry in entries
+                    if (mine.fullmatch(entry.name) or entry.name == staging)
+                    and entry.is_file(follow_symlinks=False)
+                ]
+            for path in stale:
+                os.unlink(path)
 
     def _check_current(self) -> bool:
         # Validating what is about to become the backup keeps a corrupt file from
@@ -403,7 +471,7 @@ class StateStore:
         except FileNotFoundError:
             return False
         except OSError as exc:
-            raise _corrupt(self.path, f"cannot be read: {exc.strerror}") from None
+            raise StateError(self.path, f"cannot be read: {_why(exc)}") from None
         try:
             decode_state(raw)
         except ValueError as exc:
@@ -468,6 +536,11 @@ def _holder(fd: int) -> str:
 def _command_line() -> str:
     args = [os.path.basename(sys.argv[0]) if sys.argv else "?", *sys.argv[1:]]
     return " ".join(args)[:200]
+
+
+def _why(exc: OSError) -> str:
+    """The reason of an OSError in a few words ("No space left on device")."""
+    return exc.strerror or str(exc)
 
 
 def _fsync_dir(directory: Path) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from bot.clock import FakeClock
-from bot.errors import AccountMismatch, StateCorrupt, StateLocked
+from bot.errors import AccountMismatch, StateCorrupt, StateError, StateLocked
 from bot.state import (
     Failed,
     Pending,
@@ -169,10 +169,11 @@ def test_a_failed_write_leaves_the_old_file(
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "fsync", broken_fsync)
-    with pytest.raises(OSError, match="No space"), store.lock():
+    with pytest.raises(StateError, match="No space"), store.lock():
         store.save(State())
     assert store.path.read_bytes() == before
-    assert [p.name for p in store.path.parent.iterdir() if p.name.endswith(".tmp")] == []
+    leftovers = [p.name for p in store.path.parent.iterdir() if p.name.startswith(".")]
+    assert leftovers == []
 
 
 # --- corrupt files -----------------------------------------------------------
