@@ -41,7 +41,9 @@ EXIT_CODES: dict[int, str] = {
     EXIT_FAILED: "some toots failed: the server refused them (each is listed, with the command "
     "that retries it); the others went out",
     EXIT_USAGE: "a usage or settings error: a bad argument, setting, archive, handles or state "
-    "file, or a token the server refuses; the message names it, and running again cannot help",
+    "file (a state file or folder that cannot be written too: permission denied, a read-only "
+    "mount, a full disk), or a token the server refuses; the message names it, and running "
+    "again cannot help",
     EXIT_LOCKED: "the state file is locked by another process",
     EXIT_SERVER: "the server could not be reached, kept failing or rate-limiting, or answered "
     "something unusable; nothing was lost: try again later",

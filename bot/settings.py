@@ -44,9 +44,9 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from bot.archive.base import ReadLimits
 from bot.errors import SettingsError
 from bot.handles import DEFAULT_HANDLES
+from bot.model import ReadLimits
 from bot.paths import expand_path
 
 ENV_PREFIX = "TOOTBACK_"

@@ -14,10 +14,9 @@ import pytest
 import bot.archive.loader
 from bench.generate import Generated, generate
 from bot.archive import Archive, load_archive
-from bot.archive.base import ReadLimits
 from bot.archive.index import DayIndex, IdSet, archive_for_day, index_file, utc_month_days
 from bot.errors import SettingsError
-from bot.model import InstanceLimits
+from bot.model import InstanceLimits, ReadLimits
 from bot.options import plan
 from bot.preview import preview_day
 from bot.settings import Settings, load_settings

@@ -17,22 +17,22 @@ import stat
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_mastodon import FakeMastodon
 
+from bot.bundled import demo_archive
 from bot.clock import FakeClock
 from bot.errors import StateError
 from bot.state import Posted, State, StateAccount, StateStore, load_state, resolve_state_path
+from tests.support.fake_mastodon import FakeMastodon
+from tests.support.processes import clean_environ
 
 NOW = datetime(2026, 4, 5, 12, 0, tzinfo=UTC)
 DAY = "2026-04-05"
-TOKEN = "tok-SECRET-disk-4242"
-SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
 
 def posted_state(*tweet_ids: str) -> State:
@@ -246,24 +246,20 @@ main()
 """
 
 
-def clean_env(**extra: str) -> dict[str, str]:
-    keep = {k: v for k, v in os.environ.items() if not k.startswith(("TOOTBACK_", "MASTODON_"))}
-    return {**keep, "PYTHONUNBUFFERED": "1", **extra}
-
-
 @pytest.fixture
-def server() -> Iterator[FakeMastodon]:
-    with FakeMastodon(token=TOKEN) as fake:
-        yield fake
+def archive(tmp_path: Path) -> Path:
+    """A copy of the demo archive as the user's own (posting refuses the bundled one)."""
+    return Path(shutil.copytree(demo_archive(), tmp_path / "archive"))
 
 
-def run_env(server: FakeMastodon, state: Path, **extra: str) -> dict[str, str]:
-    return clean_env(
+def run_env(server: FakeMastodon, state: Path, archive: Path, **extra: str) -> dict[str, str]:
+    return clean_environ(
         MASTODON_API_BASE_URL=server.url,
-        MASTODON_ACCESS_TOKEN=TOKEN,
+        MASTODON_ACCESS_TOKEN=server.token,
         TOOTBACK_STATE__PATH=str(state),
-        TOOTBACK_ARCHIVE__PATH=str(SEEDS),
+        TOOTBACK_ARCHIVE__PATH=str(archive),
         TOOTBACK_SCHEDULE__MIN_INTERVAL="0",
+        PYTHONUNBUFFERED="1",
         **extra,
     )
 
@@ -282,10 +278,10 @@ def assert_one_line_exit_2(done: subprocess.CompletedProcess[str], path: Path, w
     [("fsync", "ENOSPC", "No space left on device"), ("open", "EROFS", "Read-only file system")],
 )
 def test_repost_on_a_failing_disk_exits_2_with_one_line(
-    tmp_path: Path, server: FakeMastodon, call: str, code: str, why: str
+    tmp_path: Path, server: FakeMastodon, archive: Path, call: str, code: str, why: str
 ) -> None:
     state = tmp_path / "state" / "state.json"
-    env = run_env(server, state, FAULT_DIR=str(tmp_path / "state"), FAULT_CALL=call)
+    env = run_env(server, state, archive, FAULT_DIR=str(tmp_path / "state"), FAULT_CALL=call)
     env["FAULT_ERRNO"] = code
     done = subprocess.run(
         [sys.executable, "-c", FAULTY, "repost", "--date", DAY],
@@ -304,7 +300,7 @@ def test_the_daemon_stops_with_exit_2_when_the_state_cannot_be_written(
     now = datetime.now(UTC)
     if (now.hour == 0 and now.minute < 5) or (now.month, now.day) == (2, 29):
         pytest.skip("too close to midnight UTC, or Feb 29: no toot to catch up at start")
-    archive = tmp_path / "archive"
+    archive = tmp_path / "today"
     archive.mkdir()
     when = now.replace(year=now.year - 3, microsecond=0) - timedelta(minutes=1)
     (archive / "output.md").write_text(
@@ -313,8 +309,8 @@ def test_the_daemon_stops_with_exit_2_when_the_state_cannot_be_written(
         encoding="utf-8",
     )
     state = tmp_path / "state" / "state.json"
-    env = run_env(server, state, FAULT_DIR=str(tmp_path / "state"), FAULT_CALL="fsync")
-    env |= {"FAULT_ERRNO": "ENOSPC", "TOOTBACK_ARCHIVE__PATH": str(archive)}
+    env = run_env(server, state, archive, FAULT_DIR=str(tmp_path / "state"), FAULT_CALL="fsync")
+    env["FAULT_ERRNO"] = "ENOSPC"
     done = subprocess.run(
         [sys.executable, "-c", FAULTY, "daemon", "--log-format", "json"],
         cwd=tmp_path,
@@ -379,14 +375,14 @@ def in_namespace(setup: str, mount: Path, args: list[str]) -> list[str]:
     ids=["read-only", "full"],
 )
 def test_repost_on_a_real_read_only_or_full_mount_exits_2(
-    tmp_path: Path, server: FakeMastodon, setup: str, why: str
+    tmp_path: Path, server: FakeMastodon, archive: Path, setup: str, why: str
 ) -> None:
     seed = tmp_path / "seed.json"
     seed.write_text(json.dumps({"version": 1, "account": None, "tweets": {}}))
     mount = tmp_path / "mnt"
     mount.mkdir()
     state = mount / "state" / "state.json"
-    env = run_env(server, state, SEED=str(seed))
+    env = run_env(server, state, archive, SEED=str(seed))
     done = subprocess.run(
         in_namespace(setup, mount, [sys.executable, "-m", "bot", "repost", "--date", DAY]),
         cwd=tmp_path,
@@ -426,11 +422,11 @@ main()
 
 @pytest.mark.parametrize("kill_at", [1, 3, 6])
 def test_a_kill_mid_save_through_a_symlink_loses_nothing_and_posts_nothing_twice(
-    tmp_path: Path, server: FakeMastodon, linked: tuple[Path, Path], kill_at: int
+    tmp_path: Path, server: FakeMastodon, archive: Path, linked: tuple[Path, Path], kill_at: int
 ) -> None:
     link, target = linked
     mark = tmp_path / "stopped"
-    env = run_env(server, link)
+    env = run_env(server, link, archive)
     args = [str(target), str(link), str(kill_at), str(mark), "repost", "--date", DAY]
     proc = subprocess.Popen(
         [sys.executable, "-c", STOP_IN_SAVE, *args],

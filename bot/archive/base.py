@@ -12,35 +12,13 @@ from pathlib import Path
 
 from bot.archive.tree import read_file_under
 from bot.errors import ArchiveError
-from bot.model import Media, Tweet
+from bot.model import Media, ReadLimits, Tweet
 
 # A hostile file can hold millions of bad items; listing each would cost more
 # memory than the tweets. Beyond these, problems are only counted.
 MAX_PROBLEMS_PER_FILE = 1000
 MAX_PROBLEMS = 20_000
 _PLACE = re.compile(r"(?:#[0-9]+|:[0-9]+)\Z")
-
-
-@dataclass(frozen=True, slots=True)
-class ReadLimits:
-    """How much of an archive the readers accept: an archive is untrusted input.
-
-    Each is also a setting (`archive.<name>`, see bot.settings); an item, file or
-    media file beyond a limit is skipped and reported, never read whole.
-
-    max_item_size: bytes of one JSON item or one markdown block (one tweet).
-    max_file_size: bytes of one data file (`.js` part, `.md`), in a folder or a zip.
-    max_media_size: bytes of one media file; larger ones are never uploaded.
-    max_depth: how deep one JSON item may nest (a tweet nests about 7 deep).
-    max_zip_ratio: how much a zip entry over 1 MiB may have been compressed
-        (JSON compresses about 10:1, media 1:1; a zip bomb 1000:1).
-    """
-
-    max_item_size: int = 1 << 20
-    max_file_size: int = 512 << 20
-    max_media_size: int = 100 << 20
-    max_depth: int = 64
-    max_zip_ratio: int = 100
 
 
 @dataclass(frozen=True, slots=True)

@@ -48,10 +48,10 @@ from typing import IO, Any
 import orjson
 
 from bot import __version__
-from bot.archive.base import Archive, ReadLimits
+from bot.archive.base import Archive
 from bot.archive.tree import OUTSIDE
 from bot.errors import SettingsError
-from bot.model import Media, Tweet
+from bot.model import Media, ReadLimits, Tweet
 from bot.selection import Feb29, source_days
 
 FORMAT = 3  # bump when the layout or the meaning of a field changes

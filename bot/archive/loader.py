@@ -20,13 +20,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from bot.archive.base import Archive, Found, ReadLimits
+from bot.archive.base import Archive, Found
 from bot.archive.markdown import FOOTER_MARKS, read_markdown
 from bot.archive.official import TWEETS_FILE, read_official
 from bot.archive.retweets import link_retweets
 from bot.archive.tree import FolderTree, Tree, ZipTree
 from bot.errors import ArchiveError
-from bot.model import Tweet
+from bot.model import ReadLimits, Tweet
 
 _NOTHING = (
     "no tweets found: expected twitter-archive-parser markdown (*.md or *.txt), "
