@@ -264,6 +264,10 @@ def run_env(server: FakeMastodon, state: Path, archive: Path, **extra: str) -> d
     )
 
 
+def run(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=60)
+
+
 def assert_one_line_exit_2(done: subprocess.CompletedProcess[str], path: Path, why: str) -> None:
     assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stderr + done.stdout
@@ -283,14 +287,7 @@ def test_repost_on_a_failing_disk_exits_2_with_one_line(
     state = tmp_path / "state" / "state.json"
     env = run_env(server, state, archive, FAULT_DIR=str(tmp_path / "state"), FAULT_CALL=call)
     env["FAULT_ERRNO"] = code
-    done = subprocess.run(
-        [sys.executable, "-c", FAULTY, "repost", "--date", DAY],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = run([sys.executable, "-c", FAULTY, "repost", "--date", DAY], tmp_path, env)
     assert_one_line_exit_2(done, state, why)
 
 
@@ -311,14 +308,7 @@ def test_the_daemon_stops_with_exit_2_when_the_state_cannot_be_written(
     state = tmp_path / "state" / "state.json"
     env = run_env(server, state, archive, FAULT_DIR=str(tmp_path / "state"), FAULT_CALL="fsync")
     env["FAULT_ERRNO"] = "ENOSPC"
-    done = subprocess.run(
-        [sys.executable, "-c", FAULTY, "daemon", "--log-format", "json"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = run([sys.executable, "-c", FAULTY, "daemon", "--log-format", "json"], tmp_path, env)
     events = [json.loads(line) for line in done.stderr.splitlines() if line.startswith("{")]
     kinds = [e["event"] for e in events]
     assert done.returncode == 2, done.stderr
@@ -383,14 +373,8 @@ def test_repost_on_a_real_read_only_or_full_mount_exits_2(
     mount.mkdir()
     state = mount / "state" / "state.json"
     env = run_env(server, state, archive, SEED=str(seed))
-    done = subprocess.run(
-        in_namespace(setup, mount, [sys.executable, "-m", "bot", "repost", "--date", DAY]),
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    args = [sys.executable, "-m", "bot", "repost", "--date", DAY]
+    done = run(in_namespace(setup, mount, args), tmp_path, env)
     assert_one_line_exit_2(done, state, why)
     assert not [s for s in server.statuses()]  # nothing was posted without its record
 
@@ -448,14 +432,7 @@ def test_a_kill_mid_save_through_a_symlink_loses_nothing_and_posts_nothing_twice
     assert len(before.tweets) <= 2
     stale = [p.name for p in target.parent.iterdir() if p.name.startswith(".state.json.")]
     assert len(stale) == 1
-    rerun = subprocess.run(
-        [sys.executable, "-m", "bot", "repost", "--date", DAY],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    rerun = run([sys.executable, "-m", "bot", "repost", "--date", DAY], tmp_path, env)
     assert rerun.returncode == 0, rerun.stderr
     statuses = server.statuses()
     keys = [s.idempotency_key for s in statuses]
