@@ -389,7 +389,7 @@ def status(obj: Context, as_json: bool) -> None:
 
     settings = obj.settings()
     state = load_state(settings.state.path)
-    archive = load_archive(archive_path(settings))
+    archive = load_archive(archive_path(settings), settings.archive.limits)
     day_plan = plan(archive, today(obj, settings), settings)
     report = day_status(
         day_plan, state, obj.clock.now(), timedelta(seconds=settings.schedule.catch_up)
