@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import calendar
 import json
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -414,6 +415,7 @@ def state() -> None:
 @state.command()
 @click.option(
     "--limit",
+    type=click.IntRange(min=1),
     default=2000,
     show_default=True,
     help="How many of the account's latest statuses to read.",
@@ -448,6 +450,16 @@ def rebuild(obj: Context, limit: int) -> None:
     click.echo(rebuild_report(len(statuses), report))
 
 
+def _writable_here(path: Path) -> Path:
+    # Checked before the login, so that the token it gets is never lost to a typo.
+    folder = path.parent
+    if not folder.is_dir():
+        raise click.BadParameter(f"folder {folder} does not exist")
+    if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise click.BadParameter(f"{path} cannot be written")
+    return path
+
+
 def _instance_url(value: str) -> str:
     from bot.settings import check_base_url
 
@@ -469,6 +481,7 @@ def _instance_url(value: str) -> str:
     type=UserPath(path_type=Path, dir_okay=False),
     default=Path(".env"),
     show_default=True,
+    callback=lambda ctx, param, value: _writable_here(value),
     help="Where to save the token.",
 )
 def login(instance: str, env_file: Path) -> None:

@@ -105,3 +105,16 @@ def test_login_takes_a_bare_host_name_and_survives_an_odd_answer(tmp_path: Path)
     assert "answered something unexpected" in result.stderr
     assert len(result.stderr.splitlines()) == 1
     assert responses.calls[0].request.url == "https://mastodon.social/api/v1/apps"
+
+
+def test_login_checks_where_the_token_goes_before_asking_for_it(
+    unused_port: int, tmp_path: Path
+) -> None:
+    instance = f"http://127.0.0.1:{unused_port}"
+    result = CliRunner().invoke(
+        cli, ["login", "--instance", instance, "--env-file", str(tmp_path / "no" / ".env")]
+    )
+    assert result.exit_code == errors.EXIT_USAGE
+    assert (
+        f"Invalid value for '--env-file': folder {tmp_path / 'no'} does not exist" in result.output
+    )
