@@ -5,7 +5,9 @@ print what `bot.render` shapes. The options several commands share
 (`--archive`, `--date`, `--json`) are defined once, below. Every TootbackError
 is caught here, at the edge, and becomes a message on stderr and its exit
 code (docs/design.md, "Exit codes": 0 ok, 1 some toots failed, 2 usage or
-settings, 3 state locked).
+settings, 3 state locked, 4 the server unreachable or failing, 130 interrupted).
+Commands that post take their archive from `posting_archive`, which refuses
+the bundled demo archive.
 """
 
 from __future__ import annotations
@@ -316,8 +318,11 @@ def repost(
 
     First finishes any toot a crash left half-posted, then posts the day's
     toots spaced by `schedule.min_interval`. Already-posted tweets are skipped,
-    so running it twice posts nothing twice. Needs MASTODON_API_BASE_URL and
-    MASTODON_ACCESS_TOKEN (see `tootback login`). Exit code 1 when a toot failed.
+    so running it twice posts nothing twice. Says "next toot in N s" before each
+    wait, and each retry while the server is unreachable. Needs your own
+    archive (archive.path or --archive: the bundled demo is for looking only),
+    MASTODON_API_BASE_URL and MASTODON_ACCESS_TOKEN (see `tootback login`).
+    Exit code 1 when a toot failed, 4 when the server could not be reached.
 
     \b
     Examples:
@@ -533,8 +538,10 @@ def daemon(ctx: click.Context, dry_run: bool, log_format: str) -> None:
     due while it was down and are at most `schedule.catch_up` late (older ones
     are logged as missed, and `tootback status` lists them), then posts each
     toot at its due time and plans the next day at local midnight.
-    Outages are retried with backoff. SIGTERM/SIGINT stop it cleanly (exit 0);
-    a refused token stops it with exit 2. Logs one line per event on stderr.
+    Outages are retried with backoff, each failed attempt logged. SIGTERM/SIGINT
+    stop it cleanly (exit 0); a refused token stops it with exit 2, and so does
+    the bundled demo archive (set archive.path to your own; --dry-run may look
+    at the demo). Logs one line per event on stderr.
 
     \b
     Examples:
