@@ -657,6 +657,34 @@ def test_dry_run_logs_each_toot_at_its_due_time_and_writes_nothing(tmp_path: Pat
     assert not [e for e in lines if e["event"] == "posted"]
 
 
+def test_a_day_without_toots_is_planned_with_what_comes_next(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path, None)
+    clock = FakeClock(at(12, day=date(2026, 4, 3)))
+    stream = io.StringIO()
+    events = EventLog(stream, clock, "json", UTC_ZONE)
+    scheduler = Scheduler()
+    daemon = Daemon(
+        lambda: dry_backend(settings, archive_of(settings), events),
+        scheduler,
+        clock,
+        events,
+        DaemonOptions.from_settings(settings),
+    )
+    daemon.begin()
+    scheduler.run_until(clock, at(1, day=date(2026, 4, 5)))
+    planned = [e for e in log_of(daemon) if e["event"] == "planned" and "next_day" in e]
+    # April 3 at start, April 4 at its midnight: nothing, and April 5 comes next; April 5
+    # itself has toots and says nothing more.
+    assert [(e["day"], e["next_day"], e["next_toots"]) for e in planned] == [
+        ("2026-04-03", "2026-04-05", 3),
+        ("2026-04-04", "2026-04-05", 3),
+    ]
+    assert planned[0]["message"] == (
+        "2026-04-03: nothing to post. The archive's tweets run from 2020-04-05 to 2022-04-05; "
+        "the next day with toots is Sun 2026-04-05 (3 toots): tootback preview --date 2026-04-05"
+    )
+
+
 # --- the log -----------------------------------------------------------------------------------
 
 

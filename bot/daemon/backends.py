@@ -7,7 +7,7 @@ with the exact text instead and never writes the state file.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 from bot.archive import load_archive
@@ -19,6 +19,7 @@ from bot.handles import load_handles
 from bot.model import InstanceLimits, Skip
 from bot.options import make_composer, plan
 from bot.pacing import Pacer, pending_jobs
+from bot.preview import Outlook, outlook
 from bot.selection import Due
 from bot.settings import Settings
 from bot.state import State, load_state
@@ -32,6 +33,12 @@ def live_backend(settings: Settings, archive_path: Path, clock: Clock, events: E
     )
     tweets = {t.id: t for t in run.archive.tweets}
     account = run.client.account()
+    handles = load_handles(settings.mentions.handles_file)
+
+    def ahead(day: date) -> Outlook:
+        posted = run.store.load().posted_urls()
+        return outlook(run.archive, day, settings, posted, handles, run.client.limits())
+
     return Backend(
         plan=lambda day: plan(run.archive, day, settings),
         state=run.store.load,
@@ -39,6 +46,7 @@ def live_backend(settings: Settings, archive_path: Path, clock: Clock, events: E
         post=lambda item: run.runner.run([item])[0],
         pacer=run.runner.pacer,
         summary=run_summary(settings, run.archive, f"@{account.acct} on {account.instance}"),
+        ahead=ahead,
     )
 
 
@@ -46,9 +54,8 @@ def dry_backend(settings: Settings, archive_path: Path, events: EventLog) -> Bac
     """Read the archive and the state file only; `post` logs the toot instead of sending it."""
     archive = load_archive(archive_path, settings.archive.limits)
     handles = load_handles(settings.mentions.handles_file)
-    composer = make_composer(
-        settings, archive, handles, InstanceLimits(settings.compose.max_characters)
-    )
+    limits = InstanceLimits(settings.compose.max_characters)
+    composer = make_composer(settings, archive, handles, limits)
     tweets = {t.id: t for t in archive.tweets}
     shown: set[str] = set()
 
@@ -74,4 +81,5 @@ def dry_backend(settings: Settings, archive_path: Path, events: EventLog) -> Bac
         # Nothing is sent, so nothing is recorded on it and it never waits.
         pacer=Pacer(events.clock, timedelta(seconds=settings.schedule.min_interval)),
         summary=run_summary(settings, archive, None),
+        ahead=lambda day: outlook(archive, day, settings, state().posted_urls(), handles, limits),
     )

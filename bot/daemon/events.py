@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Literal, TextIO
 from zoneinfo import ZoneInfo
 
@@ -26,7 +26,8 @@ from bot.daemon.dayjobs import DayJobs
 from bot.errors import TootbackError
 from bot.exactly_once import Outcome
 from bot.model import Toot
-from bot.render import lock_waiting, repost_command, retry_command
+from bot.preview import Outlook
+from bot.render import lock_waiting, outlook_text, repost_command, retry_command
 from bot.selection import Due
 from bot.settings import Settings
 
@@ -134,6 +135,16 @@ class EventLog:
             catch_up=len(jobs.catch_up),
             missed=len(jobs.missed),
             failed=len(jobs.failed),
+        )
+
+    def nothing_on(self, day: date, ahead: Outlook) -> None:
+        """A day without toots: the archive's range and the next day with toots."""
+        self.emit(
+            "planned",
+            f"{day}: nothing to post. {outlook_text(ahead)}",
+            day=day.isoformat(),
+            next_day=None if ahead.next_day is None else ahead.next_day.isoformat(),
+            next_toots=ahead.next_toots if ahead.next_day else None,
         )
 
     def scheduled(self, item: Due) -> None:

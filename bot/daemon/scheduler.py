@@ -53,6 +53,7 @@ from bot.daemon.policy import Action, action_for
 from bot.errors import EXIT_OK, EXIT_USAGE, TootbackError
 from bot.exactly_once import Outcome
 from bot.pacing import Pacer
+from bot.preview import Outlook
 from bot.selection import DayPlan, Due
 from bot.settings import Settings
 from bot.state import Failed, State
@@ -89,6 +90,8 @@ class Backend:
         the toot itself (dry run). It records on `pacer` what it sent.
     pacer: spaces the posts; the daemon waits on it before each toot.
     summary: who posts where, for the `started` line.
+    ahead: for a day without toots, the archive's range and the next day with
+        toots (`bot.preview.outlook`), logged when such a day is planned.
     """
 
     plan: Callable[[date], DayPlan]
@@ -97,6 +100,7 @@ class Backend:
     post: Callable[[Due], Outcome | None]
     pacer: Pacer
     summary: str
+    ahead: Callable[[date], Outlook] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,7 +218,7 @@ class Daemon:
         if self.stopping or backend is None:
             return
         try:
-            jobs = self._plan(backend, day, backend.state(), self.clock.now())
+            jobs = self._plan(backend, day, backend.state(), self.clock.now(), say_next=True)
         except Exception as exc:
             self._trouble(
                 f"planning {day}", exc, partial(self._at_retry, self.plan_job, attempt, day)
@@ -259,9 +263,10 @@ class Daemon:
             self.events.outcome(outcome)
         state, now = backend.state(), self.clock.now()
         exclude = {d.tweet.id for d in pending}
+        lookback = lookback_days(now, self.options.zone, self.options.catch_up)
         days = [
-            self._plan(backend, day, state, now, exclude)
-            for day in lookback_days(now, self.options.zone, self.options.catch_up)
+            self._plan(backend, day, state, now, exclude, say_next=day == lookback[-1])
+            for day in lookback
         ]
         self._plan_midnight_after(days[-1].day)
         for item in pending:
@@ -269,11 +274,21 @@ class Daemon:
         return startup_batch(pending, days)
 
     def _plan(
-        self, backend: Backend, day: date, state: State, now: datetime, exclude: Iterable[str] = ()
+        self,
+        backend: Backend,
+        day: date,
+        state: State,
+        now: datetime,
+        exclude: Iterable[str] = (),
+        *,
+        say_next: bool = False,
     ) -> DayJobs:
+        """Plan `day`; with say_next (today), a day without toots also logs what comes."""
         plan = backend.plan(day)
         jobs = jobs_for_day(plan, state, now, self.options.catch_up, exclude)
         self.events.planned_day(jobs)
+        if say_next and not plan.due and backend.ahead is not None:
+            self.events.nothing_on(day, backend.ahead(day))
         for item in jobs.scheduled:
             self.events.scheduled(item)
             self._at(item.due, self.toot_job, (item,), POST, job_id=f"toot-{item.tweet.id}")
