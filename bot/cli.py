@@ -31,6 +31,7 @@ from bot.paths import expand_path
 
 if TYPE_CHECKING:  # pydantic costs ~100 ms to import; `tootback --version` must not pay it
     from bot.exactly_once import Outcome
+    from bot.model import InstanceLimits
     from bot.settings import Settings
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -196,9 +197,11 @@ def preview(obj: Context, day: date | None, as_json: bool, show_skipped: bool) -
     """Show what `repost` would post on a day, exactly as it would be sent.
 
     For each toot: its due time, its text with rewritten links and mentions
-    and the footer, its length against the limit, media and reply-to. Needs no
-    account, sends nothing and never writes the state file (it reads it, to
-    mark what is already posted).
+    and the footer, its length against the limit, media with alt text,
+    reply-to, the language it declares, whether it is marked sensitive, and
+    for a quote tweet whether it becomes a quote post or a link, and why.
+    Needs no account, sends nothing and never writes the state file (it
+    reads it, to mark what is already posted).
 
     \b
     Examples:
@@ -208,6 +211,7 @@ def preview(obj: Context, day: date | None, as_json: bool, show_skipped: bool) -
       TOOTBACK_SELECTION__INCLUDE_REPLIES=true tootback preview --date 2026-04-05
       tootback preview --archive ~/twitter-2023.zip --date 2026-03-20
     """
+    from bot.archive.alttext import alt_texts_for
     from bot.archive.index import archive_for_day, whole_archive
     from bot.handles import load_handles
     from bot.model import InstanceLimits
@@ -223,7 +227,8 @@ def preview(obj: Context, day: date | None, as_json: bool, show_skipped: bool) -
     posted = read_posted(settings.state.path)
     handles = load_handles(settings.mentions.handles_file)
     limits = InstanceLimits(max_characters=settings.compose.max_characters)
-    result = preview_day(loaded, the_day, settings, posted, handles, limits)
+    alt_texts = alt_texts_for(settings.media.alt_text_file, loaded, limits.description_limit)
+    result = preview_day(loaded, the_day, settings, posted, handles, limits, alt_texts)
     ahead = None
     if not result.toots:  # say what the archive holds and when toots come next
         whole = whole_archive(path, s.index_dir, s.limits)
@@ -239,11 +244,13 @@ def preview(obj: Context, day: date | None, as_json: bool, show_skipped: bool) -
 @archive_option
 @click.pass_obj
 def check(obj: Context) -> None:
-    """Check the setup: settings, handles file, state file and archive.
+    """Check the setup: settings, handles file, state file, archive, alt text.
 
     Prints what the archive holds (formats, owner, counts by kind, date range)
     and every item that was skipped or degraded while reading it, with
-    file:line and the reason. Exits 2 when something would stop a run.
+    file:line and the reason; how many media files have alt text, and every
+    row of the alt-text file (`media.alt_text_file`) that cannot be used, with
+    its line. Exits 2 when something would stop a run.
 
     \b
     Examples:
@@ -253,8 +260,10 @@ def check(obj: Context) -> None:
     """
     from bot import render
     from bot.archive import load_archive
+    from bot.archive.alttext import alt_texts_for
     from bot.bundled import is_demo
     from bot.handles import load_handles
+    from bot.model import InstanceLimits
     from bot.state import read_posted, resolve_state_path
 
     settings = obj.settings()
@@ -268,11 +277,16 @@ def check(obj: Context) -> None:
     click.echo(render.archive_report(archive, demo=is_demo(path)))
     if settings.access_token is None or settings.api_base_url is None:
         click.echo(render.check_no_account())
-        return
-    _check_account(obj, settings, archive.username)
+        limits = InstanceLimits()
+    else:
+        limits = _check_account(obj, settings, archive.username)
+    alt_file = settings.media.alt_text_file
+    alt_texts = alt_texts_for(alt_file, archive, limits.description_limit)
+    click.echo(render.check_alt_texts(archive, alt_texts, alt_file, limits.description_limit))
 
 
-def _check_account(obj: Context, settings: Settings, owner: str | None) -> None:
+def _check_account(obj: Context, settings: Settings, owner: str | None) -> InstanceLimits:
+    """Check the token, its account and scopes; returns the instance's limits."""
     from bot import render
     from bot.client import SCOPES, MastodonClient, missing_scopes
     from bot.state import load_state
@@ -280,7 +294,8 @@ def _check_account(obj: Context, settings: Settings, owner: str | None) -> None:
 
     client = MastodonClient(*credentials(settings), obj.clock)
     account = client.account()
-    click.echo(render.check_account(account, client.limits(), owner))
+    limits = client.limits()
+    click.echo(render.check_account(account, limits, owner))
     if (warning := render.owner_warning(account, owner)) is not None:
         click.secho(warning, fg="yellow")
     scopes = client.scopes()
@@ -288,6 +303,7 @@ def _check_account(obj: Context, settings: Settings, owner: str | None) -> None:
         raise AuthError(f"the token lacks {', '.join(sorted(missing))}; run `tootback login` again")
     click.echo(render.check_scopes(scopes, SCOPES))
     load_state(settings.state.path).bind_account(account)  # raises on another account's state
+    return limits
 
 
 @cli.command()
@@ -410,6 +426,52 @@ def status(obj: Context, as_json: bool) -> None:
         click.echo(json.dumps(status_json(state, report, zone, ahead), indent=2))
     else:
         click.echo(status_text(state, report, zone, ahead))
+
+
+@cli.group(cls=TootbackGroup, name="alt-text")
+def alt_text() -> None:
+    """Alt text for your media: list the files, describe them, have them used."""
+
+
+@alt_text.command("export")
+@click.argument("file", type=UserPath(path_type=Path, dir_okay=False))
+@archive_option
+@click.pass_obj
+def alt_text_export(obj: Context, file: Path) -> None:
+    """Write every media file of the archive to FILE.csv, to describe them.
+
+    One row per file: tweet_id, date, file, archive_alt_text (what the
+    archive has, often nothing), alt_text (empty, for you) and tweet_text
+    (what the tweet said). Fill in the alt_text column in a spreadsheet or an
+    editor, keep the file UTF-8 CSV, and point `media.alt_text_file` at it:
+    its descriptions are uploaded with the media, and the archive's own alt
+    text is used where you leave the cell empty. An existing FILE is never
+    overwritten.
+
+    \b
+    Examples:
+      tootback alt-text export alt-text.csv
+      TOOTBACK_MEDIA__ALT_TEXT_FILE=alt-text.csv tootback check
+    """
+    from bot import render
+    from bot.archive import load_archive
+    from bot.archive.alttext import write_alt_text_file
+
+    settings = obj.settings()
+    archive = load_archive(archive_path(settings), settings.archive.limits)
+    try:
+        # utf-8-sig: spreadsheets take a file without the mark for their local codepage.
+        with file.open("x", encoding="utf-8-sig", newline="") as handle:
+            rows = write_alt_text_file(handle, archive.tweets, settings.selection.zone)
+    except FileExistsError:
+        raise UsageError(
+            "FILE",
+            f"{file} exists (it may hold your descriptions); name a new file or move it away first",
+        ) from None
+    except OSError as exc:
+        raise UsageError("FILE", f"{file} cannot be written: {exc.strerror or exc}") from None
+    with_alt = sum(bool(m.description) for t in archive.tweets for m in t.media if not m.problem)
+    click.echo(render.alt_text_exported(file, rows, with_alt))
 
 
 @cli.group(cls=TootbackGroup)

@@ -57,10 +57,10 @@ MakeToot = Callable[[Mapping[str, str]], "Toot | Skip"]
 
 @dataclass(frozen=True, slots=True)
 class PostOptions:
-    """How every status is posted: visibility, language ("" = account default), CW."""
+    """How every status is posted: visibility and content warning (the language
+    and the sensitive mark are each toot's own)."""
 
     visibility: str = "public"
-    language: str = ""
     spoiler_text: str = ""
 
 
@@ -168,7 +168,7 @@ class Publisher:
         reply_to = ids[-1] if ids else _parent_status(state, toot)
         for index in range(len(ids), len(toot.parts)):
             try:
-                status = self._send(state, tid, index, toot.parts[index], reply_to, stale)
+                status = self._send(state, toot, index, reply_to, stale)
             except Rejected as exc:
                 state = state.mark_failed(tid, _failure(exc, ids), self.clock.now())
                 self.store.save(state)
@@ -183,20 +183,23 @@ class Publisher:
         return Outcome(tid, "posted", urls[0])
 
     def _send(
-        self, state: State, tid: str, index: int, part: TootPart, reply_to: str | None, stale: bool
+        self, state: State, toot: Toot, index: int, reply_to: str | None, stale: bool
     ) -> PostedStatus | OwnStatus:
+        part = toot.parts[index]
         existing = self._already_sent(part, reply_to) if stale else None
         if existing is not None:
             return existing
         media_ids = [self._upload(m) for m in part.media]
         return self.client.post_status(
             part.text,
-            idempotency_key=self._key(state, tid, index),
+            idempotency_key=self._key(state, toot.tweet_id, index),
             in_reply_to_id=reply_to,
             media_ids=media_ids,
             visibility=self.options.visibility,
-            language=self.options.language or None,
+            language=toot.language,
             spoiler_text=self.options.spoiler_text or None,
+            sensitive=toot.sensitive,
+            quoted_status_id=_quoted_status(state, toot) if index == 0 else None,
         )
 
     def _status_url(self, status_id: str) -> str:
@@ -222,6 +225,18 @@ class Publisher:
     def _key(self, state: State, tweet_id: str, index: int) -> str:
         assert state.account is not None
         return idempotency_key(state.account.id, state.account.instance, tweet_id, index)
+
+
+def _quoted_status(state: State, toot: Toot) -> str | None:
+    """The status a quote post quotes: the first part of the quoted tweet's toot.
+
+    Compose chose the quote form from this same state, so the quoted tweet is
+    posted whenever the form is "quote".
+    """
+    if toot.quote is None or toot.quote.form != "quote":
+        return None
+    quoted = state.record(toot.quote.tweet_id)
+    return quoted.status_ids[0] if isinstance(quoted, Posted) else None
 
 
 def _parent_status(state: State, toot: Toot) -> str | None:

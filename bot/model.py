@@ -89,12 +89,36 @@ class TootPart:
     media: tuple[Media, ...] = ()
 
 
+QuoteForm = Literal["quote", "link"]
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """How a quote tweet is posted, and why.
+
+    tweet_id: the quoted tweet.
+    form: "quote", a quote post of the quoted tweet's status (its link left
+        out of the text); "link", the text keeps the link (to the status when
+        it is posted, else as `links.self_unposted` and `links.twitter_host` say).
+    reason: why this form, in words, for `preview`.
+    """
+
+    tweet_id: str
+    form: QuoteForm
+    reason: str
+
+
 @dataclass(frozen=True, slots=True)
 class Toot:
-    """What one tweet becomes: one part, or a reply chain of several.
+    """What one tweet becomes: one part, a reply chain of several, or a boost.
 
     in_reply_to_tweet: the parent tweet id of a self-reply; publish answers the
         parent's status when it was posted and posts standalone otherwise.
+    language: the ISO 639 code every part declares; None: the account's default.
+    sensitive: every part is marked sensitive (its media hidden behind a warning).
+    quote: for a quote tweet, the form it takes (the first part carries a quote post).
+    boost_of_tweet: for a retweet of the owner's own tweet, the tweet whose
+        status is boosted instead of posting a copy; `parts` is then empty.
     """
 
     tweet_id: str
@@ -102,6 +126,10 @@ class Toot:
     due: datetime
     parts: tuple[TootPart, ...]
     in_reply_to_tweet: str | None = None
+    language: str | None = None
+    sensitive: bool = False
+    quote: Quote | None = None
+    boost_of_tweet: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +148,7 @@ class InstanceLimits:
     max_media_attachments: int = 4
     characters_reserved_per_url: int = 23
     description_limit: int = 1500
+    quote_posts: bool | None = None  # takes quote posts (Mastodon API 7); None: not known
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from datetime import date, timedelta
 
 from bot.archive import Archive
+from bot.archive.alttext import NO_ALT_TEXTS, AltTexts
 from bot.compose import ComposeOptions, Composer
 from bot.compose.rewrite import LinkOptions, MentionOptions
 from bot.model import InstanceLimits
@@ -44,9 +45,14 @@ def schedule_options(settings: Settings) -> ScheduleOptions:
 
 
 def make_composer(
-    settings: Settings, archive: Archive, handles: Mapping[str, str], limits: InstanceLimits
+    settings: Settings,
+    archive: Archive,
+    handles: Mapping[str, str],
+    limits: InstanceLimits,
+    alt_texts: AltTexts = NO_ALT_TEXTS,
 ) -> Composer:
-    """The Composer for `archive` under `settings`, `handles` and the instance `limits`."""
+    """The Composer for `archive` under `settings`, `handles`, the instance `limits`
+    and the descriptions of the alt-text file."""
     links = LinkOptions(
         owner=archive.username,
         owner_ids=archive.owner_ids,
@@ -72,6 +78,10 @@ def make_composer(
             spoiler_text=settings.post.spoiler_text,
             media_missing=settings.media.missing,
             owner=archive.username,
+            language=settings.post.language,
+            sensitive=settings.media.sensitive,
+            quote_posts=limits.quote_posts,
+            alt_texts=alt_texts,
         )
     )
 

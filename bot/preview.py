@@ -2,7 +2,10 @@
 and, for a day without any, what comes next.
 
 Pure: the caller passes the archive (or the day served from the index), the
-posted map read from the state file, the handles and the limits.
+posted map read from the state file, the handles, the limits and the
+descriptions of the alt-text file. A toot sees the day's earlier toots as
+posted when it decides between a quote post and a link, as it will when
+`repost` sends them in order.
 """
 
 from __future__ import annotations
@@ -12,7 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
-from bot.archive import Archive
+from bot.archive import Archive, Problem
+from bot.archive.alttext import NO_ALT_TEXTS, AltTexts
 from bot.model import InstanceLimits, Skip, Toot, Tweet
 from bot.options import make_composer, plan
 from bot.selection import source_days
@@ -32,6 +36,7 @@ class DayPreview:
     toots: tuple[Toot, ...]
     skipped: tuple[Skip, ...]
     posted: frozenset[str]
+    alt_text_problems: tuple[Problem, ...] = ()
 
 
 def preview_day(
@@ -41,18 +46,21 @@ def preview_day(
     posted: Mapping[str, str],
     handles: Mapping[str, str],
     limits: InstanceLimits,
+    alt_texts: AltTexts = NO_ALT_TEXTS,
 ) -> DayPreview:
     """Select `day`'s tweets and compose each, as `repost` would send them."""
     day_plan = plan(archive, day, settings)
-    composer = make_composer(settings, archive, handles, limits)
+    composer = make_composer(settings, archive, handles, limits, alt_texts)
     toots: list[Toot] = []
     skipped = list(day_plan.skipped)
+    earlier: set[str] = set()
     for item in day_plan.due:
-        result = composer(item.tweet, item.due, posted)
+        result = composer(item.tweet, item.due, posted, frozenset(earlier))
         if isinstance(result, Skip):
             skipped.append(result)
         else:
             toots.append(result)
+            earlier.add(result.tweet_id)
     return DayPreview(
         day=day,
         timezone=settings.selection.timezone,
@@ -60,6 +68,7 @@ def preview_day(
         toots=tuple(toots),
         skipped=tuple(skipped),
         posted=frozenset(t.tweet_id for t in toots if t.tweet_id in posted),
+        alt_text_problems=alt_texts.problems,
     )
 
 

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.archive import Archive
-from bot.model import InstanceLimits, Toot, TootPart, Tweet
+from bot.archive.alttext import AltTexts
+from bot.model import InstanceLimits, Quote, Toot, TootPart, Tweet
 from bot.selection import is_reply_to_other
 from bot.state import Failed, Pending, Posted, State
 
@@ -95,8 +96,17 @@ def _toot_json(toot: Toot, already_posted: bool) -> dict[str, Any]:
         "due": toot.due.isoformat(),
         "in_reply_to_tweet": toot.in_reply_to_tweet,
         "already_posted": already_posted,
+        "language": toot.language,
+        "sensitive": toot.sensitive,
+        "quote": _quote_json(toot.quote),
         "parts": [_part_json(part) for part in toot.parts],
     }
+
+
+def _quote_json(quote: Quote | None) -> dict[str, str] | None:
+    if quote is None:
+        return None
+    return {"tweet_id": quote.tweet_id, "form": quote.form, "reason": quote.reason}
 
 
 def _part_json(part: TootPart) -> dict[str, Any]:
@@ -120,6 +130,11 @@ def day_text(preview: DayPreview, show_skipped: bool, ahead: Outlook | None = No
     lines.append(_summary(preview, show_skipped))
     if ahead is not None:
         lines.append(outlook_text(ahead))
+    if preview.alt_text_problems:
+        lines.append(
+            f"The alt-text file has {_plural(len(preview.alt_text_problems), 'row')} "
+            "that cannot be used; `tootback check` lists them."
+        )
     return "\n".join(lines)
 
 
@@ -131,6 +146,14 @@ def _toot_text(toot: Toot, already_posted: bool, limit: int) -> list[str]:
     ]
     if toot.in_reply_to_tweet:
         lines.append(f"  reply to tweet {toot.in_reply_to_tweet} (its toot, if posted)")
+    if toot.quote is not None:
+        form = "a quote post" if toot.quote.form == "quote" else "a link"
+        lines.append(f"  quotes tweet {toot.quote.tweet_id}: {form}, as {toot.quote.reason}")
+    marks = ([f"language {toot.language}"] if toot.language else []) + (
+        ["marked sensitive"] if toot.sensitive else []
+    )
+    if marks:
+        lines.append(f"  {', '.join(marks)}")
     for number, part in enumerate(toot.parts, 1):
         if len(toot.parts) > 1:
             lines.append(
@@ -366,6 +389,39 @@ def _kind(tweet: Tweet, owner: str | None) -> str:
     if tweet.in_reply_to_user or tweet.in_reply_to_id:
         return "self-replies"
     return "originals"
+
+
+def check_alt_texts(
+    archive: Archive, alt_texts: AltTexts, path: Path | None, description_limit: int
+) -> str:
+    """How many media files have alt text, from where, and the alt-text file's bad rows."""
+    media = [(t.id, m) for t in archive.tweets for m in t.media if m.problem is None]
+    from_file = sum(alt_texts.description(tid, m) is not None for tid, m in media)
+    from_archive = sum(
+        bool(m.description) and alt_texts.description(tid, m) is None for tid, m in media
+    )
+    line = f"alt text: {from_file + from_archive} of {_plural(len(media), 'media file')}"
+    if path is None:
+        line += " (from the archive; `tootback alt-text export FILE.csv` lists them to fill in)"
+        return line
+    line += f" ({from_archive} from the archive, {from_file} from {path})"
+    if not alt_texts.problems:
+        return line
+    lines = [
+        line,
+        f"  {_plural(len(alt_texts.problems), 'row')} of {path} not used "
+        f"(descriptions up to {description_limit} characters):",
+    ]
+    return "\n".join(lines + [f"    {problem}" for problem in alt_texts.problems])
+
+
+def alt_text_exported(path: Path, rows: int, with_alt: int) -> str:
+    """What `alt-text export` wrote, and what to do next."""
+    return (
+        f"wrote {_plural(rows, 'media file')} to {path} ({with_alt} with alt text from the "
+        "archive).\nFill in its alt_text column (keep it UTF-8), then set "
+        f'media.alt_text_file = "{path}"; `tootback check` says how many have alt text.'
+    )
 
 
 def check_no_account() -> str:

@@ -274,6 +274,10 @@ class PostSettings(Section):
 
 class MediaSettings(Section):
     missing: Literal["post_without", "skip_tweet"] = "post_without"
+    sensitive: Literal["archive", "always", "never"] = "archive"
+    alt_text_file: Annotated[Path | None, BeforeValidator(_optional_path)] = Field(
+        default=None, description="the filled-in `tootback alt-text export` file; unset: none"
+    )
 
 
 def check_base_url(value: str) -> str:

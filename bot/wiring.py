@@ -17,6 +17,7 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from bot.archive import Archive, load_archive
+from bot.archive.alttext import alt_texts_for
 from bot.client import MastodonClient, OnWait
 from bot.clock import Clock
 from bot.compose import Composer
@@ -86,16 +87,17 @@ def open_run(
     archive = load_archive(archive_path, settings.archive.limits)
     client = MastodonClient(base_url, token, clock, on_wait=on_server_wait)
     client.account()  # now, so that a bad token fails before anything else happens
-    composer = make_composer(
-        settings, archive, load_handles(settings.mentions.handles_file), client.limits()
-    )
+    limits = client.limits()
+    alt_texts = alt_texts_for(settings.media.alt_text_file, archive, limits.description_limit)
+    handles = load_handles(settings.mentions.handles_file)
+    composer = make_composer(settings, archive, handles, limits, alt_texts)
     store = StateStore(settings.state.path, clock, on_wait=on_wait)
     matcher = cache(lambda: Matcher(archive.tweets))
     publisher = Publisher(
         store,
         client,
         archive.read_media,
-        PostOptions(settings.post.visibility, settings.post.language, settings.post.spoiler_text),
+        PostOptions(settings.post.visibility, settings.post.spoiler_text),
         clock,
         is_archive_toot=lambda text: matcher()(text),
     )

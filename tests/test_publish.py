@@ -9,7 +9,7 @@ nothing sleeps, and "an hour later" is a clock that moved.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -107,10 +107,12 @@ def wire(
     tweets: list[Tweet],
     *,
     bind: bool = True,
+    **options: Any,
 ) -> Wiring:
     """Client, state and runner as `open_run` builds them, on hand-made tweets.
 
     The two setup requests (account, limits) are made here and left out of `server.requests()`.
+    options: more ComposeOptions fields (`quote_posts=True`).
     """
     client = MastodonClient(server.url, SecretStr(TOKEN), clock, random=lambda: 0.5)
     client.account()
@@ -120,7 +122,7 @@ def wire(
     if bind:
         seed(store, State(), server.account_id, server.url)
     links = LinkOptions(owner="me", owner_ids=frozenset(t.id for t in tweets))
-    composer = Composer(ComposeOptions(links=links, owner="me"))
+    composer = Composer(ComposeOptions(links=links, owner="me", **options))
     seen: list[dict[str, str]] = []
 
     def compose(t: Tweet, due: datetime, posted: Any) -> Any:
@@ -600,3 +602,43 @@ def test_retrying_a_chain_refused_midway_does_not_repost_its_first_parts(
     record = w.store.load().record(long.id)
     assert isinstance(record, Posted) and record.status_ids[0] == first.id
     assert len(record.status_ids) == 3
+
+
+# --- what the tweet was, said the fediverse's way --------------------------------------------
+
+
+def test_each_status_declares_its_language_and_sensitivity(
+    server: FakeMastodon, tmp_path: Path, clock: FakeClock
+) -> None:
+    german = replace(tweet("1201", "Guten Morgen"), lang="de", sensitive=True)
+    unknown = replace(tweet("1202", "🚀🚀🚀"), lang="und")
+    w = wire(server, tmp_path, clock, [german, unknown])
+    assert [o.result for o in w.run(german, unknown)] == ["posted", "posted"]
+    first, second = posts(server)
+    assert (field(first, "language"), field(first, "sensitive")) == ("de", "1")
+    assert (field(second, "language"), field(second, "sensitive")) == (None, "0")
+
+
+@pytest.mark.parametrize("quote_posts", [True, False])
+def test_a_quote_post_carries_quoted_status_id_where_the_server_takes_them(
+    server: FakeMastodon, tmp_path: Path, clock: FakeClock, quote_posts: bool
+) -> None:
+    original = tweet("1301", "Caches are just memoization with anxiety")
+    quoting = replace(
+        tweet("1302", "Still true https://twitter.com/me/status/1301?s=20"), quote_of="1301"
+    )
+    w = wire(server, tmp_path, clock, [original, quoting], quote_posts=quote_posts)
+    assert [o.result for o in w.run(original, quoting)] == ["posted", "posted"]
+    first, second = posts(server)
+    record = w.store.load().record("1301")
+    assert isinstance(record, Posted)
+    assert field(first, "quoted_status_id") is None
+    if quote_posts:  # a quote post: the quoted status, and the link left out
+        assert field(second, "quoted_status_id") == record.status_ids[0]
+        assert field(second, "status") == "Still true\n\n(tweeted 4 years ago, 2022-04-05)"
+    else:  # the link, to the quoted toot
+        assert field(second, "quoted_status_id") is None
+        assert (
+            field(second, "status")
+            == f"Still true {record.url}\n\n(tweeted 4 years ago, 2022-04-05)"
+        )

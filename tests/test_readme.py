@@ -78,13 +78,15 @@ def test_every_command_has_those_options(words: list[str]) -> None:
 
 @pytest.fixture
 def setup(monkeypatch: pytest.MonkeyPatch, isolated: Path) -> None:
-    """The files the examples name: an archive in ~/Downloads, a settings file."""
+    """The files the examples name: an archive in ~/Downloads, a settings file, a
+    filled-in alt-text file (of no rows)."""
     home = isolated / "home"
     (home / "Downloads").mkdir(parents=True)
     for name in ("twitter-2023-01-01.zip", "twitter-archive.zip"):
         shutil.copy(FIXTURES / "official.zip", home / "Downloads" / name)
     monkeypatch.setenv("HOME", str(home))
     (isolated / "my-settings.toml").write_text("", encoding="utf-8")
+    (isolated / "alt-text.csv").write_text("tweet_id,file,alt_text\n", encoding="utf-8")
 
 
 OFFLINE_COMMANDS = [

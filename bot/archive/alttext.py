@@ -132,6 +132,12 @@ def _numbered(text: str, label: str, problems: list[Problem]) -> Iterator[tuple[
             yield line, row
 
 
+def alt_texts_for(path: Path | None, archive: Archive, description_limit: int) -> AltTexts:
+    """The alt-text file at path (`media.alt_text_file`) read as `read_alt_text_file`
+    does; no descriptions when path is None."""
+    return NO_ALT_TEXTS if path is None else read_alt_text_file(path, archive, description_limit)
+
+
 def _read_text(path: Path) -> str:
     try:
         with path.open("rb") as handle:

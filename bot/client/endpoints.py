@@ -198,10 +198,13 @@ class MastodonClient:
         visibility: str = "public",
         language: str | None = None,
         spoiler_text: str | None = None,
+        sensitive: bool = False,
+        quoted_status_id: str | None = None,
     ) -> PostedStatus:
         """POST /api/v1/statuses with an Idempotency-Key; every retry sends the same key.
 
-        Empty `language` or `spoiler_text` are left out. Returns the created
+        Empty `language`, `spoiler_text` or `quoted_status_id` (a quote post
+        of that status, Mastodon API 7) are left out. Returns the created
         status; raises Rejected (422) with the server's reason, AuthError,
         RateLimited, Unavailable or Interrupted.
         """
@@ -214,6 +217,8 @@ class MastodonClient:
                 visibility=visibility,
                 language=language or None,
                 spoiler_text=spoiler_text or None,
+                sensitive=sensitive,
+                quoted_status_id=quoted_status_id or None,
                 idempotency_key=idempotency_key,
             ),
         )

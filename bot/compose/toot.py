@@ -1,23 +1,30 @@
 """Tweet -> Toot: the public `compose`, its options, the footer, and self-replies.
 
 Pure: a function of the tweet, its due time and the options (which carry the
-posted-status map read from state by the caller). The text is rewritten
-(`rewrite`), the footer added, and the result laid out in parts that fit the
-limit with the media attached (`layout`).
+posted-status map read from state by the caller). A retweet of the owner's own
+tweet becomes a boost, a quote tweet a quote post or a link (`forms`); the
+text is rewritten (`rewrite`), the footer added, and the result laid out in
+parts that fit the limit with the media attached (`layout`), each with its
+alt text. The toot declares the tweet's language (`language`) and is marked
+sensitive as `media.sensitive` says.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Container, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, tzinfo
 from typing import Literal
 
+from bot.archive.alttext import NO_ALT_TEXTS, AltTexts
+from bot.compose.forms import quote_form, without_quote_link
+from bot.compose.language import toot_language
 from bot.compose.layout import Layout, media_groups, plan_parts
 from bot.compose.rewrite import LinkOptions, MentionOptions, rewrite, rewrite_mentions
 from bot.model import Media, Skip, Toot, Tweet
 
 MediaMissing = Literal["post_without", "skip_tweet"]
+Sensitive = Literal["archive", "always", "never"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,8 +41,15 @@ class ComposeOptions:
     spoiler_text: the content warning of every part; counts toward the limit.
     media_missing: a tweet with an unusable media file is posted without it
         ("post_without") or not at all ("skip_tweet").
-    owner: the archive owner's screen name, for self-replies (None: use
-        `links.owner`).
+    owner: the archive owner's screen name, for self-replies and self-retweets
+        (None: use `links.owner`).
+    language: `post.language`, the language of every toot; "" for each
+        tweet's own (see bot.compose.language).
+    sensitive: "archive" marks a toot sensitive when Twitter marked the tweet
+        `possibly_sensitive`; "always" and "never" do so for every toot or none.
+    quote_posts: whether the server takes quote posts (None: not known).
+    alt_texts: the descriptions of the alt-text file; they win over the archive's.
+    planned: tweets posted before this one in the same run (see bot.compose.forms).
     """
 
     links: LinkOptions = field(default_factory=LinkOptions)
@@ -48,6 +62,11 @@ class ComposeOptions:
     spoiler_text: str = ""
     media_missing: MediaMissing = "post_without"
     owner: str | None = None
+    language: str = ""
+    sensitive: Sensitive = "archive"
+    quote_posts: bool | None = None
+    alt_texts: AltTexts = NO_ALT_TEXTS
+    planned: Container[str] = frozenset()
 
 
 def compose(tweet: Tweet, due: datetime, options: ComposeOptions) -> Toot | Skip:
@@ -60,14 +79,22 @@ def compose(tweet: Tweet, due: datetime, options: ComposeOptions) -> Toot | Skip
 
     Returns the Toot, every part's length within `max_characters`, or a Skip:
     "empty" (no text after rewriting and no usable media), "media missing:
-    <path>" (with media_missing="skip_tweet"), or "cannot fit …" when the
+    <path>" (with media_missing="skip_tweet"), "cannot fit …" when the
     footer and spoiler text alone exceed the limit.
     """
+    links = options.links
     broken = [m for m in tweet.media if m.problem is not None]
     if broken and options.media_missing == "skip_tweet":
         return Skip(tweet.id, _missing_reason(broken[0]))
-    usable = tuple(m for m in tweet.media if m.problem is None)
-    body = rewrite(tweet.text, options.links, options.mentions).strip()
+    usable = tuple(_described(tweet.id, m, options.alt_texts) for m in tweet.media if not m.problem)
+    quote = quote_form(tweet, links.owner_ids, links.posted, options.planned, options.quote_posts)
+    body = rewrite(tweet.text, links, options.mentions).strip()
+    if quote is not None and quote.form == "quote":
+        words = rewrite(without_quote_link(tweet.text, quote.tweet_id), links, options.mentions)
+        if words.strip() or usable:
+            body = words.strip()
+        else:
+            quote = replace(quote, form="link", reason="the tweet is nothing but its link")
     if not body and not usable:
         return Skip(tweet.id, "empty")
     footer = footer_text(tweet, due, options.footer, options.zone)
@@ -86,7 +113,20 @@ def compose(tweet: Tweet, due: datetime, options: ComposeOptions) -> Toot | Skip
         due=due,
         parts=parts,
         in_reply_to_tweet=_parent(tweet, options),
+        language=toot_language(tweet.lang, options.language),
+        sensitive=_sensitive(tweet, options.sensitive),
+        quote=quote,
     )
+
+
+def _sensitive(tweet: Tweet, setting: Sensitive) -> bool:
+    return setting == "always" or (setting == "archive" and tweet.sensitive)
+
+
+def _described(tweet_id: str, media: Media, alt_texts: AltTexts) -> Media:
+    """The media with the alt-text file's description, when the file has one."""
+    description = alt_texts.description(tweet_id, media)
+    return media if description is None else replace(media, description=description)
 
 
 def footer_text(tweet: Tweet, due: datetime, template: str, zone: tzinfo) -> str:
@@ -138,6 +178,14 @@ class Composer:
 
     options: ComposeOptions
 
-    def __call__(self, tweet: Tweet, due: datetime, posted: Mapping[str, str]) -> Toot | Skip:
+    def __call__(
+        self,
+        tweet: Tweet,
+        due: datetime,
+        posted: Mapping[str, str],
+        planned: Container[str] = frozenset(),
+    ) -> Toot | Skip:
+        """The toot of `tweet` due at `due`, given the posted map (tweet id ->
+        status URL) and the tweets the run posts before it (`planned`)."""
         links = replace(self.options.links, posted=posted)
-        return compose(tweet, due, replace(self.options, links=links))
+        return compose(tweet, due, replace(self.options, links=links, planned=planned))

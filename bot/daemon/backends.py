@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from bot.archive import load_archive
+from bot.archive.alttext import alt_texts_for
 from bot.clock import Clock
 from bot.daemon.events import EventLog, run_summary
 from bot.daemon.scheduler import Backend
@@ -55,7 +56,8 @@ def dry_backend(settings: Settings, archive_path: Path, events: EventLog) -> Bac
     archive = load_archive(archive_path, settings.archive.limits)
     handles = load_handles(settings.mentions.handles_file)
     limits = InstanceLimits(settings.compose.max_characters)
-    composer = make_composer(settings, archive, handles, limits)
+    alt_texts = alt_texts_for(settings.media.alt_text_file, archive, limits.description_limit)
+    composer = make_composer(settings, archive, handles, limits, alt_texts)
     tweets = {t.id: t for t in archive.tweets}
     shown: set[str] = set()
 
