@@ -16,11 +16,12 @@ import calendar
 import json
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import quote
 
 import click
 
@@ -30,9 +31,14 @@ from bot.errors import EXIT_FAILED, EXIT_INTERRUPTED, AuthError, TootbackError, 
 from bot.paths import expand_path
 
 if TYPE_CHECKING:  # pydantic costs ~100 ms to import; `tootback --version` must not pay it
+    from bot.archive import Archive
     from bot.exactly_once import Outcome
-    from bot.model import InstanceLimits
+    from bot.model import InstanceLimits, Media
+    from bot.page import MediaSrc
+    from bot.preview import DayPreview, Outlook
     from bot.settings import Settings
+
+EMBED_LIMIT = 8 * 1024 * 1024  # bytes of one image embedded in an HTML preview
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -136,6 +142,17 @@ def date_option(help: str) -> Callable[[F], F]:
     )
 
 
+def range_options(first_help: str, last_help: str) -> Callable[[F], F]:
+    """`--from D1 --to D2`, passed as `first` and `last` (dates, None when not given)."""
+
+    def decorate(command: F) -> F:
+        for name, dest, text in (("--to", "last", last_help), ("--from", "first", first_help)):
+            command = click.option(name, dest, type=Day(), help=text)(command)
+        return command
+
+    return decorate
+
+
 def json_option(help: str) -> Callable[[F], F]:
     """`--json`, passed as `as_json`: print one JSON object instead of text."""
     return click.option("--json", "as_json", is_flag=True, help=help)
@@ -189,11 +206,26 @@ def today(ctx: Context, settings: Settings) -> date:
 
 @cli.command()
 @date_option("The day to preview, YYYY-MM-DD (default: today).")
-@json_option("Print one JSON object (a stable contract).")
+@range_options("First day of several to preview (with --to).", "Last day of the range.")
+@json_option("Print one JSON object (a stable contract); for a range, one per line, a day each.")
 @click.option("--show-skipped", is_flag=True, help="Also list skipped tweets and why.")
+@click.option(
+    "--html",
+    "html_file",
+    type=UserPath(path_type=Path, dir_okay=False),
+    help="Write the toots as cards on one self-contained HTML page to this file.",
+)
 @archive_option
 @click.pass_obj
-def preview(obj: Context, day: date | None, as_json: bool, show_skipped: bool) -> None:
+def preview(
+    obj: Context,
+    day: date | None,
+    first: date | None,
+    last: date | None,
+    as_json: bool,
+    show_skipped: bool,
+    html_file: Path | None,
+) -> None:
     """Show what `repost` would post on a day, exactly as it would be sent.
 
     For each toot: its due time, its text with rewritten links and mentions
@@ -201,43 +233,195 @@ def preview(obj: Context, day: date | None, as_json: bool, show_skipped: bool) -
     reply-to, the language it declares, whether it is marked sensitive, and
     for a quote tweet whether it becomes a quote post or a link, and why.
     Needs no account, sends nothing and never writes the state file (it
-    reads it, to mark what is already posted).
+    reads it, to mark what is already posted). `--from/--to` shows several
+    days, each as `--date` shows it. `--html FILE` draws the toots as
+    Mastodon shows them, on one page that needs no network (with the
+    calendar on top for a range).
 
     \b
     Examples:
       tootback preview --date 2026-04-05
       tootback preview --date 2026-04-05 --show-skipped
       tootback preview --date 2026-04-05 --json
+      tootback preview --from 2026-04-01 --to 2026-04-07
+      tootback preview --date 2026-04-18 --html preview.html
+      tootback preview --from 2026-03-01 --to 2026-04-30 --html spring.html
       TOOTBACK_SELECTION__INCLUDE_REPLIES=true tootback preview --date 2026-04-05
       tootback preview --archive ~/twitter-2023.zip --date 2026-03-20
     """
-    from bot.archive.alttext import alt_texts_for
-    from bot.archive.index import archive_for_day, whole_archive
-    from bot.handles import load_handles
-    from bot.model import InstanceLimits
-    from bot.preview import outlook, preview_day
-    from bot.render import day_json, day_text
-    from bot.state import read_posted
+    from bot import render
 
     settings = obj.settings()
-    the_day = day or today(obj, settings)
+    if day is not None and (first or last):
+        raise click.UsageError("--date goes alone, or --from with --to")
+    if (first is None) != (last is None):
+        raise click.UsageError("--from and --to go together")
+    days = _days(first, last) if first and last else [day or today(obj, settings)]
+    archive, previews = _previews(settings, days)
+    if html_file is not None:
+        _write_page(settings, archive, previews, html_file, with_calendar=first is not None)
+    elif first is None:  # one day; without toots, say what the archive holds and what is next
+        ahead = _ahead(settings, previews[0], archive)
+        if as_json:
+            output = render.day_json(previews[0], show_skipped, ahead)
+            click.echo(json.dumps(output, ensure_ascii=False, indent=2))
+        else:
+            click.echo(render.day_text(previews[0], show_skipped, ahead))
+    elif as_json:
+        for result in previews:
+            click.echo(json.dumps(render.day_json(result, show_skipped), ensure_ascii=False))
+    else:
+        click.echo("\n\n\n".join(render.day_text(result, show_skipped) for result in previews))
+
+
+def _days(first: date, last: date) -> list[date]:
+    from bot.calendar import days_between
+
+    if first > last:
+        raise click.BadParameter(f"{first} is after --to {last}", param_hint="--from")
+    return list(days_between(first, last))
+
+
+def _previews(settings: Settings, days: list[date]) -> tuple[Archive, list[DayPreview]]:
+    """The archive and each day's preview: one day from the index's groups for it,
+    several from the whole archive (read from the index too, when it is current)."""
+    from bot.archive.alttext import alt_texts_for
+    from bot.archive.index import archive_for_day, whole_archive
+    from bot.preview import preview_day
+
     path, s = archive_path(settings), settings.archive
-    feb29 = settings.selection.feb29
-    loaded = archive_for_day(path, the_day, feb29, s.index_dir, s.limits)
+    if len(days) == 1:
+        whole = settings.selection.threads == "whole"
+        feb29 = settings.selection.feb29
+        archive = archive_for_day(path, days[0], feb29, s.index_dir, s.limits, whole)
+    else:
+        archive = whole_archive(path, s.index_dir, s.limits)
+    posted, handles, limits = _composing(settings)
+    alt_texts = alt_texts_for(settings.media.alt_text_file, archive, limits.description_limit)
+    return archive, [
+        preview_day(archive, d, settings, posted, handles, limits, alt_texts) for d in days
+    ]
+
+
+def _composing(settings: Settings) -> tuple[Mapping[str, str], Mapping[str, str], InstanceLimits]:
+    """What composing offline uses: the posted map, the handles and the limits."""
+    from bot.handles import load_handles
+    from bot.model import InstanceLimits
+    from bot.state import read_posted
+
     posted = read_posted(settings.state.path)
     handles = load_handles(settings.mentions.handles_file)
-    limits = InstanceLimits(max_characters=settings.compose.max_characters)
-    alt_texts = alt_texts_for(settings.media.alt_text_file, loaded, limits.description_limit)
-    result = preview_day(loaded, the_day, settings, posted, handles, limits, alt_texts)
-    ahead = None
-    if not result.toots:  # say what the archive holds and when toots come next
-        whole = whole_archive(path, s.index_dir, s.limits)
-        ahead = outlook(whole, the_day, settings, posted, handles, limits)
+    return posted, handles, InstanceLimits(max_characters=settings.compose.max_characters)
+
+
+def _ahead(settings: Settings, day: DayPreview, archive: Archive) -> Outlook | None:
+    """For a day without toots: the archive's range and the next day with toots."""
+    from bot.archive.index import whole_archive
+    from bot.preview import outlook
+
+    if day.toots:
+        return None
+    if archive.ids is not None:  # only the day was read from the index: read all of it
+        s = settings.archive
+        archive = whole_archive(archive_path(settings), s.index_dir, s.limits)
+    return outlook(archive, day.day, settings, *_composing(settings))
+
+
+def _write_page(
+    settings: Settings,
+    archive: Archive,
+    previews: list[DayPreview],
+    file: Path,
+    with_calendar: bool,
+) -> None:
+    from bot import render
+    from bot.page import PageOptions, render_page
+    from bot.preview import calendar_of
+
+    first, last = previews[0].day, previews[-1].day
+    options = PageOptions(
+        owner=archive.username,
+        spoiler_text=settings.post.spoiler_text,
+        visibility=settings.post.visibility,
+        title=f"tootback preview, {first}" + (f" to {last}" if last != first else ""),
+        generator=f"tootback {__version__}: a preview; nothing was posted",
+    )
+    calendar = calendar_of(previews, settings) if with_calendar else None
+    page = render_page(previews, _media_src(archive, file), options, calendar)
+    try:
+        file.write_text(page, encoding="utf-8")
+    except OSError as exc:
+        raise click.FileError(str(file), exc.strerror) from None
+    click.echo(render.page_written(file, previews))
+
+
+def _media_src(archive: Archive, page: Path) -> MediaSrc:
+    """Each media file for the page: images embedded (up to EMBED_LIMIT bytes),
+    videos of a folder archive linked relative to the page, nothing else."""
+    from bot.errors import ArchiveError
+    from bot.page import data_uri
+
+    def src(media: Media) -> str | None:
+        if media.problem is not None:
+            return None
+        if media.kind == "image":
+            try:
+                data = archive.read_media(media)
+            except ArchiveError:
+                return None
+            return data_uri(data, media.path) if len(data) <= EMBED_LIMIT else None
+        if not archive.root.is_dir():
+            return None  # a video inside a zip: a page cannot link into it
+        target = os.path.relpath(archive.root / media.path, page.absolute().parent)
+        return quote(Path(target).as_posix())
+
+    return src
+
+
+@cli.command("calendar")
+@range_options(
+    "First day, YYYY-MM-DD (default: today).",
+    "Last day (default: 364 days after the first, a year in all).",
+)
+@json_option("Print one JSON object: the range, the total and every day's count.")
+@archive_option
+@click.pass_obj
+def calendar_command(obj: Context, first: date | None, last: date | None, as_json: bool) -> None:
+    """Show how many toots each day will post under the current settings.
+
+    A month-by-month grid: every day's count, shaded by how busy it is (in
+    colour on a terminal), then the total, the busiest days, the days over
+    `selection.max_per_day` and the next day with toots. Each day's count is
+    what `preview --date` shows for it. Reads the archive's day index (built
+    on first use); needs no account and sends nothing.
+
+    \b
+    Examples:
+      tootback calendar
+      tootback calendar --from 2026-03-01 --to 2026-04-30
+      tootback calendar --json
+    """
+    from bot import render
+    from bot.archive.index import archive_outline, whole_archive
+    from bot.preview import Words, calendar_needs_words
+    from bot.preview import calendar as count
+
+    settings = obj.settings()
+    now = today(obj, settings)
+    first = first or now
+    last = last or first + timedelta(days=364)
+    _days(first, last)  # checks the order
+    path, s = archive_path(settings), settings.archive
+    outline = archive_outline(path, s.index_dir, s.limits)
+    posted, handles, limits = _composing(settings)
+    words = None
+    if calendar_needs_words(settings, outline, limits):
+        words = Words(whole_archive(path, s.index_dir, s.limits), posted, handles, limits)
+    result = count(outline, first, last, settings, words)
     if as_json:
-        output = day_json(result, show_skipped, ahead)
-        click.echo(json.dumps(output, ensure_ascii=False, indent=2))
+        click.echo(json.dumps(render.calendar_json(result), indent=2))
     else:
-        click.echo(day_text(result, show_skipped, ahead))
+        click.echo(render.calendar_text(result, now))
 
 
 @cli.command()

@@ -171,3 +171,38 @@ class ReadLimits:
     max_media_size: int = 100 << 20
     max_depth: int = 64
     max_zip_ratio: int = 100
+
+
+@dataclass(frozen=True, slots=True)
+class Outline:
+    """A tweet without its words: what planning and counting days need, and no more.
+
+    tweet: the tweet with its text and source left out ("") and no media;
+        selection reads neither, except `exclude_patterns`, which need the
+        words (the calendar then reads the full tweets instead).
+    blank: its text is empty or white space.
+    usable_media / broken_media: how many of its media files can be uploaded,
+        and how many cannot (missing, outside the archive).
+    url_length: len() of its URL (a footer may show it).
+    """
+
+    tweet: Tweet
+    blank: bool = False
+    usable_media: int = 0
+    broken_media: int = 0
+    url_length: int = 0
+
+    @classmethod
+    def of(cls, tweet: Tweet) -> Outline:
+        """The outline of a full tweet."""
+        broken = sum(m.problem is not None for m in tweet.media)
+        bare = Tweet(
+            tweet.id,
+            tweet.created_at,
+            "",
+            "",
+            tweet.in_reply_to_id,
+            tweet.in_reply_to_user,
+            tweet.is_retweet,
+        )
+        return cls(bare, not tweet.text.strip(), len(tweet.media) - broken, broken, len(tweet.url))

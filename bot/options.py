@@ -35,6 +35,7 @@ def selection_options(settings: Settings, owner: str | None) -> SelectionOptions
         exclude_patterns=tuple(re.compile(p) for p in s.exclude_patterns),
         min_year=s.min_year,
         max_year=s.max_year,
+        threads=s.threads,
     )
 
 
@@ -93,4 +94,5 @@ def plan(archive: Archive, day: date, settings: Settings) -> DayPlan:
         day,
         selection_options(settings, archive.username),
         schedule_options(settings),
+        archive.threads,
     )

@@ -1,25 +1,27 @@
-"""What a day would post: each toot composed exactly as `repost` would send it,
-and, for a day without any, what comes next.
+"""What a day would post: each toot composed exactly as `repost` would send it;
+for a day without any, what comes next; and how many toots each day of a
+range posts (the calendar).
 
-Pure: the caller passes the archive (or the day served from the index), the
-posted map read from the state file, the handles, the limits and the
-descriptions of the alt-text file. A toot sees the day's earlier toots as
-posted when it decides between a quote post and a link, as it will when
-`repost` sends them in order.
+Pure: the caller passes the archive (or the day served from the index, or
+the archive's outline), the posted map read from the state file, the
+handles, the limits and the descriptions of the alt-text file. A toot sees
+the day's earlier toots as posted when it decides between a quote post and
+a link, as it will when `repost` sends them in order.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Mapping
-from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
 from bot.archive import Archive, Problem
 from bot.archive.alttext import NO_ALT_TEXTS, AltTexts
-from bot.model import InstanceLimits, Skip, Toot, Tweet
-from bot.options import make_composer, plan
-from bot.selection import source_days
+from bot.archive.base import OutlineArchive
+from bot.calendar import Calendar, DayCount, day_counts
+from bot.compose import ComposeOptions, fits_any_text
+from bot.model import InstanceLimits, Outline, Skip, Toot
+from bot.options import make_composer, plan, schedule_options, selection_options
 from bot.settings import Settings
 
 # How far `next_toots` looks: four years and a day reach a Feb 29 whatever the policy.
@@ -28,7 +30,10 @@ HORIZON = timedelta(days=4 * 365 + 2)
 
 @dataclass(frozen=True, slots=True)
 class DayPreview:
-    """One day's toots exactly as they would be sent, and what was skipped."""
+    """One day's toots exactly as they would be sent, and what was skipped.
+
+    trimmed: how many of the skipped ones `max_per_day` left out.
+    """
 
     day: date
     timezone: str
@@ -37,6 +42,7 @@ class DayPreview:
     skipped: tuple[Skip, ...]
     posted: frozenset[str]
     alt_text_problems: tuple[Problem, ...] = ()
+    trimmed: int = 0
 
 
 def preview_day(
@@ -69,6 +75,19 @@ def preview_day(
         skipped=tuple(skipped),
         posted=frozenset(t.tweet_id for t in toots if t.tweet_id in posted),
         alt_text_problems=alt_texts.problems,
+        trimmed=day_plan.trimmed,
+    )
+
+
+def calendar_of(previews: Sequence[DayPreview], settings: Settings) -> Calendar:
+    """The calendar of consecutive days already previewed (for the HTML page)."""
+    days = tuple(DayCount(p.day, len(p.toots), p.trimmed) for p in previews)
+    return Calendar(
+        previews[0].day,
+        previews[-1].day,
+        settings.selection.timezone,
+        settings.selection.max_per_day,
+        days,
     )
 
 
@@ -96,32 +115,91 @@ def outlook(
     limits: InstanceLimits,
 ) -> Outlook:
     """The range of `archive` (all of it: see `archive.index.whole_archive`) and the
-    first day after `after` that has toots, with their count.
-
-    Each candidate day is composed from its own month-day's tweets only, so the
-    search costs one pass over the archive and a little per day that has tweets.
-    """
-    # When the calendar (per-day counts over a range) lands, its next day answers this.
+    first day after `after` that has toots, with their count (the calendar's,
+    day by day until one has toots)."""
     zone = settings.selection.zone
     tweets = archive.tweets
     if not tweets:
         return Outlook(None, None, None)
     first = tweets[0].created_at.astimezone(zone).date()
     last = tweets[-1].created_at.astimezone(zone).date()
-    by_month_day: dict[tuple[int, int], list[Tweet]] = defaultdict(list)
-    for tweet in tweets:
-        local = tweet.created_at.astimezone(zone)
-        by_month_day[(local.month, local.day)].append(tweet)
     # A tweet is posted in the years after its own: start no earlier than that.
     start = max(after, date(first.year, 12, 31))
-    days = min(HORIZON, date.max - start).days
-    for offset in range(1, days + 1):
-        day = start + timedelta(days=offset)
-        keys = source_days(day, settings.selection.feb29)
-        found = [t for key in keys for t in by_month_day.get(key, ())]
-        if found:
-            some = replace(archive, tweets=tuple(found), ids=archive.owner_ids)
-            toots = preview_day(some, day, settings, posted, handles, limits).toots
-            if toots:
-                return Outlook(first, last, day, len(toots))
-    return Outlook(first, last, None)
+    end = start + min(HORIZON, date.max - start)
+    counts = _day_counts(settings, start, end, Words(archive, posted, handles, limits))
+    ahead = next((d for d in counts if d.toots and d.day != start), None)
+    if ahead is None:
+        return Outlook(first, last, None)
+    return Outlook(first, last, ahead.day, ahead.toots)
+
+
+@dataclass(frozen=True, slots=True)
+class Words:
+    """What a calendar that composes needs: the whole archive (its words) and
+    the posted map, handles and limits of `preview_day`."""
+
+    archive: Archive
+    posted: Mapping[str, str]
+    handles: Mapping[str, str]
+    limits: InstanceLimits
+
+
+def calendar_needs_words(
+    settings: Settings, outline: OutlineArchive, limits: InstanceLimits
+) -> bool:
+    """Whether counting days needs the tweets' words, not just their outline:
+    with `exclude_patterns`, or a footer and spoiler text so long that compose
+    may find no room for a tweet (`fits_any_text`)."""
+    options = ComposeOptions(
+        footer=settings.compose.footer,
+        spoiler_text=settings.post.spoiler_text,
+        max_characters=limits.max_characters,
+    )
+    lengths = {o.url_length for o in outline.outlines}
+    return bool(settings.selection.exclude_patterns) or not all(
+        fits_any_text(options, n) for n in lengths
+    )
+
+
+def calendar(
+    outline: OutlineArchive,
+    first: date,
+    last: date,
+    settings: Settings,
+    words: Words | None = None,
+) -> Calendar:
+    """How many toots each day from `first` to `last` posts under `settings`:
+    for each day, the number of toots `preview_day` gives.
+
+    words: None to count from the outline alone; else each selected tweet is
+        composed (needed when `calendar_needs_words`).
+    """
+    counts = tuple(_day_counts(settings, first, last, words or outline))
+    s = settings.selection
+    return Calendar(first, last, s.timezone, s.max_per_day, counts)
+
+
+def _day_counts(
+    settings: Settings, first: date, last: date, source: OutlineArchive | Words
+) -> Iterator[DayCount]:
+    """Each day's count, as it is asked for: from the outline alone, or composing
+    each selected tweet of the whole archive (`Words`)."""
+    username = source.username if isinstance(source, OutlineArchive) else source.archive.username
+    selection, schedule = selection_options(settings, username), schedule_options(settings)
+    missing = settings.media.missing
+    if isinstance(source, OutlineArchive):
+        outline = source
+        return day_counts(
+            outline.outlines, first, last, selection, schedule, lambda: outline.threads,
+            media_missing=missing,
+        )  # fmt: skip
+    words = source
+    composer = make_composer(settings, words.archive, words.handles, words.limits)
+
+    def keeps(o: Outline, due: datetime) -> bool:
+        return not isinstance(composer(o.tweet, due, words.posted), Skip)
+
+    outlines = tuple(map(Outline, words.archive.tweets))  # the full tweets, words included
+    return day_counts(
+        outlines, first, last, selection, schedule, lambda: words.archive.threads, keeps, missing
+    )

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import click
+
 from bot.archive import Archive
 from bot.archive.alttext import AltTexts
+from bot.calendar import Calendar, DayCount, heat_level, month_days
 from bot.model import InstanceLimits, Quote, Toot, TootPart, Tweet
 from bot.selection import is_reply_to_other
 from bot.state import Failed, Pending, Posted, State
@@ -85,7 +88,7 @@ def outlook_text(ahead: Outlook) -> str:
         return text + "; no day in the next four years has toots (filters and settings?)."
     return (
         f"{text}; the next day with toots is {ahead.next_day:%a %Y-%m-%d} "
-        f"({_plural(ahead.next_toots, 'toot')}): tootback preview --date {ahead.next_day}"
+        f"({plural(ahead.next_toots, 'toot')}): tootback preview --date {ahead.next_day}"
     )
 
 
@@ -132,7 +135,7 @@ def day_text(preview: DayPreview, show_skipped: bool, ahead: Outlook | None = No
         lines.append(outlook_text(ahead))
     if preview.alt_text_problems:
         lines.append(
-            f"The alt-text file has {_plural(len(preview.alt_text_problems), 'row')} "
+            f"The alt-text file has {plural(len(preview.alt_text_problems), 'row')} "
             "that cannot be used; `tootback check` lists them."
         )
     return "\n".join(lines)
@@ -178,7 +181,7 @@ def _media_text(part: TootPart) -> str:
 def _summary(preview: DayPreview, show_skipped: bool) -> str:
     parts = sum(len(t.parts) for t in preview.toots)
     posted = sum(t.tweet_id in preview.posted for t in preview.toots)
-    text = f"{_plural(len(preview.toots), 'toot')} ({_plural(parts, 'status', 'statuses')})"
+    text = f"{plural(len(preview.toots), 'toot')} ({plural(parts, 'status', 'statuses')})"
     if posted:
         text += f", {posted} already posted"
     text += f", {len(preview.skipped)} skipped"
@@ -187,7 +190,8 @@ def _summary(preview: DayPreview, show_skipped: bool) -> str:
     return text + ". Nothing was posted."
 
 
-def _plural(count: int, one: str, many: str | None = None) -> str:
+def plural(count: int, one: str, many: str | None = None) -> str:
+    """ "1 toot", "2 toots" ("status" takes `many`="statuses")."""
     return f"{count} {one if count == 1 else many or one + 's'}"
 
 
@@ -400,7 +404,7 @@ def check_alt_texts(
     from_archive = sum(
         bool(m.description) and alt_texts.description(tid, m) is None for tid, m in media
     )
-    line = f"alt text: {from_file + from_archive} of {_plural(len(media), 'media file')}"
+    line = f"alt text: {from_file + from_archive} of {plural(len(media), 'media file')}"
     if path is None:
         line += " (from the archive; `tootback alt-text export FILE.csv` lists them to fill in)"
         return line
@@ -409,7 +413,7 @@ def check_alt_texts(
         return line
     lines = [
         line,
-        f"  {_plural(len(alt_texts.problems), 'row')} of {path} not used "
+        f"  {plural(len(alt_texts.problems), 'row')} of {path} not used "
         f"(descriptions up to {description_limit} characters):",
     ]
     return "\n".join(lines + [f"    {problem}" for problem in alt_texts.problems])
@@ -418,7 +422,7 @@ def check_alt_texts(
 def alt_text_exported(path: Path, rows: int, with_alt: int) -> str:
     """What `alt-text export` wrote, and what to do next."""
     return (
-        f"wrote {_plural(rows, 'media file')} to {path} ({with_alt} with alt text from the "
+        f"wrote {plural(rows, 'media file')} to {path} ({with_alt} with alt text from the "
         "archive).\nFill in its alt_text column (keep it UTF-8), then set "
         f'media.alt_text_file = "{path}"; `tootback check` says how many have alt text.'
     )
@@ -488,4 +492,119 @@ def login_saved(env_file: Path) -> str:
     return (
         f"Saved MASTODON_API_BASE_URL and MASTODON_ACCESS_TOKEN to {env_file} (mode 0600).\n"
         "Check the setup with: tootback check"
+    )
+
+
+# -- calendar ---------------------------------------------------------------------------
+
+SHADES = " ░▒▓█"  # heat levels 0..4, drawn beside each count: readable without colour
+_HEAT_COLOURS = ("", "cyan", "blue", "magenta", "red")
+_WEEKDAYS = ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")
+_CELL = 4  # a count of up to 999 and its shade
+_MONTH_WIDTH = 7 * (_CELL + 1) - 1
+_LISTED = 10  # days listed under "over max_per_day" before "and N more"
+
+
+def calendar_json(calendar: Calendar) -> dict[str, Any]:
+    """The `calendar --json` object: the range, the total and every day's count."""
+    return {
+        "from": calendar.first.isoformat(),
+        "to": calendar.last.isoformat(),
+        "timezone": calendar.timezone,
+        "max_per_day": calendar.max_per_day,
+        "total": calendar.total,
+        "days": [
+            {"date": d.day.isoformat(), "toots": d.toots, "trimmed": d.trimmed}
+            for d in calendar.days
+        ],
+    }
+
+
+def calendar_text(calendar: Calendar, today: date) -> str:
+    """The `calendar` grid, months side by side: each day's number, and under it
+    its count with a shade of its heat (colour too, on a terminal); then the
+    totals, the busiest days, the days over the cap and the next day."""
+    peak = max((d.toots for d in calendar.days), default=0)
+    counts = {d.day: d for d in calendar.days}
+    months = sorted({(d.day.year, d.day.month) for d in calendar.days})
+    lines = [calendar_totals(calendar), ""]
+    for i in range(0, len(months), 2):
+        blocks = [_month_lines(y, m, counts, peak) for y, m in months[i : i + 2]]
+        for row in range(max(len(b) for b in blocks)):
+            cells = [b[row] if row < len(b) else "" for b in blocks]
+            lines.append("    ".join(_pad(cell) for cell in cells).rstrip())
+        lines.append("")
+    lines.append(
+        f"{SHADES[1]} up to 1/4 of the busiest day's {peak}, {SHADES[2]} up to 1/2, "
+        f"{SHADES[3]} up to 3/4, {SHADES[4]} more; · none; ! trimmed by max_per_day"
+    )
+    return "\n".join(lines + _calendar_notes(calendar, today))
+
+
+def calendar_totals(calendar: Calendar) -> str:
+    """One line: the range, the zone, the toots and on how many days."""
+    return (
+        f"{calendar.first:%Y-%m-%d} to {calendar.last:%Y-%m-%d} ({calendar.timezone}): "
+        f"{plural(calendar.total, 'toot')} on {plural(calendar.active, 'day')} "
+        f"of {len(calendar.days)}"
+    )
+
+
+def _calendar_notes(calendar: Calendar, today: date) -> list[str]:
+    busiest = ", ".join(f"{d.day:%a %Y-%m-%d} ({d.toots})" for d in calendar.busiest(5))
+    lines = [f"busiest days: {busiest or 'none'}"]
+    over = calendar.over_cap()
+    if calendar.max_per_day:
+        listed = ", ".join(f"{d.day:%Y-%m-%d} (+{d.trimmed})" for d in over[:_LISTED])
+        more = f" and {len(over) - _LISTED} more" if len(over) > _LISTED else ""
+        lines.append(
+            f"over max_per_day ({calendar.max_per_day}): {listed}{more}"
+            if over
+            else f"no day over max_per_day ({calendar.max_per_day})"
+        )
+    upcoming = calendar.next_day(today)
+    lines.append(
+        f"next day with toots: {upcoming.day:%a %Y-%m-%d} ({plural(upcoming.toots, 'toot')})"
+        if upcoming
+        else f"no day with toots from {today:%Y-%m-%d} to {calendar.last:%Y-%m-%d}"
+    )
+    return lines
+
+
+def _month_lines(year: int, month: int, counts: Mapping[date, DayCount], peak: int) -> list[str]:
+    days = month_days(year, month)
+    total = sum(counts[d].toots for d in days if d in counts)
+    lines = [f"{days[0]:%B %Y}: {total}".center(_MONTH_WIDTH).rstrip()]
+    lines.append(" ".join(f"{name:>{_CELL - 1}} " for name in _WEEKDAYS))
+    slots: list[date | None] = [None] * days[0].weekday() + list(days)
+    slots += [None] * (-len(slots) % 7)
+    for at in range(0, len(slots), 7):
+        week = slots[at : at + 7]
+        lines.append(" ".join(f"{d.day:>{_CELL - 1}} " if d else " " * _CELL for d in week))
+        lines.append(" ".join(_count_cell(counts.get(d) if d else None, peak) for d in week))
+    return lines
+
+
+def _count_cell(count: DayCount | None, peak: int) -> str:
+    if count is None:
+        return " " * _CELL
+    if not count.toots:
+        return f"{'·':>{_CELL - 1}} "
+    level = heat_level(count.toots, peak)
+    cell = f"{count.toots:>{_CELL - 1}}{'!' if count.trimmed else SHADES[level]}"
+    return click.style(cell, fg=_HEAT_COLOURS[level], bold=level >= 3)
+
+
+def _pad(cell: str) -> str:
+    """`cell` padded to a month's width, colour codes not counted."""
+    return cell + " " * (_MONTH_WIDTH - len(click.unstyle(cell)))
+
+
+def page_written(file: Path, previews: Sequence[DayPreview]) -> str:
+    """What `preview --html` says once the page is written."""
+    toots = sum(len(p.toots) for p in previews)
+    statuses = sum(len(t.parts) for p in previews for t in p.toots)
+    return (
+        f"wrote {file}: {plural(toots, 'toot')} ({plural(statuses, 'status', 'statuses')}) "
+        f"on {plural(len(previews), 'day')}; open it in a browser. Nothing was posted."
     )

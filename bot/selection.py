@@ -8,6 +8,13 @@ Due times in local wall-clock terms meet DST: a time that does not exist on D
 (spring forward, e.g. 02:30 in New York) is posted at the instant the
 pre-transition offset gives it (03:30 new time); a time that happens twice
 (fall back) is posted once, at its first occurrence (`fold=0`).
+
+Threads (`SelectionOptions.threads`): "by_day" posts each tweet of a
+self-thread on its own day (a reply to its parent's toot when that was
+posted). "whole" posts a thread entire on the day of its first tweet, as one
+block: its later tweets follow the first at `min_interval` spacing, in order,
+and are not posted again on their own days (even when the first tweet is
+filtered out: then they go out without it, on its day).
 """
 
 from __future__ import annotations
@@ -21,8 +28,10 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from bot.model import Skip, Tweet
+from bot.threads import NO_THREADS, Threads
 
 Feb29 = Literal["feb28", "mar1", "skip"]
+ThreadsMode = Literal["by_day", "whole"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +48,7 @@ class SelectionOptions:
     exclude_patterns: tuple[re.Pattern[str], ...] = ()
     min_year: int | None = None
     max_year: int | None = None
+    threads: ThreadsMode = "by_day"
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,11 +70,15 @@ class Due:
 
 @dataclass(frozen=True, slots=True)
 class DayPlan:
-    """The tweets of one day in posting order, and every skipped one with its reason."""
+    """The tweets of one day in posting order, and every skipped one with its reason.
+
+    trimmed: how many of the skipped ones `max_per_day` left out.
+    """
 
     day: date
     due: tuple[Due, ...]
     skipped: tuple[Skip, ...]
+    trimmed: int = 0
 
 
 def source_days(day: date, feb29: Feb29) -> tuple[tuple[int, int], ...]:
@@ -88,6 +102,28 @@ def on_this_day(tweets: Iterable[Tweet], day: date, options: SelectionOptions) -
         if local.year < day.year and (local.month, local.day) in wanted:
             found.append(tweet)
     return sorted(found, key=lambda t: (t.created_at, t.id))
+
+
+def tweeted_between(
+    tweets: Iterable[Tweet], first: date, last: date, options: SelectionOptions
+) -> tuple[list[Tweet], list[Skip]]:
+    """The tweets tweeted from `first` to `last` (local dates, both included), in
+    their original order, that pass the filters; and the skipped ones with why.
+
+    For `backfill`: no "this day", no `max_per_day` and no threads rule apply; a
+    thread keeps its order, so each reply follows its parent.
+    """
+    kept: list[Tweet] = []
+    skipped: list[Skip] = []
+    for tweet in sorted(tweets, key=lambda t: (t.created_at, t.id)):
+        if not first <= tweet.created_at.astimezone(options.zone).date() <= last:
+            continue
+        reason = skip_reason(tweet, options)
+        if reason is None:
+            kept.append(tweet)
+        else:
+            skipped.append(Skip(tweet.id, reason))
+    return kept, skipped
 
 
 def skip_reason(tweet: Tweet, options: SelectionOptions) -> str | None:
@@ -117,40 +153,111 @@ def is_reply_to_other(tweet: Tweet, owner: str | None) -> bool:
 
 
 def plan_day(
-    tweets: Iterable[Tweet], day: date, selection: SelectionOptions, schedule: ScheduleOptions
+    tweets: Iterable[Tweet],
+    day: date,
+    selection: SelectionOptions,
+    schedule: ScheduleOptions,
+    threads: Threads = NO_THREADS,
 ) -> DayPlan:
-    """Select the tweets of `day`, apply the filters and cap, and give each a due time."""
+    """Select the tweets of `day`, apply the filters and cap, and give each a due time.
+
+    threads: the archive's self-threads (used with `selection.threads == "whole"`;
+        `tweets` must then hold the later tweets of the threads starting on `day`).
+    """
+    chosen = select_day(tweets, day, selection, schedule, threads)
+    anchors = [chosen.head[t.id] for t in chosen.kept]
+    times = due_times(chosen.kept, day, selection.zone, schedule, anchors)
+    return DayPlan(day, tuple(map(Due, chosen.kept, times)), chosen.skipped, chosen.trimmed)
+
+
+@dataclass(frozen=True, slots=True)
+class DaySelection:
+    """A day's tweets in posting order, before they are timed (see `select_day`).
+
+    head: each kept tweet's id -> the tweet whose time of day it takes (itself,
+        or its thread's first tweet when threads are kept whole).
+    """
+
+    kept: list[Tweet]
+    skipped: tuple[Skip, ...]
+    trimmed: int
+    head: dict[str, Tweet]
+
+
+def select_day(
+    tweets: Iterable[Tweet],
+    day: date,
+    selection: SelectionOptions,
+    schedule: ScheduleOptions,
+    threads: Threads = NO_THREADS,
+) -> DaySelection:
+    """`plan_day` without the due times: which tweets `day` posts, in order."""
+    tweets = list(tweets)
+    found = on_this_day(tweets, day, selection)
+    head = {t.id: t for t in found}
+    if selection.threads == "whole":
+        found, head = _whole_threads(found, tweets, threads)
     kept: list[Tweet] = []
     skipped: list[Skip] = []
-    for tweet in on_this_day(tweets, day, selection):
+    for tweet in found:
         reason = skip_reason(tweet, selection)
         if reason is None:
             kept.append(tweet)
         else:
             skipped.append(Skip(tweet.id, reason))
-    if schedule.mode == "anniversary":
-        kept.sort(key=lambda t: (_local_time_of_day(t, selection.zone), t.created_at, t.id))
+    kept.sort(key=lambda t: _posting_order(t, head[t.id], selection.zone, schedule))
     cap = selection.max_per_day
-    if cap and len(kept) > cap:
-        skipped += [Skip(t.id, f"over max_per_day ({cap})") for t in kept[cap:]]
-        kept = kept[:cap]
-    times = due_times(kept, day, selection.zone, schedule)
-    return DayPlan(day, tuple(map(Due, kept, times)), tuple(skipped))
+    trimmed = kept[cap:] if cap else []
+    skipped += [Skip(t.id, f"over max_per_day ({cap})") for t in trimmed]
+    kept = kept[: len(kept) - len(trimmed)]
+    return DaySelection(kept, tuple(skipped), len(trimmed), head)
+
+
+def _whole_threads(
+    found: list[Tweet], tweets: list[Tweet], threads: Threads
+) -> tuple[list[Tweet], dict[str, Tweet]]:
+    """The day's tweets with whole threads: later tweets of a thread leave their
+    own day and join their first tweet's; and each tweet's head."""
+    by_id = {t.id: t for t in tweets}
+    starts = [t for t in found if t.id not in threads.first]
+    day: list[Tweet] = []
+    head: dict[str, Tweet] = {}
+    for start in starts:
+        members = [start] + [by_id[m] for m in threads.later.get(start.id, ()) if m in by_id]
+        day += members
+        head |= dict.fromkeys((m.id for m in members), start)
+    return day, head
+
+
+def _posting_order(
+    tweet: Tweet, head: Tweet, zone: ZoneInfo, schedule: ScheduleOptions
+) -> tuple[object, ...]:
+    """Anniversary mode: by time of day; daily mode: by time. A thread kept whole
+    stays one block, in its own order, at its first tweet's place."""
+    place = (head.created_at, head.id, tweet.created_at, tweet.id)
+    if schedule.mode == "anniversary":
+        return (_local_time_of_day(head, zone), *place)
+    return place
 
 
 def due_times(
-    tweets: Sequence[Tweet], day: date, zone: ZoneInfo, schedule: ScheduleOptions
+    tweets: Sequence[Tweet],
+    day: date,
+    zone: ZoneInfo,
+    schedule: ScheduleOptions,
+    anchors: Sequence[Tweet] | None = None,
 ) -> list[datetime]:
     """When each of `tweets` (in posting order) is due on `day`.
 
-    Anniversary mode: the tweet's original local time of day. Daily mode:
-    `daily_at`, then one every `min_interval`. Either way no two are closer
-    than `min_interval`.
+    Anniversary mode: the original local time of day of the tweet's anchor
+    (by default the tweet itself; the first tweet of a thread kept whole).
+    Daily mode: `daily_at`, then one every `min_interval`. Either way no two
+    are closer than `min_interval`.
     """
     if schedule.mode == "daily":
         wanted = [local_instant(day, schedule.daily_at, zone)] * len(tweets)
     else:
-        wanted = [local_instant(day, _local_time_of_day(t, zone), zone) for t in tweets]
+        wanted = [local_instant(day, _local_time_of_day(t, zone), zone) for t in anchors or tweets]
     # Spacing is done in UTC: adding a timedelta to a zone-aware datetime is
     # wall-clock arithmetic and goes wrong across a DST change.
     spaced: list[datetime] = []

@@ -176,6 +176,7 @@ class SelectionSettings(Section):
     exclude_patterns: PatternList = ()
     min_year: int | None = None
     max_year: int | None = None
+    threads: Literal["by_day", "whole"] = "by_day"
 
     @field_validator("timezone")
     @classmethod

@@ -14,9 +14,17 @@ import pytest
 import bot.archive.loader
 from bench.generate import Generated, generate
 from bot.archive import Archive, load_archive
-from bot.archive.index import DayIndex, IdSet, archive_for_day, index_file, utc_month_days
+from bot.archive.index import (
+    DayIndex,
+    IdSet,
+    archive_for_day,
+    archive_outline,
+    index_file,
+    utc_month_days,
+    whole_archive,
+)
 from bot.errors import SettingsError
-from bot.model import InstanceLimits, ReadLimits
+from bot.model import InstanceLimits, Outline, ReadLimits
 from bot.options import plan
 from bot.preview import preview_day
 from bot.settings import Settings, load_settings
@@ -25,6 +33,7 @@ from tests.support.archives import write_old_markdown
 ROOT = Path(__file__).resolve().parent.parent
 OFFICIAL = Path(__file__).resolve().parent / "fixtures" / "official"
 DAY = date(2026, 4, 5)  # the fixture's tweets are from April 5 and earlier
+DAY_TIME = datetime(2022, 4, 5, 10, 0, tzinfo=UTC)
 
 
 def age(root: Path) -> None:
@@ -117,6 +126,53 @@ def test_feb29_tweets_reach_feb28_of_a_common_year_through_the_index(
         for d in plan(
             day_of(synthetic.folder, tmp_path, day, "skip"), day, settings(feb29="skip")
         ).due
+    )
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Pacific/Kiritimati", "Etc/GMT+12"])
+def test_whole_threads_from_the_index_are_the_whole_archive_s(
+    synthetic: Any, tmp_path: Path, zone: str
+) -> None:
+    full = load_archive(synthetic.folder)
+    assert len(full.threads.later) > 20  # the generated archive has threads across days
+    day_of(synthetic.folder, tmp_path)
+    options = settings(zone, threads="whole")
+    moved = 0
+    for day in DATES:
+        indexed = archive_for_day(synthetic.folder, day, "feb28", tmp_path, whole_threads=True)
+        assert indexed.ids is not None
+        expected = plan(full, day, options)
+        assert plan(indexed, day, options) == expected
+        moved += sum(d.tweet.created_at.day != d.due.day for d in expected.due)
+    assert moved  # some later tweets of threads came from other days
+
+
+def test_the_outline_and_the_whole_archive_come_from_the_index(
+    synthetic: Any, tmp_path: Path, loads: list[Path]
+) -> None:
+    built = archive_outline(synthetic.folder, tmp_path)  # builds the index
+    full = load_archive(synthetic.folder)
+    expected = tuple(map(Outline.of, full.tweets))
+    assert built.outlines == expected
+    outline = archive_outline(synthetic.folder, tmp_path)
+    assert outline.outlines == expected and outline.username == "benchuser"
+    assert whole_archive(synthetic.folder, tmp_path).tweets == full.tweets
+    assert len(loads) == 1  # the build; the rest came from the index
+    assert sum(o.usable_media for o in expected)
+
+
+def test_an_outline_row_keeps_every_field() -> None:
+    from bot.archive.index import _outline, _outline_row
+    from bot.model import Media, Tweet
+
+    media = (Media("a.jpg"), Media("b.mp4", "video", problem="missing"), Media("c.jpg"))
+    for tweet in [
+        Tweet("12", DAY_TIME, "  \n", "https://x", "11", "Me", True, media),
+        Tweet("x7", DAY_TIME, "words", "u" * 300, None, None, False, ()),
+    ]:
+        assert _outline(_outline_row(tweet)) == Outline.of(tweet)
+    assert Outline.of(Tweet("1", DAY_TIME, " \t", "", media=media)) == Outline(
+        Tweet("1", DAY_TIME, "", ""), blank=True, usable_media=2, broken_media=1
     )
 
 

@@ -18,6 +18,7 @@ from bot.selection import (
     on_this_day,
     plan_day,
     source_days,
+    tweeted_between,
 )
 
 UTC_ZONE = ZoneInfo("UTC")
@@ -189,3 +190,20 @@ def test_spacing_is_real_time_across_a_dst_change() -> None:
         "2026-11-01T06:00:30+00:00",
     ]
     assert times[1].isoformat() == "2026-11-01T01:00:30-05:00"
+
+
+def test_tweeted_between_keeps_the_original_order_and_the_filters() -> None:
+    tweets = [
+        tweet("4", "2022-04-30T23:30:00"),  # May 1st in Berlin... not in New York
+        tweet("1", "2022-03-01T04:00:00"),  # still Feb 28th in New York
+        tweet("2", "2022-03-01T06:00:00"),
+        tweet("3", "2022-03-15T12:00:00", is_retweet=True),
+        tweet("5", "2019-03-15T12:00:00"),
+    ]
+    options = SelectionOptions(zone=NEW_YORK)
+    kept, skipped = tweeted_between(tweets, date(2022, 3, 1), date(2022, 4, 30), options)
+    assert ids(kept) == ["2", "4"]
+    assert skipped == [Skip("3", "retweet")]
+    berlin = SelectionOptions(zone=ZoneInfo("Europe/Berlin"))
+    kept, _ = tweeted_between(tweets, date(2022, 3, 1), date(2022, 4, 30), berlin)
+    assert ids(kept) == ["1", "2"]

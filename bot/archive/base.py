@@ -12,7 +12,8 @@ from pathlib import Path
 
 from bot.archive.tree import read_file_under
 from bot.errors import ArchiveError
-from bot.model import Media, ReadLimits, Tweet
+from bot.model import Media, Outline, ReadLimits, Tweet
+from bot.threads import Threads, find_threads
 
 # A hostile file can hold millions of bad items; listing each would cost more
 # memory than the tweets. Beyond these, problems are only counted.
@@ -52,6 +53,8 @@ class Archive:
         (the few days around one date, read from the index, with no problems);
         None when `tweets` is the whole archive.
     limits: what the readers accepted; `read_media` keeps to max_media_size.
+    thread_map: the self-threads of the whole archive, when `tweets` holds only
+        some of it; None when `tweets` is the whole archive (see `threads`).
     """
 
     root: Path
@@ -61,6 +64,12 @@ class Archive:
     formats: tuple[str, ...]
     ids: Container[str] | None = field(default=None, repr=False, compare=False)
     limits: ReadLimits = field(default=ReadLimits(), repr=False, compare=False)
+    thread_map: Threads | None = field(default=None, repr=False, compare=False)
+
+    @cached_property
+    def threads(self) -> Threads:
+        """The archive's self-threads (bot.threads)."""
+        return self.thread_map if self.thread_map is not None else find_threads(self.tweets)
 
     @cached_property
     def owner_ids(self) -> Container[str]:
@@ -83,6 +92,24 @@ class Archive:
             )
         except (OSError, zipfile.BadZipFile) as exc:
             raise ArchiveError(self.root, f"media {media.path} cannot be read: {exc}") from None
+
+
+@dataclass(frozen=True)
+class OutlineArchive:
+    """The outline of a whole archive (see `Outline`): enough to plan and count
+    any day, without the words.
+
+    username: the owner's screen name, None when unknown.
+    outlines: every tweet's outline, sorted by created_at then id.
+    """
+
+    username: str | None
+    outlines: tuple[Outline, ...]
+
+    @cached_property
+    def threads(self) -> Threads:
+        """The archive's self-threads (bot.threads)."""
+        return find_threads(o.tweet for o in self.outlines)
 
 
 @dataclass

@@ -7,6 +7,23 @@ length.py    Mastodon's character count, and where text may be cut
 """
 
 from bot.compose.layout import media_groups
-from bot.compose.toot import ComposeOptions, Composer, MediaMissing, compose, footer_text
+from bot.compose.toot import (
+    ComposeOptions,
+    Composer,
+    MediaMissing,
+    compose,
+    fits_any_text,
+    footer_text,
+    skip_before_layout,
+)
 
-__all__ = ["ComposeOptions", "Composer", "MediaMissing", "compose", "footer_text", "media_groups"]
+__all__ = [
+    "ComposeOptions",
+    "Composer",
+    "MediaMissing",
+    "compose",
+    "fits_any_text",
+    "footer_text",
+    "media_groups",
+    "skip_before_layout",
+]

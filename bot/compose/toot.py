@@ -84,8 +84,6 @@ def compose(tweet: Tweet, due: datetime, options: ComposeOptions) -> Toot | Skip
     """
     links = options.links
     broken = [m for m in tweet.media if m.problem is not None]
-    if broken and options.media_missing == "skip_tweet":
-        return Skip(tweet.id, _missing_reason(broken[0]))
     usable = tuple(_described(tweet.id, m, options.alt_texts) for m in tweet.media if not m.problem)
     quote = quote_form(tweet, links.owner_ids, links.posted, options.planned, options.quote_posts)
     body = rewrite(tweet.text, links, options.mentions).strip()
@@ -95,8 +93,10 @@ def compose(tweet: Tweet, due: datetime, options: ComposeOptions) -> Toot | Skip
             body = words.strip()
         else:
             quote = replace(quote, form="link", reason="the tweet is nothing but its link")
-    if not body and not usable:
-        return Skip(tweet.id, "empty")
+    # Rewriting never empties a text that has words: the calendar relies on it.
+    early = skip_before_layout(bool(body), len(usable), len(broken), options.media_missing)
+    if early is not None:
+        return Skip(tweet.id, _missing_reason(broken[0]) if early == "media missing" else early)
     footer = footer_text(tweet, due, options.footer, options.zone)
     layout = Layout(
         footer=rewrite_mentions(footer, options.mentions),
@@ -127,6 +127,34 @@ def _described(tweet_id: str, media: Media, alt_texts: AltTexts) -> Media:
     """The media with the alt-text file's description, when the file has one."""
     description = alt_texts.description(tweet_id, media)
     return media if description is None else replace(media, description=description)
+
+
+def skip_before_layout(
+    has_text: bool, usable: int, broken: int, media_missing: MediaMissing
+) -> Literal["media missing", "empty"] | None:
+    """Why `compose` skips a tweet before laying it out, from what it holds:
+    whether it has words, how many media files are usable and how many not.
+    None: it is laid out (and only `fits_any_text` decides the rest)."""
+    if broken and media_missing == "skip_tweet":
+        return "media missing"
+    if not has_text and not usable:
+        return "empty"
+    return None
+
+
+def fits_any_text(options: ComposeOptions, url_length: int) -> bool:
+    """Whether `compose` lays out any text of a tweet whose URL has `url_length`
+    characters, whatever its date: the spoiler, the widest footer, a part
+    marker and one character (or a URL's 23) leave room. When False, some
+    such tweets may be skipped as "cannot fit"; only composing them tells.
+    """
+    widest = options.footer.format(
+        date="0000-00-00", url="u" * url_length, years_ago=9999, ago="9999 years ago"
+    )
+    # A mention rewritten as a link counts 23 where "@name" counted less.
+    footer = len(widest) + 23 * (widest.count("@") + widest.count("＠"))
+    marker = len(" (9999/9999)")
+    return len(options.spoiler_text) + footer + len("\n\n") + marker + 23 <= options.max_characters
 
 
 def footer_text(tweet: Tweet, due: datetime, template: str, zone: tzinfo) -> str:
