@@ -10,10 +10,13 @@ anything.
 
 What a card shows: the account, the due time, the content warning (folded as
 Mastodon folds it), the text exactly as it will be sent (links, hashtags and
-handles styled, never shortened), the media with their alt text, the length
-against the limit, and for a toot of several parts or a self-thread, the
-reply chain drawn as one thread. Every status is one `<article
-class="status">`; its text is the element `.content`, white space kept.
+handles styled, never shortened; its language declared), the media with
+their alt text (hidden behind a warning when marked sensitive), a quote post
+or the reason a quote stays a link, the length against the limit, and for a
+toot of several parts or a self-thread, the reply chain drawn as one thread.
+A boost of one's own earlier toot is a card of its own. Every status is one
+`<article class="status">`; its text is the element `.content`, white space
+kept.
 """
 
 from __future__ import annotations
@@ -106,7 +109,7 @@ def data_uri(data: bytes, path: str) -> str:
 
 
 def _day_html(day: DayPreview, media_src: MediaSrc, options: PageOptions) -> str:
-    statuses = sum(len(t.parts) for t in day.toots)
+    statuses = sum(len(t.parts) or 1 for t in day.toots)  # a boost is a status too
     posted = sum(t.tweet_id in day.posted for t in day.toots)
     summary = f"{plural(len(day.toots), 'toot')}, {plural(statuses, 'status', 'statuses')}"
     if posted:
@@ -122,11 +125,7 @@ def _day_html(day: DayPreview, media_src: MediaSrc, options: PageOptions) -> str
         html.append('<p class="empty">Nothing to post on this day.</p>')
     for chain in threads(day.toots):
         html.append('<div class="thread">')
-        html += [
-            _card(toot, number, part, day, media_src, options)
-            for toot in chain
-            for number, part in enumerate(toot.parts, 1)
-        ]
+        html += [card for toot in chain for card in _cards(toot, day, media_src, options)]
         html.append("</div>")
     html.append("</section>")
     return "\n".join(html)
@@ -148,6 +147,16 @@ def threads(toots: Sequence[Toot]) -> list[list[Toot]]:
     return chains
 
 
+def _cards(toot: Toot, day: DayPreview, media_src: MediaSrc, options: PageOptions) -> list[str]:
+    """The cards of one toot: one per part, or one for a boost."""
+    if not toot.parts:
+        return [_boost_card(toot, day, options)]
+    return [
+        _card(toot, number, part, day, media_src, options)
+        for number, part in enumerate(toot.parts, 1)
+    ]
+
+
 def _card(
     toot: Toot,
     number: int,
@@ -156,11 +165,17 @@ def _card(
     media_src: MediaSrc,
     options: PageOptions,
 ) -> str:
-    content = f'<div class="content">{_linkify(part.text)}</div>'
+    lang = f' lang="{escape(toot.language, quote=True)}"' if toot.language else ""
+    content = f'<div class="content"{lang}>{_linkify(part.text)}</div>'
     if options.spoiler_text:
         content = (
             f'<details class="cw"><summary><span class="spoiler">{escape(options.spoiler_text)}'
             f'</span> <span class="toggle">Show more</span></summary>{content}</details>'
+        )
+    if toot.quote is not None and toot.quote.form == "quote" and number == 1:
+        content += (
+            f'<div class="quote">Quoting the toot of tweet {escape(toot.quote.tweet_id)} '
+            f"<small>({escape(toot.quote.reason)})</small></div>"
         )
     over = " over" if part.length > day.max_characters else ""
     notes = " · ".join(_notes(toot, number, toot.tweet_id in day.posted))
@@ -169,10 +184,27 @@ def _card(
             f'<article class="status" data-tweet="{escape(toot.tweet_id)}" data-part="{number}">',
             _account(options.owner or "you", toot),
             content,
-            _media_html(part.media, media_src),
+            _media_html(part.media, media_src, toot.sensitive),
             f'<footer><span class="length{over}">{part.length}/{day.max_characters}</span> '
             f'<span class="visibility">{escape(options.visibility)}</span> '
             f'<span class="notes">{escape(notes)}</span></footer>',
+            "</article>",
+        ]
+    )
+
+
+def _boost_card(toot: Toot, day: DayPreview, options: PageOptions) -> str:
+    """A retweet of the owner's own tweet: a boost of that tweet's toot."""
+    owner = options.owner or "you"
+    notes = " · ".join(_notes(toot, 1, toot.tweet_id in day.posted))
+    return "\n".join(
+        [
+            f'<article class="status boost" data-tweet="{escape(toot.tweet_id)}" data-part="1">',
+            f'<p class="boosted">{escape(owner)} boosted</p>',
+            _account(owner, toot),
+            f'<div class="content">The toot of tweet {escape(str(toot.boost_of_tweet))}, '
+            "boosted again rather than posted twice.</div>",
+            f'<footer><span class="notes">{escape(notes)}</span></footer>',
             "</article>",
         ]
     )
@@ -195,6 +227,12 @@ def _notes(toot: Toot, number: int, posted: bool) -> list[str]:
         notes.append(f"part {number}/{total}" + (", a reply to the part before" * (number > 1)))
     if toot.in_reply_to_tweet and number == 1:
         notes.append(f"a reply to tweet {toot.in_reply_to_tweet} (its toot, if posted)")
+    if toot.quote is not None and toot.quote.form == "link" and number == 1:
+        notes.append(f"quotes tweet {toot.quote.tweet_id} as a link ({toot.quote.reason})")
+    if toot.language:
+        notes.append(f"language {toot.language}")
+    if toot.sensitive:
+        notes.append("marked sensitive")
     if posted:
         notes.append("already posted")
     return notes
@@ -227,11 +265,18 @@ def _hashtags(text: str) -> list[tuple[int, int]]:
     return [m.span() for m in _HASHTAG_RE.finditer(text)]
 
 
-def _media_html(media: Sequence[Media], media_src: MediaSrc) -> str:
+def _media_html(media: Sequence[Media], media_src: MediaSrc, sensitive: bool) -> str:
+    """The attachments; marked sensitive, they are hidden until clicked, as Mastodon does."""
     if not media:
         return ""
     items = [_medium(m, media_src(m)) for m in media]
-    return f'<div class="gallery n{len(media)}">{"".join(items)}</div>'
+    gallery = f'<div class="gallery n{len(media)}">{"".join(items)}</div>'
+    if sensitive:
+        return (
+            '<details class="sensitive"><summary>Sensitive content '
+            f'<span class="toggle">Show</span></summary>{gallery}</details>'
+        )
+    return gallery
 
 
 def _medium(media: Media, src: str | None) -> str:
@@ -341,8 +386,17 @@ h2 small, .summary, .generator, .empty { color: var(--muted); font-weight: norma
 .content { white-space: pre-wrap; overflow-wrap: anywhere; }
 .content a, .mention, .hashtag { color: var(--link); text-decoration: none; }
 .content a:hover { text-decoration: underline; }
-.cw summary { cursor: pointer; list-style: none; }
-.cw summary::-webkit-details-marker { display: none; }
+.cw summary, .sensitive summary { cursor: pointer; list-style: none; }
+.cw summary::-webkit-details-marker, .sensitive summary::-webkit-details-marker {
+  display: none; }
+.sensitive { margin-top: 8px; }
+.sensitive summary { background: #282c37; color: #fff; border-radius: 6px; padding: 24px 8px;
+  text-align: center; font-weight: bold; }
+.sensitive[open] summary { padding: 2px 8px; }
+.quote { margin-top: 8px; padding: 8px 10px; border: 1px solid var(--line);
+  border-radius: 6px; color: var(--muted); }
+.boosted { margin: 0 0 4px; color: var(--muted); font-size: 13px; }
+.boosted::before { content: "🔁 "; }
 .toggle { display: inline-block; font-size: 12px; font-weight: bold; text-transform: uppercase;
   color: var(--muted); background: #d9e1e8; border-radius: 4px; padding: 0 6px; margin-left: 4px; }
 .cw[open] .toggle { opacity: 0.6; }

@@ -603,7 +603,7 @@ def _pad(cell: str) -> str:
 def page_written(file: Path, previews: Sequence[DayPreview]) -> str:
     """What `preview --html` says once the page is written."""
     toots = sum(len(p.toots) for p in previews)
-    statuses = sum(len(t.parts) for p in previews for t in p.toots)
+    statuses = sum(len(t.parts) or 1 for p in previews for t in p.toots)  # a boost: one
     return (
         f"wrote {file}: {plural(toots, 'toot')} ({plural(statuses, 'status', 'statuses')}) "
         f"on {plural(len(previews), 'day')}; open it in a browser. Nothing was posted."

@@ -17,7 +17,7 @@ from bot.bundled import demo_archive
 from bot.calendar import Calendar, DayCount, heat_level
 from bot.cli import Context, cli
 from bot.clock import FakeClock
-from bot.model import Media, Toot, TootPart
+from bot.model import Media, Quote, Toot, TootPart
 from bot.page import PageOptions, render_page, threads
 from bot.preview import DayPreview
 from tests.support import NOON
@@ -179,6 +179,29 @@ def test_split_toots_and_threads_are_drawn_as_one_thread() -> None:
     assert [[t.tweet_id for t in chain] for chain in threads(previews[0].toots)] == [
         ["1", "3"], ["2"], ["4"],
     ]  # fmt: skip
+
+
+def test_language_sensitive_media_quotes_and_boosts_show_on_the_cards() -> None:
+    due = datetime(2026, 4, 5, 10, tzinfo=UTC)
+    picture = (Media("media/9-a.jpg", "image", "a cat"),)
+    toots = (
+        Toot("1", due, due, (TootPart("Hallo Welt", 10, picture),), language="de", sensitive=True,
+             quote=Quote("7", "quote", "tweet 7 is posted and the server takes quote posts")),
+        Toot("2", due, due, (TootPart("see https://x.test/7", 30),),
+             quote=Quote("8", "link", "tweet 8 is not posted yet")),
+        Toot("3", due, due, (), boost_of_tweet="1"),
+    )  # fmt: skip
+    page = render_page([day_preview(*toots)], lambda m: "data:image/png;base64,AA", PageOptions())
+    reader = read(page)
+    assert [(c.tweet, c.text) for c in reader.cards] == [
+        ("1", "Hallo Welt"), ("2", "see https://x.test/7"),
+        ("3", "The toot of tweet 1, boosted again rather than posted twice."),
+    ]  # fmt: skip
+    assert '<div class="content" lang="de">Hallo Welt</div>' in page
+    assert '<details class="sensitive"><summary>Sensitive content' in page
+    assert "Quoting the toot of tweet 7" in page and "language de · marked sensitive" in page
+    assert "quotes tweet 8 as a link (tweet 8 is not posted yet)" in page
+    assert '<article class="status boost"' in page and "3 toots, 3 statuses" in page
 
 
 def test_the_content_warning_folds_the_text_and_the_length_shows_the_limit() -> None:
