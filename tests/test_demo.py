@@ -127,3 +127,26 @@ def test_a_named_file_that_is_not_an_archive_says_what_was_expected(tmp_path: Pa
     (tmp_path / "notes.txt").write_text("Just some notes, no tweets.\n")
     with pytest.raises(ArchiveError, match="not twitter-archive-parser markdown"):
         load_archive(tmp_path / "notes.txt")
+
+
+# --- paths in options, as in settings -----------------------------------------------------
+
+
+def test_path_options_expand_home_and_variables(
+    monkeypatch: pytest.MonkeyPatch, isolated: Path
+) -> None:
+    monkeypatch.setenv("HOME", str(isolated / "home"))
+    monkeypatch.setenv("ARCHIVES", str(isolated / "archives"))
+    shutil.copytree(demo_archive(), isolated / "home" / "mine")
+    shutil.copytree(demo_archive(), isolated / "archives" / "theirs")
+    (isolated / "home" / "my.toml").write_text('[selection]\ntimezone = "Asia/Tokyo"\n')
+    result = tootback("--config", "~/my.toml", "check", "--archive", "~/mine")
+    assert result.exit_code == 0, result.output
+    assert f"config {isolated / 'home' / 'my.toml'}" in result.stdout
+    assert f"archive: {isolated / 'home' / 'mine'} (markdown)" in result.stdout
+    result = tootback("preview", "--archive", "${ARCHIVES}/theirs", "--date", "2026-04-05")
+    assert result.exit_code == 0, result.output
+    unset = tootback("preview", "--archive", "$NO_SUCH_VARIABLE/x")
+    assert unset.exit_code == EXIT_USAGE
+    assert "environment variable $NO_SUCH_VARIABLE is not set" in unset.output
+    assert not (isolated / "~").exists()
