@@ -14,6 +14,7 @@
         ├── RateLimited           429 after our own waiting gave up
         ├── Rejected              422: this toot can never be posted as is
         ├── Unavailable           5xx or network failure after all retries
+        │   └── Unconfirmed       a status request whose outcome is unknown; .answered
         └── Interrupted           a stop request (SIGTERM/SIGINT) ended a wait (exit 130)
 
 Each exception carries its context as attributes (the file, the key, the
@@ -38,8 +39,9 @@ EXIT_INTERRUPTED = 130
 # One meaning per code; the README's "Exit codes" table says the same (a test checks).
 EXIT_CODES: dict[int, str] = {
     EXIT_OK: "success",
-    EXIT_FAILED: "some toots failed: the server refused them (each is listed, with the command "
-    "that retries it); the others went out",
+    EXIT_FAILED: "some toots failed: the server refused them, or they kept failing while the "
+    "server answered other requests (each is listed, with the command that retries it), or "
+    "one stays pending unconfirmed; the others went out",
     EXIT_USAGE: "a usage or settings error: a bad argument, setting, archive, handles or state "
     "file (a state file or folder that cannot be written too: permission denied, a read-only "
     "mount, a full disk), or a token the server refuses; the message names it, and running "
@@ -166,6 +168,21 @@ class Rejected(MastodonError):
 
 class Unavailable(MastodonError):
     """5xx or network failure, after every retry."""
+
+
+class Unconfirmed(Unavailable):
+    """A status request whose outcome is unknown: the status may or may not exist.
+
+    answered: False when the answer was lost (a network failure, a timeout, a 5xx);
+    True when the server answered without the status: a repeated Idempotency-Key
+    answered 2xx with no status in the body, or 409 while the first request with
+    that key is still under way. Either way the status is looked for before it is
+    sent again (docs/design.md, "Exactly once, as the code does it").
+    """
+
+    def __init__(self, message: str, status: int | None = None, *, answered: bool) -> None:
+        self.answered = answered
+        super().__init__(message, status)
 
 
 class Interrupted(MastodonError):

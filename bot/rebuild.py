@@ -13,6 +13,7 @@ reported and not taken.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -41,6 +42,15 @@ def words(text: str) -> list[str]:
     """The comparable words of a text: links, mentions and part markers removed, casefolded."""
     text = _MARKER.sub(" ", _MENTION.sub(" ", _LINK.sub(" ", text)))
     return _WORD.findall(text.casefold())
+
+
+def fingerprint(text: str, media_count: int = 0) -> str:
+    """A short hash of what a status says: its comparable words (`words`) and its number
+    of media. The same for the text tootback sent and the status the server shows (which
+    renders links, mentions and markup its own way), so a status is recognised as the
+    one a part sent, whatever the settings say by the time it is looked for."""
+    material = " ".join(words(text)) + f"\nmedia: {media_count}"
+    return hashlib.sha256(material.encode("utf-8")).hexdigest()[:16]
 
 
 def _fingerprint(text: str) -> tuple[str, ...]:

@@ -271,6 +271,12 @@ class PostSettings(Section):
     visibility: Literal["public", "unlisted", "private"] = "public"
     language: str = Field(default="", pattern=r"^([a-z]{2})?$")
     spoiler_text: str = ""
+    lookup_delay: float = Field(
+        default=30.0,
+        ge=0,
+        description="seconds after a status request whose answer was lost before the status "
+        "is looked for among the account's statuses",
+    )
 
 
 class MediaSettings(Section):

@@ -5,12 +5,19 @@ users' scripts rely on:
 
     {"version": 1,
      "account": {"id": "…", "acct": "me", "instance": "https://example.social"},
+     "last_post_at": "<ISO 8601>",
      "tweets": {"<tweet id>": {"status": "posted", "status_ids": ["…"], "url": "…",
                                "posted_at": "<ISO 8601>"},
                 "<tweet id>": {"status": "pending", "key": "tootback-…", "since": "…",
-                               "parts_done": 0, "status_ids": []},
+                               "parts_done": 0, "status_ids": [],
+                               "fingerprints": ["…"], "sent_at": "…"},
                 "<tweet id>": {"status": "failed", "error": "422 …", "attempts": 1,
                                "failed_at": "…"}}}
+
+`last_post_at`, and a record's `fingerprints` and `sent_at`, were added later
+(issue 8); a file without them is read as before: a pending record without
+`fingerprints` was written by an older tootback, which did not say which of
+its parts had been sent.
 
 `State` is an immutable value; its transitions return a new `State`.
 `StateStore` does the I/O: an `flock` held per toot, validated loads, atomic
@@ -85,21 +92,48 @@ class Posted:
 
 @dataclass(frozen=True, slots=True)
 class Pending:
-    """Posting started at `since` with Idempotency-Key `key`; `status_ids` of the parts done."""
+    """Posting started at `since` with Idempotency-Key `key`.
+
+    status_ids: the parts the server confirmed, first part first.
+    fingerprints: by part index, the fingerprint of every part whose status request
+        went out (`bot.rebuild.fingerprint`), written before the request; one more
+        than `status_ids` when the last request's outcome is unknown. None when an
+        older tootback wrote the record and did not say.
+    sent_at: when the last status request went out (None: none did, or not said).
+    """
 
     key: str
     since: datetime
     parts_done: int = 0
     status_ids: tuple[str, ...] = ()
+    fingerprints: tuple[str, ...] | None = ()
+    sent_at: datetime | None = None
+
+    @property
+    def unconfirmed(self) -> str | None:
+        """The fingerprint of the part whose request went out and whose status is not
+        known (part `len(status_ids)`); None when every request sent is confirmed.
+        "" for a record of an older tootback: that part may or may not have gone out."""
+        if self.fingerprints is None:
+            return ""
+        index = len(self.status_ids)
+        return self.fingerprints[index] if index < len(self.fingerprints) else None
 
 
 @dataclass(frozen=True, slots=True)
 class Failed:
-    """The server refused the tweet `attempts` times; `error` is its last reason."""
+    """The server refused the tweet `attempts` times (or it kept failing); `error` is the
+    last reason. `status_ids`, `fingerprints` and `sent_at` keep what a pending record
+    knew (see Pending), so that `--retry-failed` resumes a chain and looks for a part
+    whose outcome is unknown before sending it again; a record without them is read as
+    "nothing known", and each part is looked for first."""
 
     error: str
     attempts: int = 1
     failed_at: datetime | None = None
+    status_ids: tuple[str, ...] = ()
+    fingerprints: tuple[str, ...] | None = None
+    sent_at: datetime | None = None
 
 
 Record = Posted | Pending | Failed
@@ -124,11 +158,14 @@ class State:
 
     account: the account the file is bound to, None until the first bind.
     tweets: tweet id -> record; treat it as read-only.
+    last_post_at: when the last status request went out, by any process (what
+        `schedule.min_interval` counts from); None before the first.
     source: the file it was read from, for error messages (not compared).
     """
 
     account: StateAccount | None = None
     tweets: Mapping[str, Record] = field(default_factory=dict)
+    last_post_at: datetime | None = None
     source: Path | None = field(default=None, compare=False, repr=False)
 
     def record(self, tweet_id: str) -> Record | None:
@@ -188,8 +225,9 @@ class State:
     def mark_pending(self, tweet_id: str, key: str, now: datetime) -> State:
         """Record that posting `tweet_id` starts with Idempotency-Key `key`.
 
-        A tweet already pending with the same key keeps its `since` and the parts
-        done (the key's one-hour validity counts from its first use). Raises
+        A tweet already pending with the same key keeps its record (`since`: the
+        key's validity counts from its first use). A failed tweet becomes pending
+        with what its record knew: the parts posted, the fingerprints sent. Raises
         ValueError if the tweet was posted: posting it again would duplicate it.
         """
         old = self.tweets.get(tweet_id)
@@ -197,7 +235,31 @@ class State:
             raise ValueError(f"tweet {tweet_id} is already posted")
         if isinstance(old, Pending) and old.key == key:
             return self
-        return self._with(tweet_id, Pending(key=key, since=_utc(now)))
+        new = Pending(key=key, since=_utc(now))
+        if isinstance(old, Failed):
+            new = replace(
+                new,
+                parts_done=len(old.status_ids),
+                status_ids=old.status_ids,
+                fingerprints=old.fingerprints,
+                sent_at=old.sent_at,
+            )
+        return self._with(tweet_id, new)
+
+    def mark_sending(self, tweet_id: str, index: int, fingerprint: str, now: datetime) -> State:
+        """Record, before the request, that part `index` of pending `tweet_id` is being sent
+        with `fingerprint`, now: the time `min_interval` counts from.
+
+        Raises ValueError if the tweet is not pending or `index` is not its next part.
+        """
+        old = self.tweets.get(tweet_id)
+        if not isinstance(old, Pending) or index != len(old.status_ids):
+            raise ValueError(f"tweet {tweet_id}: part {index} is not the next one to send")
+        sent = (*(old.fingerprints or ())[:index], fingerprint)
+        if len(sent) < index + 1:  # an older record said nothing of its first parts
+            sent = ("",) * (index - len(sent) + 1) + sent
+        record = replace(old, fingerprints=sent, sent_at=_utc(now))
+        return replace(self._with(tweet_id, record), last_post_at=_utc(now))
 
     def mark_part_done(self, tweet_id: str, status_id: str) -> State:
         """Record that one more part of pending `tweet_id` was posted as `status_id`.
@@ -218,11 +280,32 @@ class State:
             raise ValueError(f"tweet {tweet_id}: a posted tweet needs at least one status id")
         return self._with(tweet_id, Posted(tuple(status_ids), url, _utc(now)))
 
-    def mark_failed(self, tweet_id: str, error: str, now: datetime) -> State:
-        """Record that the server refused `tweet_id` with `error`; counts the attempts."""
+    def mark_failed(
+        self, tweet_id: str, error: str, now: datetime, *, refused: bool = True
+    ) -> State:
+        """Record that `tweet_id` failed with `error`; counts the attempts.
+
+        What a pending record knew is kept. refused: the server refused the last
+        request, so nothing came of it; otherwise (it kept failing, or its answer
+        was lost) that request's outcome stays unknown, to be looked for first.
+        """
         old = self.tweets.get(tweet_id)
         attempts = old.attempts + 1 if isinstance(old, Failed) else 1
-        return self._with(tweet_id, Failed(error, attempts, _utc(now)))
+        failed = Failed(error, attempts, _utc(now))
+        if isinstance(old, Pending | Failed):
+            prints = old.fingerprints
+            if refused and prints is not None:
+                prints = prints[: len(old.status_ids)]
+            failed = replace(
+                failed, status_ids=old.status_ids, fingerprints=prints, sent_at=old.sent_at
+            )
+        return self._with(tweet_id, failed)
+
+    def forget(self, tweet_id: str) -> State:
+        """The state without `tweet_id`'s record (the same State when it has none)."""
+        if tweet_id not in self.tweets:
+            return self
+        return replace(self, tweets={t: r for t, r in self.tweets.items() if t != tweet_id})
 
     def _with(self, tweet_id: str, record: Record) -> State:
         return replace(self, tweets={**self.tweets, tweet_id: record})
@@ -301,18 +384,21 @@ def decode_state(raw: bytes) -> State:
     return State(
         account=None if account is None else _parse_account(account),
         tweets={str(tid): _parse_record(str(tid), rec) for tid, rec in tweets.items()},
+        last_post_at=_optional_time(data, "last_post_at", "the file"),
     )
 
 
 def encode_state(state: State) -> bytes:
     """The bytes of the state file for `state`: indented JSON, tweets in id order."""
     account = state.account
-    data = {
+    data: dict[str, Any] = {
         "version": VERSION,
         "account": None if account is None else _account_json(account),
-        "tweets": {
-            tid: _record_json(state.tweets[tid]) for tid in sorted(state.tweets, key=_id_order)
-        },
+    }
+    if state.last_post_at is not None:
+        data["last_post_at"] = state.last_post_at.isoformat()
+    data["tweets"] = {
+        tid: _record_json(state.tweets[tid]) for tid in sorted(state.tweets, key=_id_order)
     }
     return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
@@ -586,16 +672,23 @@ def _record_json(record: Record) -> dict[str, Any]:
             "posted_at": record.posted_at.isoformat(),
         }
     if isinstance(record, Pending):
-        return {
+        data: dict[str, Any] = {
             "status": "pending",
             "key": record.key,
             "since": record.since.isoformat(),
             "parts_done": record.parts_done,
             "status_ids": list(record.status_ids),
         }
-    data: dict[str, Any] = {"status": "failed", "error": record.error, "attempts": record.attempts}
-    if record.failed_at is not None:
-        data["failed_at"] = record.failed_at.isoformat()
+    else:
+        data = {"status": "failed", "error": record.error, "attempts": record.attempts}
+        if record.failed_at is not None:
+            data["failed_at"] = record.failed_at.isoformat()
+        if record.status_ids:
+            data["status_ids"] = list(record.status_ids)
+    if record.fingerprints is not None:
+        data["fingerprints"] = list(record.fingerprints)
+    if record.sent_at is not None:
+        data["sent_at"] = record.sent_at.isoformat()
     return data
 
 
@@ -626,13 +719,17 @@ def _parse_record(tweet_id: str, raw: Any) -> Record:
             since=_time(raw, "since", where),
             parts_done=_count(raw, "parts_done", where, default=0),
             status_ids=_ids(raw, "status_ids", where, required=False),
+            fingerprints=_fingerprints(raw, where),
+            sent_at=_optional_time(raw, "sent_at", where),
         )
     if status == "failed":
-        failed_at = raw.get("failed_at")
         return Failed(
             error=_text(raw, "error", where),
             attempts=_count(raw, "attempts", where, default=1),
-            failed_at=None if failed_at is None else _time(raw, "failed_at", where),
+            failed_at=_optional_time(raw, "failed_at", where),
+            status_ids=_ids(raw, "status_ids", where, required=False),
+            fingerprints=_fingerprints(raw, where),
+            sent_at=_optional_time(raw, "sent_at", where),
         )
     raise ValueError(f"{where}: unknown status {status!r} (posted, pending or failed)")
 
@@ -658,6 +755,14 @@ def _ids(raw: dict[str, Any], key: str, where: str, *, required: bool) -> tuple[
     if required and not value:
         raise ValueError(f"{where}: {key!r} is empty")
     return tuple(value)
+
+
+def _fingerprints(raw: dict[str, Any], where: str) -> tuple[str, ...] | None:
+    return _ids(raw, "fingerprints", where, required=False) if "fingerprints" in raw else None
+
+
+def _optional_time(raw: dict[str, Any], key: str, where: str) -> datetime | None:
+    return None if raw.get(key) is None else _time(raw, key, where)
 
 
 def _time(raw: dict[str, Any], key: str, where: str) -> datetime:

@@ -22,10 +22,10 @@ from bot.client import MastodonClient, OnWait
 from bot.clock import Clock
 from bot.compose import Composer
 from bot.errors import SettingsError, UsageError
-from bot.exactly_once import Outcome, PostOptions, Publisher
+from bot.exactly_once import Outcome, PostOptions, Publisher, Recovery
 from bot.handles import load_handles
 from bot.options import make_composer, plan
-from bot.pacing import Pacer, Runner
+from bot.pacing import Runner
 from bot.rebuild import Matcher
 from bot.selection import Due
 from bot.settings import Settings
@@ -93,6 +93,10 @@ def open_run(
     composer = make_composer(settings, archive, handles, limits, alt_texts)
     store = StateStore(settings.state.path, clock, on_wait=on_wait)
     matcher = cache(lambda: Matcher(archive.tweets))
+    recovery = Recovery(
+        lookup_delay=timedelta(seconds=settings.post.lookup_delay),
+        min_interval=timedelta(seconds=settings.schedule.min_interval),
+    )
     publisher = Publisher(
         store,
         client,
@@ -100,9 +104,11 @@ def open_run(
         PostOptions(settings.post.visibility, settings.post.spoiler_text),
         clock,
         is_archive_toot=lambda text: matcher()(text),
+        recovery=recovery,
+        on_pace=on_pace,
     )
-    pacer = Pacer(clock, timedelta(seconds=settings.schedule.min_interval), on_pace)
-    runner = Runner(publisher, composer, pacer, on_outcome)
+    exclude = frozenset(settings.selection.exclude_ids)
+    runner = Runner(publisher, composer, exclude, on_outcome)
     return Run(settings, archive, client, store, composer, runner)
 
 

@@ -151,10 +151,13 @@ def test_an_outage_is_said_at_every_attempt_from_the_first(server: FakeMastodon)
     result = tootback("repost", "--tweet", FIRST)
     assert result.exit_code == 0, result.output
     waits = result.stderr.splitlines()
-    assert len(waits) == 2
-    assert all(line.startswith("posting a status: 503 ") for line in waits)
+    # Each lost answer: the backoff, then the rest of post.lookup_delay before looking.
+    assert len(waits) == 4
+    assert all(line.startswith(f"tweet {FIRST}, part 1: ") for line in waits)
+    assert "posting a status: 503 " in waits[0] and "posting a status: 503 " in waits[2]
     assert "(attempt 1 of 6); trying again in " in waits[0]
-    assert "(attempt 2 of 6); trying again in " in waits[1]
+    assert "(attempt 2 of 6); trying again in " in waits[2]
+    assert "its answer was lost; it is looked for" in waits[1]
     assert TOKEN not in result.output
     assert len(server.statuses()) == 1
 

@@ -31,6 +31,7 @@ from bot.errors import (
     RateLimited,
     Rejected,
     Unavailable,
+    Unconfirmed,
 )
 from bot.model import InstanceLimits
 from tests.support import NOON
@@ -372,14 +373,14 @@ def test_exhausted_budget_with_a_distant_reset_sends_nothing(
 # --- retries --------------------------------------------------------------------
 
 
-def test_5xx_is_retried_with_backoff_and_the_same_key(
-    mock: responses.RequestsMock, clock: FakeClock
-) -> None:
-    mock.post(STATUSES, status=503, json={"error": "try again"})
-    mock.post(STATUSES, status=502, body="<html>Bad Gateway</html>")
-    mock.post(STATUSES, json=status_json())
-    assert post(make_client(clock)).id == "1124"
-    assert [c.request.headers["Idempotency-Key"] for c in mock.calls] == [KEY, KEY, KEY]
+ME = {"id": "109", "acct": "me", "url": f"{BASE}/@me"}
+
+
+def test_5xx_is_retried_with_backoff(mock: responses.RequestsMock, clock: FakeClock) -> None:
+    mock.get(VERIFY, status=503, json={"error": "try again"})
+    mock.get(VERIFY, status=502, body="<html>Bad Gateway</html>")
+    mock.get(VERIFY, json=ME)
+    assert make_client(clock).account().id == "109"
     # random() = 0.5 makes the jitter factor exactly 1: 2 s, then 4 s.
     assert clock.sleeps == [2.0, 4.0]
 
@@ -388,41 +389,94 @@ def test_5xx_is_retried_with_backoff_and_the_same_key(
     "failure",
     [requests.ConnectionError("connection reset by peer"), requests.ReadTimeout("read timed out")],
 )
-def test_network_failure_is_retried_with_the_same_key(
+def test_network_failure_is_retried(
     mock: responses.RequestsMock, clock: FakeClock, failure: Exception
 ) -> None:
-    mock.post(STATUSES, body=failure)
-    mock.post(STATUSES, json=status_json())
-    assert post(make_client(clock)).id == "1124"
-    assert [c.request.headers["Idempotency-Key"] for c in mock.calls] == [KEY, KEY]
+    mock.get(VERIFY, body=failure)
+    mock.get(VERIFY, json=ME)
+    assert make_client(clock).account().id == "109"
     assert clock.sleeps == [2.0]
 
 
 def test_jitter_spreads_the_backoff(mock: responses.RequestsMock, clock: FakeClock) -> None:
-    mock.post(STATUSES, status=500)
-    mock.post(STATUSES, json=status_json())
+    mock.get(VERIFY, status=500)
+    mock.get(VERIFY, json=ME)
     client = MastodonClient(BASE, SecretStr(TOKEN), clock, random=lambda: 0.0)
-    post(client)
+    client.account()
     assert clock.sleeps == [1.0]
+    assert client.retry_delay(3) == 4.0 and client.max_retries == 5
 
 
 def test_5xx_after_every_retry_is_unavailable(
     mock: responses.RequestsMock, clock: FakeClock
 ) -> None:
-    mock.post(STATUSES, status=500, json={"error": "boom"})
+    mock.get(VERIFY, status=500, json={"error": "boom"})
     with pytest.raises(Unavailable, match="500") as info:
-        post(make_client(clock, max_retries=2))
+        make_client(clock, max_retries=2).account()
     assert info.value.status == 500
     assert len(mock.calls) == 3
     assert clock.sleeps == [2.0, 4.0]
 
 
 def test_backoff_ends_on_a_stop_request(mock: responses.RequestsMock, clock: FakeClock) -> None:
-    mock.post(STATUSES, status=503)
+    mock.get(VERIFY, status=503)
     clock.stop()
     with pytest.raises(Interrupted):
-        post(make_client(clock))
+        make_client(clock).account()
     assert len(mock.calls) == 1
+
+
+# --- a status is sent once: an unknown outcome is Unconfirmed, never retried blindly
+
+
+UNKNOWN_OUTCOMES: list[tuple[str, dict[str, Any], bool]] = [
+    # The answer was lost: the status may exist.
+    ("503", {"status": 503, "json": {"error": "try again"}}, False),
+    ("500 html", {"status": 500, "body": "<html>Internal Error</html>"}, False),
+    ("reset", {"body": requests.ConnectionError("connection reset by peer")}, False),
+    ("timeout", {"body": requests.ReadTimeout("read timed out")}, False),
+    # A repeated key answered without the status.
+    ("empty object", {"json": {}}, True),
+    ("null id", {"json": {"id": None}}, True),
+    ("empty body", {"body": ""}, True),
+    ("409", {"status": 409, "json": {"error": "request already under way"}}, True),
+]
+
+
+@pytest.mark.parametrize(
+    ("answer", "answered"),
+    [(answer, answered) for _, answer, answered in UNKNOWN_OUTCOMES],
+    ids=[name for name, _, _ in UNKNOWN_OUTCOMES],
+)
+def test_a_status_whose_outcome_is_unknown_is_unconfirmed_and_not_sent_again(
+    mock: responses.RequestsMock, clock: FakeClock, answer: dict[str, Any], answered: bool
+) -> None:
+    mock.post(STATUSES, **answer)
+    with pytest.raises(Unconfirmed) as info:
+        post(make_client(clock))
+    assert info.value.answered is answered
+    assert len(mock.calls) == 1 and clock.sleeps == []
+
+
+def test_a_status_answered_without_a_url_is_asked_for_its_url(
+    mock: responses.RequestsMock, clock: FakeClock
+) -> None:
+    mock.post(STATUSES, json=status_json(url=None, uri=None))
+    mock.get(f"{STATUSES}/1124", json=status_json(url=f"{BASE}/@me/statuses/1124"))
+    assert post(make_client(clock)).url == f"{BASE}/@me/statuses/1124"
+
+
+def test_one_status_by_id_and_whether_the_server_answers(
+    mock: responses.RequestsMock, clock: FakeClock
+) -> None:
+    mock.get(f"{STATUSES}/1124", json=status_json(visibility="private"))
+    mock.get(VERIFY, status=502)
+    mock.get(VERIFY, json=ME)
+    client = make_client(clock)
+    assert client.status("1124").visibility == "private"
+    assert not client.reachable()
+    assert client.reachable()
+    assert clock.sleeps == []
 
 
 def test_other_client_errors_are_rejected(mock: responses.RequestsMock, clock: FakeClock) -> None:
@@ -497,6 +551,28 @@ def test_own_statuses_stop_at_the_limit(mock: responses.RequestsMock, clock: Fak
     mock.get(f"{BASE}/api/v1/accounts/109/statuses", json=[status_json(str(i)) for i in range(5)])
     assert len(make_client(clock).own_statuses(limit=5)) == 5
     assert len(mock.calls) == 2
+
+
+def test_the_home_timeline_gives_own_statuses_only_and_since_ends_the_paging(
+    mock: responses.RequestsMock, clock: FakeClock
+) -> None:
+    home = f"{BASE}/api/v1/timelines/home"
+    mine = {"account": {"id": "109"}}
+    page = [
+        status_json(str(1000 - i), created_at=f"2026-04-05T11:{59 - i:02}:00Z", **mine)
+        for i in range(40)
+    ]
+    page[1]["account"] = {"id": "55"}  # someone the account follows
+    page[2]["reblog"] = status_json("5")  # a boost
+    page[3]["visibility"] = "direct"
+    page[3]["media_attachments"] = [{"id": "1"}, {"id": "2"}]
+    mock.get(VERIFY, json=ME)
+    mock.get(home, json=page)
+    found = make_client(clock).own_statuses(
+        since=datetime(2026, 4, 5, 11, 30, tzinfo=UTC), home=True
+    )
+    assert len(found) == 38 and len(mock.calls) == 2  # the page reached back before `since`
+    assert (found[1].id, found[1].visibility, found[1].media_count) == ("997", "direct", 2)
 
 
 @pytest.mark.parametrize(

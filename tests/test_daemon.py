@@ -33,10 +33,9 @@ from bot.daemon.scheduler import (
     DaemonOptions,
     make_scheduler,
 )
-from bot.errors import AuthError, StateCorrupt, Unavailable
+from bot.errors import AuthError, Interrupted, StateCorrupt, Unavailable
 from bot.exactly_once import Outcome
 from bot.model import Tweet
-from bot.pacing import Pacer
 from bot.selection import DayPlan, Due, ScheduleOptions, SelectionOptions, plan_day
 from bot.settings import Settings, load_settings
 from bot.state import Failed, Posted, State, load_state
@@ -105,11 +104,11 @@ class Scheduler:
 
 @dataclass
 class Poster:
-    """Posts once per tweet like the live backend's Runner (re-reads what is posted, records
-    on the pacer what it sent); can fail on demand."""
+    """Posts once per tweet like the live backend's publisher (re-reads what is posted, waits
+    until `min_interval` after the last post it made); can fail on demand."""
 
     clock: FakeClock
-    pacer: Pacer
+    min_interval: timedelta
     state: State = field(default_factory=State)
     posts: list[tuple[str, datetime]] = field(default_factory=list)
     failures: list[Exception] = field(default_factory=list)
@@ -121,12 +120,16 @@ class Poster:
         record = self.state.record(tid)
         if isinstance(record, Posted):
             return Outcome(tid, "already posted", record.url)
+        if self.state.last_post_at is not None:
+            wait = self.state.last_post_at + self.min_interval - self.clock.now()
+            if wait > timedelta(0) and not self.clock.sleep(wait.total_seconds()):
+                raise Interrupted("stopped while waiting for the next post")
         url = f"https://ex.social/@me/{len(self.posts) + 1}"
-        self.posts.append((tid, self.clock.now()))
-        self.state = State(tweets={**self.state.tweets, tid: Posted(("1",), url, self.clock.now())})
-        outcome = Outcome(tid, "posted", url)
-        self.pacer.record(outcome)
-        return outcome
+        now = self.clock.now()
+        self.posts.append((tid, now))
+        posted = Posted(("1",), url, now)
+        self.state = State(tweets={**self.state.tweets, tid: posted}, last_post_at=now)
+        return Outcome(tid, "posted", url)
 
 
 def tweet(tid: str, when: datetime) -> Tweet:
@@ -169,7 +172,7 @@ def make_world(
     connect_failures: list[Exception] | None = None,
 ) -> World:
     clock = FakeClock(now)
-    instance = Poster(clock, Pacer(clock, schedule.min_interval), state or State())
+    instance = Poster(clock, schedule.min_interval, state or State())
     scheduler = Scheduler()
     log = io.StringIO()
     woken: list[bool] = []
@@ -187,9 +190,7 @@ def make_world(
         connects.append(1)
         if failures:
             raise failures.pop(0)
-        return Backend(
-            plan, lambda: instance.state, pending, instance.post, instance.pacer, "test backend"
-        )
+        return Backend(plan, lambda: instance.state, pending, instance.post, "test backend")
 
     options = DaemonOptions(UTC_ZONE, catch_up, schedule.min_interval)
     events = EventLog(log, clock, "json", UTC_ZONE)
@@ -600,23 +601,46 @@ def test_live_outage_leaves_the_toot_pending_and_the_retry_posts_it_once(
     live = live_world(tmp_path, server, at(13, 30))
     live.daemon.begin()
     live.run_until(at(13, 30))  # the two morning toots are caught up
-    # Every attempt of the client's retries fails: the daemon gets Unavailable.
-    server.fail_next("/api/v1/statuses", 503, times=6, method="POST")
+    # The server answers nothing: the status request, the look for it, the check.
+    server.fail_next("/api/v1/", 503, times=8)
     live.run_until(at(20, 0))
     state = load_state(tmp_path / "state" / "state.json")
     assert list(state.pending()) == ["1511000000000000003"]
     retried = [e["message"] for e in log_of(live.daemon) if e["event"] == "retried"]
-    # Every failed attempt is logged with the next one's time, from the first: the
-    # client's five waits, then the daemon's own retry once the client gives up.
-    assert len(retried) == 6
-    assert all("503" in message and "next attempt at 2026-04-05T" in message for message in retried)
-    assert [f"attempt {n} of 6" in message for n, message in enumerate(retried[:5], 1)] == [
+    # Every wait is logged with the next attempt's time, from the first: the lost answer,
+    # the wait before looking for its status, the client's five retries of that look,
+    # then the daemon's own retry once the server proved down.
+    assert len(retried) == 8
+    assert "the outcome is unknown" in retried[0]
+    assert "its answer was lost; it is looked for" in retried[1]
+    assert [f"attempt {n} of 6" in message for n, message in enumerate(retried[2:7], 1)] == [
         True
     ] * 5
+    assert all("next attempt at 2026-04-05T" in message for message in retried)
     live.run_until(at(21, 0))
     assert len(server.statuses()) == 3
     assert not server.duplicates()
     assert load_state(tmp_path / "state" / "state.json").is_posted("1511000000000000003")
+
+
+def test_live_a_toot_that_keeps_failing_is_marked_failed_and_the_day_goes_on(
+    tmp_path: Path, server: FakeMastodon
+) -> None:
+    live = live_world(tmp_path, server, at(7, 59))
+    live.daemon.begin()
+    # Only this toot's request fails; the server answers everything else.
+    server.fail_next("/api/v1/statuses", 500, times=6, method="POST")
+    live.run_until(at(20, 0))
+    state = load_state(tmp_path / "state" / "state.json")
+    record = state.record("1511000000000000001")
+    assert isinstance(record, Failed)
+    assert "500" in record.error and "the server answers other requests" in record.error
+    assert record.fingerprints and record.sent_at  # --retry-failed looks for it first
+    assert [s.text.splitlines()[0] for s in server.statuses()] == [
+        "A mid-morning note",
+        "Evening musings",
+    ]
+    assert [e["event"] for e in log_of(live.daemon)].count("failed") == 1
 
 
 def test_live_revoked_token_at_start_is_fatal(tmp_path: Path, server: FakeMastodon) -> None:

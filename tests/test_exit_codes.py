@@ -33,6 +33,7 @@ EXPECTED = {
     "RateLimited": 4,
     "Rejected": 4,
     "Unavailable": 4,
+    "Unconfirmed": 4,
     "Interrupted": 130,
 }
 

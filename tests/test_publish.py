@@ -21,11 +21,11 @@ from bot.client import MastodonClient
 from bot.clock import FakeClock
 from bot.compose import ComposeOptions, Composer
 from bot.compose.rewrite import LinkOptions
-from bot.errors import AccountMismatch, AuthError, StateError
-from bot.exactly_once import KEY_LIFETIME, Outcome, PostOptions, Publisher
+from bot.errors import AccountMismatch, AuthError, StateError, Unavailable
+from bot.exactly_once import Outcome, PostOptions, Publisher, Recovery, ServerTraits
 from bot.model import Media, Toot, Tweet
-from bot.pacing import Pacer, Runner, failed
-from bot.rebuild import Matcher
+from bot.pacing import Runner, failed
+from bot.rebuild import Matcher, fingerprint
 from bot.selection import Due
 from bot.settings import load_settings
 from bot.state import Failed, Pending, Posted, State, StateStore, idempotency_key
@@ -33,6 +33,7 @@ from bot.wiring import open_run
 from tests.support import NOON
 from tests.support.archives import JPEG, write_old_markdown
 from tests.support.fake_mastodon import FakeMastodon, RecordedRequest
+from tests.support.profiles import PROFILES
 
 TOKEN = "tok-SECRET-publish-4242"
 STATUSES = "/api/v1/statuses"
@@ -84,6 +85,8 @@ def tweet(tid: str, text: str, *, year: int = 2022, reply_to: str | None = None)
     )
 
 
+SPACED = Recovery(min_interval=timedelta(seconds=60))
+PUBLIC = PostOptions()
 LONG = " ".join(f"Sentence number {i} of a tweet that goes on and on." for i in range(24))
 
 
@@ -107,6 +110,9 @@ def wire(
     tweets: list[Tweet],
     *,
     bind: bool = True,
+    recovery: Recovery = SPACED,
+    post: PostOptions = PUBLIC,
+    timeout: float = 30.0,
     **options: Any,
 ) -> Wiring:
     """Client, state and runner as `open_run` builds them, on hand-made tweets.
@@ -114,7 +120,9 @@ def wire(
     The two setup requests (account, limits) are made here and left out of `server.requests()`.
     options: more ComposeOptions fields (`quote_posts=True`).
     """
-    client = MastodonClient(server.url, SecretStr(TOKEN), clock, random=lambda: 0.5)
+    client = MastodonClient(
+        server.url, SecretStr(TOKEN), clock, random=lambda: 0.5, timeout=timeout
+    )
     client.account()
     client.limits()
     server.clear_requests()
@@ -133,11 +141,12 @@ def wire(
         store,
         client,
         lambda media: b"\x89PNG" + media.path.encode(),
-        PostOptions(),
+        post,
         clock,
         is_archive_toot=Matcher(tweets),
+        recovery=recovery,
     )
-    runner = Runner(publisher, compose, Pacer(clock, timedelta(seconds=60)))
+    runner = Runner(publisher, compose)
     return Wiring(client, store, publisher, runner, seen)
 
 
@@ -353,7 +362,17 @@ def test_a_refused_token_stops_the_run_and_marks_nothing_failed(
     assert posts(server)[1].headers["idempotency-key"] == key(server, a.id, 0)
 
 
-def test_5xx_then_success_posts_one_status(
+def lookups(server: FakeMastodon) -> list[RecordedRequest]:
+    """The looks at the account's statuses (own list or home timeline), in order."""
+    return [
+        r
+        for r in server.requests("GET")
+        if r.path.endswith(f"/accounts/{server.account_id}/statuses")
+        or r.path == "/api/v1/timelines/home"
+    ]
+
+
+def test_a_5xx_is_looked_for_before_the_status_is_sent_again_with_the_same_key(
     server: FakeMastodon, clock: FakeClock, tmp_path: Path
 ) -> None:
     a = tweet("1000000000000000001", "one")
@@ -363,21 +382,160 @@ def test_5xx_then_success_posts_one_status(
     [outcome] = w.run(a)
     assert outcome.result == "posted"
     assert len(server.statuses()) == 1
+    assert sent(server) == [
+        ("POST", STATUSES),
+        ("GET", f"/api/v1/accounts/{server.account_id}/statuses"),
+        ("POST", STATUSES),
+        ("GET", f"/api/v1/accounts/{server.account_id}/statuses"),
+        ("POST", STATUSES),
+    ]
     assert [r.headers["idempotency-key"] for r in posts(server)] == [key(server, a.id, 0)] * 3
-    assert len(clock.sleeps) == 2 and clock.sleeps[0] < clock.sleeps[1]  # backoff, no busy loop
+    # The backoff, then what is left of lookup_delay (30 s after the request), each time.
+    assert clock.sleeps == [2.0, 28.0, 4.0, 26.0]
 
 
-def test_a_lost_answer_is_retried_with_the_same_key_and_gets_the_same_status(
+@pytest.mark.parametrize("profile", ["mastodon", "gotosocial", "takahe", "pleroma"])
+def test_a_lost_answer_is_found_by_the_lookup_and_never_sent_twice(
+    clock: FakeClock, tmp_path: Path, profile: str
+) -> None:
+    a = tweet("1000000000000000001", "one")
+    with FakeMastodon(token=TOKEN, clock=clock, profile=PROFILES[profile]) as server:
+        w = wire(server, tmp_path, clock, [a])
+        server.drop_after_create()
+        [outcome] = w.run(a)
+        [status] = server.statuses()
+        assert len(posts(server)) == 1 and len(lookups(server)) == 1
+        assert outcome.url == status.url  # the server's own shape of URL
+        assert w.store.load().record(a.id) == Posted((status.id,), status.url, clock.now())
+
+
+def test_a_server_known_to_keep_keys_is_looked_at_without_waiting(
     server: FakeMastodon, clock: FakeClock, tmp_path: Path
 ) -> None:
     a = tweet("1000000000000000001", "one")
-    w = wire(server, tmp_path, clock, [a])
-    server.drop_after_create()
-    [outcome] = w.run(a)
-    [status] = server.statuses()
-    assert [r.headers["idempotency-key"] for r in posts(server)] == [key(server, a.id, 0)] * 2
-    assert outcome.url == status.url
-    assert w.store.load().record(a.id) == Posted((status.id,), status.url, clock.now())
+    traits = ServerTraits(key_seconds=3600)
+    w = wire(server, tmp_path, clock, [a], recovery=Recovery(traits=traits))
+    server.fail_next(STATUSES, 503, method="POST")
+    assert w.run(a)[0].result == "posted"
+    assert clock.sleeps == [2.0]  # the backoff only: a second request with the key is safe
+    assert len(lookups(server)) == 1 and len(posts(server)) == 2
+
+
+def test_a_toot_that_keeps_failing_is_marked_failed_and_the_run_goes_on(
+    server: FakeMastodon, clock: FakeClock, tmp_path: Path
+) -> None:
+    a, b = tweet("1000000000000000001", "one"), tweet("1000000000000000002", "two")
+    w = wire(server, tmp_path, clock, [a, b])
+    server.fail_next(STATUSES, 500, times=6, method="POST")
+    outcomes = w.run(a, b)
+    assert [o.result for o in outcomes] == ["failed", "posted"]
+    assert "500" in outcomes[0].detail and "answers other requests" in outcomes[0].detail
+    record = w.store.load().record(a.id)
+    assert isinstance(record, Failed)
+    # The last request's outcome stays unknown: a retry looks for it before sending.
+    assert record.fingerprints == (fingerprint(texts(w, a, NOON)[0]),)
+    assert len(posts(server)) == 6 + 1 and len(lookups(server)) == 5
+    server.clear_requests()
+    assert w.run(a, retry_failed=True)[0].result == "posted"
+    assert sent(server) == [
+        ("GET", f"/api/v1/accounts/{server.account_id}/statuses"),
+        ("POST", STATUSES),
+    ]
+    assert not server.duplicates()
+
+
+def test_a_server_that_answers_nothing_stops_the_run_and_the_toot_stays_pending(
+    server: FakeMastodon, clock: FakeClock, tmp_path: Path
+) -> None:
+    a, b = tweet("1000000000000000001", "one"), tweet("1000000000000000002", "two")
+    w = wire(server, tmp_path, clock, [a, b])
+    server.fail_next("/api/v1/", 503, times=8)  # the request, six looks, the check
+    with pytest.raises(Unavailable):
+        w.run(a, b)
+    record = w.store.load().record(a.id)
+    assert isinstance(record, Pending) and record.unconfirmed
+    assert w.store.load().record(b.id) is None
+    assert [o.result for o in w.run(a, b)] == ["posted", "posted"]  # found nothing, sent
+    assert len(server.statuses()) == 2
+
+
+def test_a_failing_upload_marks_only_its_tweet_failed(
+    server: FakeMastodon, clock: FakeClock, tmp_path: Path
+) -> None:
+    video = Media("media/clip.mp4")
+    a = Tweet("1000000000000000001", NOON.replace(year=2022), "a clip", "u1", media=(video,))
+    b = tweet("1000000000000000002", "the day goes on")
+    w = wire(server, tmp_path, clock, [a, b])
+    server.fail_next(MEDIA, 500, times=6)  # as Takahe answers a video
+    outcomes = w.run(a, b)
+    assert [o.result for o in outcomes] == ["failed", "posted"]
+    record = w.store.load().record(a.id)
+    assert isinstance(record, Failed) and record.fingerprints == ()  # no status was sent
+    assert [field(r, "status") for r in posts(server)] == [texts(w, b, NOON)[0]]
+
+
+# --- replayed keys answered without the status ----------------------------------------
+
+
+def test_a_replay_without_a_body_never_records_an_empty_id_and_stays_pending(
+    clock: FakeClock, tmp_path: Path
+) -> None:
+    a = tweet("1000000000000000001", "one")
+    # A server that keeps keys, answers a replay without the status, and hides private
+    # statuses from the owner's own list (tootback not knowing it yet).
+    profile = replace(
+        PROFILES["replay-no-body"],
+        own_list_visibilities=PROFILES["takahe"].own_list_visibilities,
+    )
+    private = PostOptions(visibility="private")
+    with FakeMastodon(token=TOKEN, clock=clock, profile=profile) as server:
+        w = wire(server, tmp_path, clock, [a], post=private)
+        server.drop_after_create()
+        [outcome] = w.run(a)
+        assert outcome.result == "left pending"
+        assert "without the status" in outcome.detail and "looks for it again" in outcome.detail
+        assert failed([outcome]) == [outcome]
+        record = w.store.load().record(a.id)
+        assert isinstance(record, Pending) and record.status_ids == ()
+        assert len(server.statuses()) == 1
+        # Told that the own list hides private statuses, the next run finds it at home.
+        traits = ServerTraits(own_list_hides=frozenset({"private", "direct"}))
+        w2 = wire(
+            server,
+            tmp_path,
+            clock,
+            [a],
+            bind=False,
+            post=private,
+            recovery=Recovery(traits=traits),
+        )
+        [again] = w2.runner.run(w2.runner.pending_jobs({a.id: a})[0])
+        [status] = server.statuses()
+        assert again == Outcome(a.id, "posted", status.url)
+        assert w2.store.load().record(a.id) == Posted((status.id,), status.url, clock.now())
+
+
+def test_409_while_the_first_request_runs_then_found_by_the_next_run(
+    clock: FakeClock, tmp_path: Path
+) -> None:
+    a = tweet("1000000000000000001", "one")
+    traits = ServerTraits(key_seconds=3600)
+    with FakeMastodon(token=TOKEN, clock=clock, profile=PROFILES["replay-no-body"]) as server:
+        w = wire(server, tmp_path, clock, [a], recovery=Recovery(traits=traits), timeout=0.3)
+        server.slow(STATUSES, 10.0, times=1)  # the first request is held, still running
+        [outcome] = w.run(a)
+        assert outcome.result == "left pending" and "409" in outcome.detail
+        # The first request is still held (not yet answered, so not yet recorded): the
+        # five others were told it is under way.
+        assert [r.status for r in posts(server)] == [409] * 5
+        server.release_held()
+        while server.in_flight():
+            pass
+        [status] = server.statuses()
+        server.clear_requests()
+        [again] = w.runner.run(w.runner.pending_jobs({a.id: a})[0])
+        assert again == Outcome(a.id, "posted", status.url)
+        assert posts(server) == []
 
 
 # --- a crash left a pending record --------------------------------------------------
@@ -391,59 +549,71 @@ def texts(w: Wiring, t: Tweet, due: datetime) -> list[str]:
 
 
 def crashed(
-    w: Wiring, server: FakeMastodon, t: Tweet, since: datetime, done: tuple[str, ...] = ()
+    w: Wiring,
+    server: FakeMastodon,
+    t: Tweet,
+    since: datetime,
+    done: tuple[str, ...] = (),
+    sent: str | None = None,
+    sent_at: datetime | None = None,
 ) -> None:
-    """The state a crash leaves: `t` pending since `since`, parts `done` recorded."""
+    """The state a crash leaves: `t` pending since `since`, parts `done` recorded, and the
+    next part's request sent (with fingerprint `sent`, at `sent_at`) when `sent` is given."""
     state = w.store.load().mark_pending(t.id, key(server, t.id, 0), since)
-    for sid in done:
-        state = state.mark_part_done(t.id, sid)
+    for index, sid in enumerate(done):
+        state = state.mark_sending(t.id, index, "", since).mark_part_done(t.id, sid)
+    if sent is not None:
+        state = state.mark_sending(t.id, len(done), sent, sent_at or since)
     with w.store.lock():
         w.store.save(state)
 
 
-def test_pending_under_an_hour_resends_the_same_key(
-    server: FakeMastodon, clock: FakeClock, tmp_path: Path
+@pytest.mark.parametrize("age", [timedelta(minutes=50), timedelta(days=3)])
+def test_a_status_made_before_a_crash_is_found_whatever_the_age_of_the_record(
+    server: FakeMastodon, clock: FakeClock, tmp_path: Path, age: timedelta
 ) -> None:
-    a = tweet("1000000000000000001", "one")
+    a = tweet("1000000000000000001", "one & <two>\nthree")
     w = wire(server, tmp_path, clock, [a])
-    # 50 minutes ago the status was created, and the process died before recording it.
-    started = NOON - timedelta(minutes=50)
-    sid = server.add_status("one", at=started, idempotency_key=key(server, a.id, 0))
-    crashed(w, server, a, started)
+    started = NOON - age
+    [text] = texts(w, a, started)
+    # The status was created, and the process died before recording it.
+    sid = server.add_status(text, at=started, idempotency_key=key(server, a.id, 0))
+    server.add_status("an ordinary post since then")
+    crashed(w, server, a, started, sent=fingerprint(text), sent_at=started)
     jobs, lost = w.runner.pending_jobs({a.id: a})
     assert lost == [] and jobs == [Due(a, started)]
     [outcome] = w.runner.run(jobs)
     assert outcome == Outcome(a.id, "posted", status_url(server, sid))
-    assert len(server.statuses()) == 1
-    assert sent(server) == [("POST", STATUSES)]  # no lookup while the key holds
-    assert posts(server)[0].headers["idempotency-key"] == key(server, a.id, 0)
-
-
-def test_pending_older_than_the_key_is_found_among_own_statuses_not_reposted(
-    server: FakeMastodon, clock: FakeClock, tmp_path: Path
-) -> None:
-    a = tweet("1000000000000000001", "one & <two>\nthree")
-    w = wire(server, tmp_path, clock, [a])
-    started = NOON - KEY_LIFETIME - timedelta(minutes=1)
-    [text] = texts(w, a, started)
-    sid = server.add_status(text, at=started)
-    server.add_status("an ordinary post since then")
-    crashed(w, server, a, started)
-    outcome = w.runner.run(w.runner.pending_jobs({a.id: a})[0])[0]
-    assert outcome == Outcome(a.id, "posted", status_url(server, sid))
-    assert posts(server) == []
-    assert len(server.statuses()) == 2
+    assert sent(server) == [("GET", f"/api/v1/accounts/{server.account_id}/statuses")]
+    assert len(server.statuses()) == 2 and clock.sleeps == []
     assert w.store.load().record(a.id) == Posted((sid,), status_url(server, sid), NOON)
 
 
-def test_stale_pending_not_found_is_posted_once(
+def test_the_lookup_compares_what_was_sent_not_what_settings_make_now(
+    server: FakeMastodon, clock: FakeClock, tmp_path: Path
+) -> None:
+    a = tweet("1000000000000000001", "one")
+    w = wire(server, tmp_path, clock, [a])
+    started = NOON - timedelta(hours=2)
+    # Sent with another footer, before the settings changed and the process crashed.
+    old_text = "one\n\n(originally on Twitter, April 5 2022)"
+    sid = server.add_status(old_text, at=started)
+    crashed(w, server, a, started, sent=fingerprint(old_text))
+    [outcome] = w.runner.run(w.runner.pending_jobs({a.id: a})[0])
+    assert outcome == Outcome(a.id, "posted", status_url(server, sid))
+    assert posts(server) == []
+    assert fingerprint(old_text) != fingerprint(texts(w, a, started)[0])
+
+
+def test_a_recent_crash_waits_for_the_request_to_end_before_looking(
     server: FakeMastodon, clock: FakeClock, tmp_path: Path
 ) -> None:
     a = tweet("1000000000000000001", "never made it")
     w = wire(server, tmp_path, clock, [a])
-    crashed(w, server, a, NOON - timedelta(hours=3))
+    crashed(w, server, a, NOON - timedelta(seconds=5), sent=fingerprint("never made it"))
     [outcome] = w.runner.run(w.runner.pending_jobs({a.id: a})[0])
     assert outcome.result == "posted"
+    assert clock.sleeps == [25.0]  # lookup_delay (30 s) after the request, then one look
     assert sent(server) == [
         ("GET", f"/api/v1/accounts/{server.account_id}/statuses"),
         ("POST", STATUSES),
@@ -451,28 +621,56 @@ def test_stale_pending_not_found_is_posted_once(
     assert len(server.statuses()) == 1
 
 
-def test_stale_pending_chain_resumes_after_the_recorded_parts(
+def test_a_pending_record_whose_request_never_went_out_is_sent_without_a_look(
     server: FakeMastodon, clock: FakeClock, tmp_path: Path
 ) -> None:
-    long = tweet("1000000000000000001", LONG)
-    w = wire(server, tmp_path, clock, [long])
+    a = tweet("1000000000000000001", "never sent")
+    w = wire(server, tmp_path, clock, [a])
+    crashed(w, server, a, NOON - timedelta(seconds=5))  # killed before the request
+    assert w.runner.run(w.runner.pending_jobs({a.id: a})[0])[0].result == "posted"
+    assert sent(server) == [("POST", STATUSES)] and clock.sleeps == []
+
+
+def test_an_older_tootbacks_pending_record_is_looked_for_by_its_text(
+    server: FakeMastodon, clock: FakeClock, tmp_path: Path
+) -> None:
+    a = tweet("1000000000000000001", "from before the upgrade")
+    w = wire(server, tmp_path, clock, [a])
     started = NOON - timedelta(hours=2)
-    parts = texts(w, long, started)
-    first = server.add_status(parts[0], at=started)
-    second = server.add_status(parts[1], in_reply_to_id=first, at=started)  # not recorded
-    crashed(w, server, long, started, done=(first,))
-    [outcome] = w.runner.run(w.runner.pending_jobs({long.id: long})[0])
-    assert outcome.result == "posted"
-    [third] = posts(server)
-    assert field(third, "in_reply_to_id") == second
-    assert third.headers["idempotency-key"] == key(server, long.id, 2)
-    record = w.store.load().record(long.id)
-    assert isinstance(record, Posted)
-    assert record.status_ids == (first, second, server.statuses()[-1].id)
-    assert record.url == status_url(server, first)
+    [text] = texts(w, a, started)
+    sid = server.add_status(text, at=started)
+    old = State(tweets={a.id: Pending(key(server, a.id, 0), started, fingerprints=None)})
+    seed(w.store, old, server.account_id, server.url)
+    [outcome] = w.runner.run(w.runner.pending_jobs({a.id: a})[0])
+    assert outcome == Outcome(a.id, "posted", status_url(server, sid))
+    assert posts(server) == []
 
 
-def test_stale_pending_with_a_remote_mention_is_recognised(
+def test_a_pending_chain_resumes_after_its_recorded_parts_with_the_servers_urls(
+    clock: FakeClock, tmp_path: Path
+) -> None:
+    long = tweet("1000000000000000001", LONG)
+    with FakeMastodon(token=TOKEN, clock=clock, profile=PROFILES["takahe"]) as server:
+        w = wire(server, tmp_path, clock, [long])
+        started = NOON - timedelta(hours=2)
+        parts = texts(w, long, started)
+        first = server.add_status(parts[0], at=started)
+        second = server.add_status(parts[1], in_reply_to_id=first, at=started)  # not recorded
+        crashed(w, server, long, started, done=(first,), sent=fingerprint(parts[1]))
+        [outcome] = w.runner.run(w.runner.pending_jobs({long.id: long})[0])
+        assert outcome.result == "posted"
+        [third] = posts(server)
+        assert field(third, "in_reply_to_id") == second
+        assert third.headers["idempotency-key"] == key(server, long.id, 2)
+        record = w.store.load().record(long.id)
+        assert isinstance(record, Posted)
+        assert record.status_ids == (first, second, server.statuses()[-1].id)
+        # The first status's URL, asked of the server, in Takahe's shape: never built here.
+        assert record.url == f"https://takahe.test/@me/posts/{first}/"
+        assert ("GET", f"{STATUSES}/{first}") in sent(server)
+
+
+def test_a_pending_status_with_a_remote_mention_is_recognised(
     server: FakeMastodon, clock: FakeClock, tmp_path: Path
 ) -> None:
     a = tweet("1000000000000000001", "thanks @pal for this")
@@ -483,13 +681,37 @@ def test_stale_pending_with_a_remote_mention_is_recognised(
     # Mastodon shows a resolved remote mention as "@pal" only.
     server.add_remote_account("pal@twitter.com")
     server.add_status(text, at=started)
-    crashed(w, server, a, started)
+    crashed(w, server, a, started, sent=fingerprint(text))
     w.runner.run(w.runner.pending_jobs({a.id: a})[0])
     assert posts(server) == []
     assert len(server.statuses()) == 1
 
 
-def test_a_pending_tweet_missing_from_the_archive_is_reported(
+def test_a_private_status_is_looked_for_where_the_server_shows_it(
+    clock: FakeClock, tmp_path: Path
+) -> None:
+    a = tweet("1000000000000000001", "for my followers only")
+    traits = ServerTraits(own_list_hides=frozenset({"private", "direct"}))
+    with FakeMastodon(token=TOKEN, clock=clock, profile=PROFILES["takahe"]) as server:
+        w = wire(
+            server,
+            tmp_path,
+            clock,
+            [a],
+            post=PostOptions(visibility="private"),
+            recovery=Recovery(traits=traits),
+        )
+        started = NOON - timedelta(hours=2)
+        [text] = texts(w, a, started)
+        sid = server.add_status(text, at=started, visibility="private")
+        crashed(w, server, a, started, sent=fingerprint(text))
+        [outcome] = w.runner.run(w.runner.pending_jobs({a.id: a})[0])
+        assert outcome.url == f"https://takahe.test/@me/posts/{sid}/"
+        assert posts(server) == []
+        assert [r.path for r in lookups(server)][-1] == "/api/v1/timelines/home"
+
+
+def test_a_pending_tweet_missing_from_the_archive_or_excluded_is_reported(
     server: FakeMastodon, clock: FakeClock, tmp_path: Path
 ) -> None:
     a = tweet("1000000000000000001", "one")
@@ -498,6 +720,32 @@ def test_a_pending_tweet_missing_from_the_archive_is_reported(
     jobs, lost = w.runner.pending_jobs({})
     assert jobs == []
     assert lost == [Outcome(a.id, "skipped", detail="pending, but not in this archive")]
+    excluding = Runner(w.publisher, w.runner.compose, frozenset({a.id}))
+    jobs, dropped = excluding.pending_jobs({a.id: a})
+    assert jobs == [] and [o.result for o in dropped] == ["skipped"]
+    assert "selection.exclude_ids" in dropped[0].detail
+    assert isinstance(w.store.load().record(a.id), Pending)  # kept: `state forget` removes it
+
+
+# --- spacing across processes -------------------------------------------------------
+
+
+def test_min_interval_counts_from_the_last_post_of_any_process(
+    server: FakeMastodon, clock: FakeClock, tmp_path: Path
+) -> None:
+    a = tweet("1000000000000000001", "one")
+    w = wire(server, tmp_path, clock, [a])
+    # Another process (the daemon, or the run before a restart) posted 20 s ago.
+    with w.store.lock():
+        other = w.store.load()
+        other = other.mark_pending("9", "k", NOON).mark_sending(
+            "9", 0, "", NOON - timedelta(seconds=20)
+        )
+        w.store.save(other)
+    assert w.run(a)[0].result == "posted"
+    assert clock.sleeps == [40.0]
+    assert server.statuses()[0].created_at == (NOON + timedelta(seconds=40)).timestamp()
+    assert w.store.load().last_post_at == NOON + timedelta(seconds=40)
 
 
 # --- the account behind the state file ----------------------------------------------
@@ -590,7 +838,8 @@ def test_retrying_a_chain_refused_midway_does_not_repost_its_first_parts(
     assert outcome.result == "failed"
     [first] = server.statuses()
     failure = w.store.load().record(long.id)
-    assert isinstance(failure, Failed) and f"after parts {first.id} were" in failure.error
+    assert isinstance(failure, Failed) and failure.status_ids == (first.id,)
+    assert f"after parts {first.id} were posted" in outcome.detail
     clock.advance(3 * 3600)  # the server has long forgotten the keys
     server.clear_requests()
     [retried] = w.run(long, retry_failed=True)

@@ -100,6 +100,7 @@ def test_saved_file_has_the_contract_shape(store: StateStore) -> None:
                 "since": "2026-04-05T12:00:00+00:00",
                 "parts_done": 0,
                 "status_ids": [],
+                "fingerprints": [],
             },
         },
     }
@@ -126,8 +127,11 @@ def test_loads_the_design_example_without_optional_fields(store: StateStore) -> 
         },
     )
     state = store.load()
-    assert state.record("1") == Pending("tootback-x", NOON, 0, ())
+    # No fingerprints: an older tootback wrote it, so part 0 may or may not have gone out.
+    assert state.record("1") == Pending("tootback-x", NOON, 0, (), fingerprints=None)
+    assert state.record("1").unconfirmed == ""  # type: ignore[union-attr]
     assert state.record("2") == Failed("422 …", 2, None)
+    assert state.last_post_at is None
 
 
 def test_save_keeps_the_previous_file_as_backup(store: StateStore) -> None:
@@ -476,3 +480,84 @@ def test_idempotency_key_is_deterministic_and_distinct() -> None:
         idempotency_key("109", "https://example.social", "1511171364748771320", 0),
     }
     assert key not in others and len(others) == 4
+
+
+# --- what was sent: fingerprints, the last post, forgetting ------------------------------
+
+
+def sending(state: State, index: int, fingerprint: str, at: datetime) -> State:
+    return state.mark_sending("7", index, fingerprint, at)
+
+
+def test_a_part_is_unconfirmed_from_its_request_until_its_status_is_recorded() -> None:
+    state = State().mark_pending("7", "k", NOON)
+    assert state.record("7").unconfirmed is None  # type: ignore[union-attr]
+    state = sending(state, 0, "fp0", NOON + timedelta(seconds=1))
+    record = state.record("7")
+    assert isinstance(record, Pending)
+    assert (record.fingerprints, record.unconfirmed) == (("fp0",), "fp0")
+    assert record.sent_at == state.last_post_at == NOON + timedelta(seconds=1)
+    state = sending(state.mark_part_done("7", "70"), 1, "fp1", NOON + timedelta(seconds=2))
+    record = state.record("7")
+    assert isinstance(record, Pending)
+    assert (record.status_ids, record.fingerprints, record.unconfirmed) == (
+        ("70",),
+        ("fp0", "fp1"),
+        "fp1",
+    )
+    assert state.mark_part_done("7", "71").record("7").unconfirmed is None  # type: ignore[union-attr]
+    with pytest.raises(ValueError, match="not the next one"):
+        sending(state, 0, "again", NOON)
+
+
+def test_sending_goes_on_from_a_record_of_an_older_tootback() -> None:
+    old = State(tweets={"7": Pending("k", NOON, 1, ("70",), fingerprints=None)})
+    record = sending(old, 1, "fp1", NOON).record("7")
+    assert isinstance(record, Pending)
+    assert record.fingerprints == ("", "fp1") and record.unconfirmed == "fp1"
+
+
+def test_a_failure_keeps_what_was_sent_and_a_refusal_drops_the_refused_part() -> None:
+    state = sending(
+        State()
+        .mark_pending("7", "k", NOON)
+        .mark_sending("7", 0, "fp0", NOON)
+        .mark_part_done("7", "70"),
+        1,
+        "fp1",
+        NOON,
+    )
+    refused = state.mark_failed("7", "422 too long", NOON)
+    lost = state.mark_failed("7", "503 (gave up)", NOON, refused=False)
+    assert refused.record("7") == Failed("422 too long", 1, NOON, ("70",), ("fp0",), NOON)
+    assert lost.record("7") == Failed("503 (gave up)", 1, NOON, ("70",), ("fp0", "fp1"), NOON)
+    again = lost.mark_pending("7", "k", NOON + timedelta(hours=1)).record("7")
+    assert again == Pending("k", NOON + timedelta(hours=1), 1, ("70",), ("fp0", "fp1"), NOON)
+    assert again.unconfirmed == "fp1"
+
+
+def test_what_was_sent_and_the_last_post_round_trip(store: StateStore) -> None:
+    state = sending(State().mark_pending("7", "k", NOON), 0, "fp0", NOON)
+    state = state.mark_pending("8", "k8", NOON).mark_sending("8", 0, "fp8", NOON)
+    state = state.mark_failed("8", "503", NOON, refused=False)
+    save(store, state)
+    assert store.load() == state
+    data = json.loads(store.path.read_text(encoding="utf-8"))
+    assert data["last_post_at"] == "2026-04-05T12:00:00+00:00"
+    assert data["tweets"]["7"]["fingerprints"] == ["fp0"]
+    assert data["tweets"]["8"] == {
+        "status": "failed",
+        "error": "503",
+        "attempts": 1,
+        "failed_at": "2026-04-05T12:00:00+00:00",
+        "fingerprints": ["fp8"],
+        "sent_at": "2026-04-05T12:00:00+00:00",
+    }
+
+
+def test_forget_removes_one_record_of_any_kind() -> None:
+    state = full_state()
+    for tid in state.tweets:
+        assert state.forget(tid).record(tid) is None
+        assert len(state.forget(tid).tweets) == len(state.tweets) - 1
+    assert state.forget("nothing") is state

@@ -2,8 +2,11 @@
 
 `MastodonClient` is the one object that holds a connection: the account of
 the token and the instance's limits (each asked once, then cached), media
-uploads (polled until processed), statuses with an Idempotency-Key, and the
-account's own recent statuses. Every request goes through `RequestPolicy`
+uploads (polled until processed), statuses with an Idempotency-Key (sent
+once: a lost answer is Unconfirmed, never retried blindly), one status by id,
+and the account's own recent statuses, from its own list or, where a server
+leaves some visibilities out of that list, its home timeline. Every request
+goes through `RequestPolicy`
 (rate limits, retries, errors in the project's tree; see `bot.client.policy`).
 Mastodon.py does the HTTP; its dicts never leave this module, and the access
 token appears in no message and no repr.
@@ -26,7 +29,7 @@ from bot.client.content import html_to_text
 from bot.client.identity import MASTODON_VERSION, USER_AGENT
 from bot.client.policy import OnWait, RequestPolicy
 from bot.clock import Clock
-from bot.errors import Rejected, Unavailable
+from bot.errors import Rejected, Unavailable, Unconfirmed
 from bot.model import InstanceLimits
 
 MEDIA_POLLS = 60
@@ -64,6 +67,8 @@ class OwnStatus:
     text_plain: str
     created_at: datetime
     in_reply_to_id: str | None
+    visibility: str = "public"
+    media_count: int = 0
 
 
 class MastodonClient:
@@ -201,58 +206,115 @@ class MastodonClient:
         sensitive: bool = False,
         quoted_status_id: str | None = None,
     ) -> PostedStatus:
-        """POST /api/v1/statuses with an Idempotency-Key; every retry sends the same key.
+        """POST /api/v1/statuses with an Idempotency-Key, once (a 429 is waited out).
 
         Empty `language`, `spoiler_text` or `quoted_status_id` (a quote post
         of that status, Mastodon API 7) are left out. Returns the created
-        status; raises Rejected (422) with the server's reason, AuthError,
-        RateLimited, Unavailable or Interrupted.
+        status with the URL the server gave (asked with GET when the answer has
+        none). Raises Unconfirmed when the outcome is unknown: the answer was lost
+        (network failure, timeout, 5xx), or it came without the status (2xx with no
+        id, 409 while a request with the same key is under way); the caller looks
+        for the status before sending it again. Raises Rejected (4xx) with the
+        server's reason, AuthError, RateLimited or Interrupted.
         """
-        status = self._policy.call(
-            "posting a status",
-            lambda: self._api.status_post(
-                text,
-                in_reply_to_id=in_reply_to_id,
-                media_ids=list(media_ids) or None,
-                visibility=visibility,
-                language=language or None,
-                spoiler_text=spoiler_text or None,
-                sensitive=sensitive,
-                quoted_status_id=quoted_status_id or None,
-                idempotency_key=idempotency_key,
-            ),
-        )
+        what = "posting a status"
+        try:
+            status = self._policy.call(
+                what,
+                lambda: self._api.status_post(
+                    text,
+                    in_reply_to_id=in_reply_to_id,
+                    media_ids=list(media_ids) or None,
+                    visibility=visibility,
+                    language=language or None,
+                    spoiler_text=spoiler_text or None,
+                    sensitive=sensitive,
+                    quoted_status_id=quoted_status_id or None,
+                    idempotency_key=idempotency_key,
+                ),
+                resend=False,
+            )
+        except Rejected as exc:
+            if exc.status == 409:
+                message = f"{exc} (a request with the same key is under way)"
+                raise Unconfirmed(message, 409, answered=True) from None
+            raise
+        status_id = status.get("id") if isinstance(status, Mapping) else None
+        if not status_id:
+            raise Unconfirmed(
+                f"{what}: the server answered without the status (a repeated "
+                "Idempotency-Key answered with no body)",
+                answered=True,
+            )
+        url = str(status.get("url") or status.get("uri") or "")
         return PostedStatus(
-            id=str(status["id"]),
-            url=str(status.get("url") or status.get("uri") or ""),
+            id=str(status_id),
+            url=url or self.status(str(status_id)).url,
             created_at=self._time(status.get("created_at")),
         )
 
-    def own_statuses(self, limit: int = 200) -> list[OwnStatus]:
-        """The account's most recent statuses (no boosts), newest first, at most `limit`.
+    def status(self, status_id: str) -> OwnStatus:
+        """GET /api/v1/statuses/:id: one status, with the `url` the server gives it."""
+        raw = self._policy.call(f"reading status {status_id}", partial(self._api.status, status_id))
+        return self._own_status(raw)
+
+    def own_statuses(
+        self, limit: int = 200, *, since: datetime | None = None, home: bool = False
+    ) -> list[OwnStatus]:
+        """The account's most recent statuses (no boosts), newest first.
+
+        limit: read at most this many statuses.
+        since: stop after the first page that reaches back before this time.
+        home: read the home timeline (keeping the account's own statuses) instead of
+            the account's own list, which some servers (Takahe) show without the
+            owner's private and direct statuses.
 
         Pages of PAGE_SIZE; stops at a short page, so requests = ceil(limit / 40) at most.
         """
         account_id = self.account().id
+        fetch: Callable[..., Any]
+        if home:
+            fetch, what = self._api.timeline_home, "reading the home timeline"
+        else:
+            fetch = partial(self._api.account_statuses, account_id, exclude_reblogs=True)
+            what = "reading the account's statuses"
         found: list[OwnStatus] = []
+        read = 0
         max_id: str | None = None
-        while len(found) < limit:
-            size = min(PAGE_SIZE, limit - len(found))
-            page = self._policy.call(
-                "reading the account's statuses",
-                partial(
-                    self._api.account_statuses,
-                    account_id,
-                    exclude_reblogs=True,
-                    max_id=max_id,
-                    limit=size,
-                ),
-            )
-            found += [self._own_status(raw) for raw in page]
+        while read < limit:
+            size = min(PAGE_SIZE, limit - read)
+            page = self._policy.call(what, partial(fetch, max_id=max_id, limit=size))
+            read += len(page)
+            found += [self._own_status(r) for r in page if not home or _is_own(r, account_id)]
             if len(page) < size:
                 break
-            max_id = found[-1].id
+            max_id = str(page[-1]["id"])
+            if since is not None and self._time(page[-1].get("created_at")) < since:
+                break
         return found
+
+    def reachable(self) -> bool:
+        """Whether the server answers a plain request now: one verify_credentials, no
+        retry. Tells an outage from a request that only one toot keeps failing."""
+        try:
+            self._api.account_verify_credentials()
+        except mastodon.MastodonError:
+            return False
+        return True
+
+    @property
+    def max_retries(self) -> int:
+        """Retries after a 5xx, network failure or 429 before giving up."""
+        return self._policy.max_retries
+
+    def retry_delay(self, failures: int) -> float:
+        """Seconds to wait after `failures` failed attempts (the policy's backoff)."""
+        return self._policy.backoff(failures)
+
+    def wait(self, what: str, seconds: float, why: str) -> None:
+        """Wait `seconds` on the client's clock, told to `on_wait` like the client's own
+        waits; raises Interrupted when a stop request ends it."""
+        self._policy.sleep(what, seconds, why)
 
     def _wait_for_media(self, media_id: str, filename: str) -> None:
         delay = MEDIA_FIRST_DELAY
@@ -277,6 +339,8 @@ class MastodonClient:
             text_plain=html_to_text(str(raw.get("content") or "")),
             created_at=self._time(raw.get("created_at")),
             in_reply_to_id=None if reply_to is None else str(reply_to),
+            visibility=str(raw.get("visibility") or "public"),
+            media_count=len(raw.get("media_attachments") or ()),
         )
 
     def _time(self, value: object) -> datetime:
@@ -288,6 +352,12 @@ class MastodonClient:
             except ValueError:
                 pass
         return self.clock.now()
+
+
+def _is_own(raw: Mapping[str, Any], account_id: str) -> bool:
+    """A status of `account_id` itself, not a boost (timelines hold others' too)."""
+    account = raw.get("account") or {}
+    return str(account.get("id")) == account_id and not raw.get("reblog")
 
 
 def _limits_from(raw: Mapping[str, Any]) -> InstanceLimits:

@@ -4,9 +4,11 @@
   than LOW_REMAINING), wait for the window's `X-RateLimit-Reset` first.
 - A 429: wait until the reset (or `Retry-After`), at most `max_wait` seconds at
   a time, then try again.
-- A 5xx or a network failure: retry with exponential backoff and jitter (a
-  status is re-sent with the same Idempotency-Key, so a retry never duplicates
-  it), `max_retries` times, then raise Unavailable.
+- A 5xx or a network failure: retry with exponential backoff and jitter,
+  `max_retries` times, then raise Unavailable. Except for a request that
+  creates something (`resend=False`: a status): its outcome is unknown, since
+  many servers ignore Idempotency-Key and a retry could make a second status,
+  so Unconfirmed is raised at once and the caller looks before it sends again.
 - Any other answer becomes the project's error: 401/403 AuthError, another 4xx
   Rejected (422: the server refuses this status), anything else Unavailable.
 
@@ -37,6 +39,7 @@ from bot.errors import (
     RateLimited,
     Rejected,
     Unavailable,
+    Unconfirmed,
 )
 
 LOW_REMAINING = 5
@@ -82,8 +85,13 @@ class RequestPolicy:
         self._last_status: int | None = None
         self._retry_after: float | None = None
 
-    def call(self, what: str, request: Callable[[], T]) -> T:
-        """Run one Mastodon.py call; `what` names it in messages ("posting a status")."""
+    def call(self, what: str, request: Callable[[], T], *, resend: bool = True) -> T:
+        """Run one Mastodon.py call; `what` names it in messages ("posting a status").
+
+        resend: False for a request that must not be sent again blindly (one that
+        creates a status): a failure that may have happened after the server acted
+        raises Unconfirmed instead of being retried. A 429 is still waited out.
+        """
         failures = 0
         while True:
             self._slow_down(what)
@@ -95,7 +103,14 @@ class RequestPolicy:
             # Handled outside the except block so that no Mastodon.py exception
             # rides along as the __context__ of ours.
             failures += 1
+            if not resend:
+                self._unless_unknown(what, failure)
             self._after_failure(what, failure, failures)
+
+    def backoff(self, failures: int) -> float:
+        """Seconds to wait after `failures` failed attempts: doubling from 2 s, jittered."""
+        exponent = BACKOFF_BASE * 2.0 ** (failures - 1)
+        return min(BACKOFF_CAP, exponent * (0.5 + self._random()))
 
     def sleep(self, what: str, seconds: float, why: str = "") -> None:
         """Wait `seconds`, told to `on_wait` with `why`; raise Interrupted when a stop
@@ -121,6 +136,24 @@ class RequestPolicy:
         self._retry_after = _retry_after(headers.get("Retry-After"), server_now)
         return response
 
+    def _unless_unknown(self, what: str, exc: Exception) -> None:
+        """Raise Unconfirmed when `exc` leaves the request's outcome unknown."""
+        rate_limited = isinstance(exc, mastodon.MastodonRatelimitError) and self._last_status == 429
+        lost = isinstance(
+            exc,
+            mastodon.MastodonRatelimitError
+            | mastodon.MastodonServerError
+            | mastodon.MastodonNetworkError,
+        )
+        # A 2xx whose body is not JSON: Mastodon.py raises it without an HTTP status.
+        unreadable = isinstance(exc, mastodon.MastodonAPIError) and status_of(exc) is None
+        if (lost and not rate_limited) or unreadable:
+            raise Unconfirmed(
+                self._redact(f"{what}: {server_reason(exc)}; the outcome is unknown"),
+                status_of(exc) or self._last_status,
+                answered=unreadable,
+            )
+
     def _after_failure(self, what: str, exc: Exception, failures: int) -> None:
         """Wait before the next attempt, or raise the project's error for `exc`."""
         if isinstance(exc, mastodon.MastodonRatelimitError) and self._last_status == 429:
@@ -143,9 +176,8 @@ class RequestPolicy:
                 self._redact(f"{what}: {server_reason(exc)} (gave up after {failures} attempts)"),
                 status_of(exc),
             )
-        exponent = BACKOFF_BASE * 2 ** (failures - 1)
         why = self._redact(f"{server_reason(exc)} (attempt {failures} of {self.max_retries + 1})")
-        self.sleep(what, min(BACKOFF_CAP, exponent * (0.5 + self._random())), why)
+        self.sleep(what, self.backoff(failures), why)
 
     def _wait_for_reset(self, what: str, failures: int) -> None:
         if failures > self.max_retries:

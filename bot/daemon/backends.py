@@ -1,13 +1,13 @@
 """What the daemon posts with: a live backend (the account) or a dry-run one (the log).
 
 Both read the archive and the state file; the live one posts through the same
-exactly-once publisher and pacer as `repost`, the dry one logs `would-post`
+exactly-once publisher as `repost` (which also spaces the toots), the dry one logs `would-post`
 with the exact text instead and never writes the state file.
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 from bot.archive import load_archive
@@ -19,7 +19,7 @@ from bot.exactly_once import Outcome
 from bot.handles import load_handles
 from bot.model import InstanceLimits, Skip
 from bot.options import make_composer, plan
-from bot.pacing import Pacer, pending_jobs
+from bot.pacing import pending_jobs
 from bot.preview import Outlook, outlook
 from bot.selection import Due
 from bot.settings import Settings
@@ -45,7 +45,6 @@ def live_backend(settings: Settings, archive_path: Path, clock: Clock, events: E
         state=run.store.load,
         pending=lambda: run.runner.pending_jobs(tweets),
         post=lambda item: run.runner.run([item])[0],
-        pacer=run.runner.pacer,
         summary=run_summary(settings, run.archive, f"@{account.acct} on {account.instance}"),
         ahead=ahead,
     )
@@ -78,10 +77,8 @@ def dry_backend(settings: Settings, archive_path: Path, events: EventLog) -> Bac
     return Backend(
         plan=lambda day: plan(archive, day, settings),
         state=state,
-        pending=lambda: pending_jobs(state(), tweets),
+        pending=lambda: pending_jobs(state(), tweets, settings.selection.exclude_ids),
         post=post,
-        # Nothing is sent, so nothing is recorded on it and it never waits.
-        pacer=Pacer(events.clock, timedelta(seconds=settings.schedule.min_interval)),
         summary=run_summary(settings, archive, None),
         ahead=lambda day: outlook(archive, day, settings, state().posted_urls(), handles, limits),
     )

@@ -3,11 +3,12 @@
 The decisions are made elsewhere: which toots to post when (`selection`, sorted
 by `dayjobs`), whether a toot is posted at all (the exactly-once publisher,
 which re-reads the state under the lock, so a job that runs twice, after a
-clock set back or a day planned twice, posts nothing twice), how far apart
-(`Pacer`), what to do about an error (`policy`), and how each line of the log
-reads (`events`). Here they become jobs: a start job (connect, finish pending
-toots, catch up, plan), one date job per toot to come, a planning job at every
-local midnight, retries with backoff, and a heartbeat.
+clock set back or a day planned twice, posts nothing twice, and spaces the
+posts from the state file), what to do about an error (`policy`), and how
+each line of the log reads (`events`). Here they become jobs: a start job
+(connect, finish pending toots, catch up, plan), one date job per toot to
+come, a planning job at every local midnight, retries with backoff, and a
+heartbeat.
 
 Threads: the scheduler's own; one "post" worker, so toots go out one at a time,
 in order, at least `schedule.min_interval` apart; one "plan" worker, so
@@ -50,9 +51,8 @@ from bot.daemon.dayjobs import (
 )
 from bot.daemon.events import EventLog
 from bot.daemon.policy import Action, action_for
-from bot.errors import EXIT_OK, EXIT_USAGE, TootbackError
+from bot.errors import EXIT_OK, EXIT_USAGE, Interrupted, TootbackError
 from bot.exactly_once import Outcome
-from bot.pacing import Pacer
 from bot.preview import Outlook
 from bot.selection import DayPlan, Due
 from bot.settings import Settings
@@ -86,9 +86,9 @@ class Backend:
     state: the state file, re-read at each call.
     pending: jobs that finish toots a crash left pending, and outcomes for those
         that cannot be (`bot.pacing.pending_jobs`).
-    post: posts one toot; returns its Outcome, or None when the backend logged
-        the toot itself (dry run). It records on `pacer` what it sent.
-    pacer: spaces the posts; the daemon waits on it before each toot.
+    post: posts one toot, at least `schedule.min_interval` after the last post of
+        any process; returns its Outcome, or None when the backend logged the toot
+        itself (dry run).
     summary: who posts where, for the `started` line.
     ahead: for a day without toots, the archive's range and the next day with
         toots (`bot.preview.outlook`), logged when such a day is planned.
@@ -98,7 +98,6 @@ class Backend:
     state: Callable[[], State]
     pending: Callable[[], tuple[list[Due], list[Outcome]]]
     post: Callable[[Due], Outcome | None]
-    pacer: Pacer
     summary: str
     ahead: Callable[[date], Outlook] | None = None
 
@@ -316,7 +315,7 @@ class Daemon:
         backend = self.backend
         assert backend is not None, "posting before the start job connected"
         for index, item in enumerate(items):
-            if self.stopping or not backend.pacer.wait():
+            if self.stopping:
                 return
             self.events.due(item, self.clock.now())
             self.in_flight = item.tweet.id
@@ -341,7 +340,8 @@ class Daemon:
         posting: `exc` came from posting one toot, not from connecting or planning.
         Returns True when a batch may go on with its next toot.
         """
-        if self.stopping:
+        # Interrupted: a wait was ended by the clock's stop, which only a stop request does.
+        if self.stopping or isinstance(exc, Interrupted):
             self.events.abandoned(what, exc)
             return False
         action = action_for(exc, posting=posting)
