@@ -13,6 +13,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+import grapheme
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -162,6 +163,22 @@ _status = st.lists(st.one_of(_url, _url, _mention, _cluster, _cjk, _word, _gap),
 @example("https://a.\u212aim https://b.comhttps://c.com", "")
 def test_counts_as_mastodon_py_counts_any_text(text: str, spoiler: str) -> None:
     assert status_length(text, spoiler) == Mastodon.get_status_length(text, spoiler)
+
+
+# Characters that join others into one cluster, and some they join.
+_joining = st.sampled_from(
+    [
+        *("\r", "\n", "\u0301", "\u200d", "\u0903", "\u0600", "\u1100", "\u1161", "\u11a8"),
+        *("가", "각", "🇩", "🇪", "\u094d", "क", "\ufe0f", "🏽", "😂", "a", "é", "日"),
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(_joining, st.characters(codec="utf-8")), max_size=30).map("".join))
+def test_counts_grapheme_clusters_as_grapheme_does(text: str) -> None:
+    words = text.replace("/", "").replace("@", "")  # no URL, no mention: clusters only
+    assert status_length(words) == grapheme.length(words)
 
 
 def _seed_toots() -> list[Toot]:

@@ -60,6 +60,7 @@ _PATH_END = rf"[+\-a-z\u0400-\u04ff0-9=_#/{_ACCENTS}]"
 _PATH_ITEM = rf"{_P}*(?:{_PARENS}{_P}*)*{_PATH_END}|{_PARENS}|@{_P}+/"
 _QUERY = r"\?[a-z0-9!?*'@();:&=+$/%#\[\]\-_.,~|]*[a-z0-9\-_&=#/]"
 _AFTER_HOST = re.compile(rf"(?::[0-9]+)?(?:/(?:{_PATH_ITEM})*)?(?:{_QUERY})?", _I)
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
 # `@user@domain`, not after a word character or "/": counted as `@user`.
 _REMOTE_MENTION = re.compile(r"(^|[^/\w])(@[a-z0-9_]+)@[a-z0-9.\-]+[a-z0-9]", _I)
 
@@ -166,9 +167,31 @@ def _all_tlds() -> re.Pattern[str]:
 # grapheme costs ~6 ms to import: on first use, so that `tootback --version` does not pay it.
 @cache
 def _grapheme_count() -> Callable[[str], int]:
-    import grapheme  # type: ignore[import-untyped]
+    """len() of a text in grapheme clusters.
+
+    grapheme's state machine runs in Python, character by character: most of
+    what composing a day costs. Yet characters only ever join into one cluster
+    through a character of a few break classes (a combining mark, a joiner, a
+    spacing mark, a prepended one, Hangul jamo and syllables, a flag's halves),
+    or as CR LF. Text without such a character, which is most text, is counted
+    with len(); grapheme's own tables say which characters those are.
+    """
+    import grapheme
+    from grapheme.grapheme_property_group import GraphemePropertyGroup as Group
+    from grapheme.grapheme_property_group import get_group
+
+    joining = {
+        Group.CR, Group.EXTEND, Group.ZWJ, Group.SPACING_MARK, Group.PREPEND,
+        Group.L, Group.V, Group.T, Group.LV, Group.LVT, Group.REGIONAL_INDICATOR,
+    }  # fmt: skip
+
+    @cache
+    def joins(char: str) -> bool:
+        return get_group(char) in joining
 
     def count(text: str) -> int:
+        if text.isascii() or not any(map(joins, set(_NON_ASCII.findall(text)))):
+            return len(text) - text.count("\r\n")
         return int(grapheme.length(text))
 
     return count
