@@ -478,8 +478,10 @@ def _check_account(obj: Context, settings: Settings, owner: str | None) -> Insta
 
     client = MastodonClient(*credentials(settings), obj.clock)
     account = client.account()
-    limits = client.limits()
+    profile = client.profile()
+    limits = profile.limits
     click.echo(render.check_account(account, limits, owner))
+    click.echo(render.check_server(profile))
     if (warning := render.owner_warning(account, owner)) is not None:
         click.secho(warning, fg="yellow")
     scopes = client.scopes()

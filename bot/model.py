@@ -142,12 +142,22 @@ class Skip:
 
 @dataclass(frozen=True, slots=True)
 class InstanceLimits:
-    """What the instance accepts in one status (Mastodon's defaults until asked)."""
+    """What the instance accepts in one status (Mastodon's defaults until asked).
+
+    max_characters, max_media_attachments, characters_reserved_per_url: per status.
+    description_limit: the longest alt text.
+    image_size_limit, video_size_limit: the largest file in bytes; None when the
+        server does not say, 0 when it takes none of that kind (Takahē's video).
+    media_types: the MIME types an upload may have; empty when the server does not say.
+    """
 
     max_characters: int = 500
     max_media_attachments: int = 4
     characters_reserved_per_url: int = 23
     description_limit: int = 1500
+    image_size_limit: int | None = None
+    video_size_limit: int | None = None
+    media_types: tuple[str, ...] = ()
     quote_posts: bool | None = None  # takes quote posts (Mastodon API 7); None: not known
 
 

@@ -21,6 +21,7 @@ from bot.archive import Archive
 from bot.archive.alttext import AltTexts
 from bot.calendar import Calendar, DayCount, heat_level, month_days
 from bot.model import InstanceLimits, Quote, Toot, TootPart, Tweet
+from bot.profile import ServerProfile
 from bot.selection import is_reply_to_other
 from bot.state import Failed, Pending, Posted, State
 
@@ -440,6 +441,18 @@ def check_account(account: Account, limits: InstanceLimits, owner: str | None) -
         f"archive owner: @{owner or '?'}\n"
         f"instance: {limits.max_characters} characters, {limits.max_media_attachments} "
         f"media, alt text up to {limits.description_limit} characters"
+    )
+
+
+def check_server(profile: ServerProfile) -> str:
+    """The server's software and what tootback knows of how it behaves (bot.software)."""
+    known = profile.known
+    length = "as Mastodon counts" if known.length == "mastodon" else "in code points"
+    hidden = " and ".join(sorted(known.own_list_hides, reverse=True))
+    own = f"hides {hidden} statuses" if hidden else "shows every visibility"
+    return (
+        f"server: {profile.describe()} ({known.title}): Idempotency-Key {known.key}, "
+        f"length counted {length}, the account's own list {own}"
     )
 
 

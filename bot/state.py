@@ -6,6 +6,9 @@ users' scripts rely on:
     {"version": 1,
      "account": {"id": "…", "acct": "me", "instance": "https://example.social"},
      "last_post_at": "<ISO 8601>",
+     "server": {"instance": "https://example.social", "software": "mastodon",
+                "version": "4.3.2", "read_at": "<ISO 8601>", "limits": {…},
+                "api_versions": {"mastodon": 2}},
      "tweets": {"<tweet id>": {"status": "posted", "status_ids": ["…"], "url": "…",
                                "posted_at": "<ISO 8601>"},
                 "<tweet id>": {"status": "pending", "key": "tootback-…", "since": "…",
@@ -18,6 +21,10 @@ users' scripts rely on:
 (issue 8); a file without them is read as before: a pending record without
 `fingerprints` was written by an older tootback, which did not say which of
 its parts had been sent.
+
+`"server"` (the server profile, `bot.profile`) was added later: it is
+written only once a run has read the server, and a file without it is read
+as before.
 
 `State` is an immutable value; its transitions return a new `State`.
 `StateStore` does the I/O: an `flock` held per toot, validated loads, atomic
@@ -54,6 +61,7 @@ from urllib.parse import urlsplit
 
 from bot.clock import Clock
 from bot.errors import AccountMismatch, StateCorrupt, StateError, StateLocked
+from bot.profile import ServerProfile, parse_profile, profile_json
 
 VERSION = 1
 LOCK_POLL_SECONDS = 0.1
@@ -157,6 +165,7 @@ class State:
     """The whole state file as a value. Transitions return a new `State`.
 
     account: the account the file is bound to, None until the first bind.
+    server: the server profile a run read last, None until one did.
     tweets: tweet id -> record; treat it as read-only.
     last_post_at: when the last status request went out, by any process (what
         `schedule.min_interval` counts from); None before the first.
@@ -166,6 +175,7 @@ class State:
     account: StateAccount | None = None
     tweets: Mapping[str, Record] = field(default_factory=dict)
     last_post_at: datetime | None = None
+    server: ServerProfile | None = None
     source: Path | None = field(default=None, compare=False, repr=False)
 
     def record(self, tweet_id: str) -> Record | None:
@@ -221,6 +231,11 @@ class State:
                 "or another state.path",
             )
         return self if old == new else replace(self, account=new)
+
+    def with_server(self, profile: ServerProfile) -> State:
+        """Remember the server's profile; the same State when it says what the kept one says
+        (however long ago that was read), so an unchanged server writes nothing."""
+        return self if profile.same_as(self.server) else replace(self, server=profile)
 
     def mark_pending(self, tweet_id: str, key: str, now: datetime) -> State:
         """Record that posting `tweet_id` starts with Idempotency-Key `key`.
@@ -381,10 +396,12 @@ def decode_state(raw: bytes) -> State:
     if not isinstance(tweets, dict):
         raise ValueError("'tweets' is not an object")
     account = data.get("account")
+    server = data.get("server")
     return State(
         account=None if account is None else _parse_account(account),
         tweets={str(tid): _parse_record(str(tid), rec) for tid, rec in tweets.items()},
         last_post_at=_optional_time(data, "last_post_at", "the file"),
+        server=None if server is None else parse_profile(server),
     )
 
 
@@ -397,6 +414,8 @@ def encode_state(state: State) -> bytes:
     }
     if state.last_post_at is not None:
         data["last_post_at"] = state.last_post_at.isoformat()
+    if state.server is not None:
+        data["server"] = profile_json(state.server)
     data["tweets"] = {
         tid: _record_json(state.tweets[tid]) for tid in sorted(state.tweets, key=_id_order)
     }

@@ -22,14 +22,15 @@ from bot.client import MastodonClient, OnWait
 from bot.clock import Clock
 from bot.compose import Composer
 from bot.errors import SettingsError, UsageError
-from bot.exactly_once import Outcome, PostOptions, Publisher, Recovery
+from bot.exactly_once import Outcome, PostOptions, Publisher, Recovery, ServerTraits
 from bot.handles import load_handles
 from bot.options import make_composer, plan
 from bot.pacing import Runner
+from bot.profile import ServerProfile
 from bot.rebuild import Matcher
 from bot.selection import Due
 from bot.settings import Settings
-from bot.state import StateStore
+from bot.state import AccountLike, StateStore
 
 
 @dataclass(frozen=True)
@@ -76,9 +77,12 @@ def open_run(
     on_server_wait: OnWait | None = None,
     on_pace: Callable[[float], None] | None = None,
 ) -> Run:
-    """Read the archive and handles, ask the instance its limits, and wire a Runner.
+    """Read the archive and handles, ask the server about the account and itself, and
+    wire a Runner.
 
-    Costs two requests (the account and the instance), both cached for the run.
+    Costs two requests (the account and the instance), both cached for the run,
+    plus two for nodeinfo when the state file keeps no profile of this server
+    at this version; the profile is kept in the state file.
     Told as things happen: on_outcome (each toot's result), on_wait (another
     process holds the state lock), on_server_wait (an outage or a rate limit is
     waited out), on_pace (seconds until the next toot may go out).
@@ -86,16 +90,19 @@ def open_run(
     base_url, token = credentials(settings)
     archive = load_archive(archive_path, settings.archive.limits)
     client = MastodonClient(base_url, token, clock, on_wait=on_server_wait)
-    client.account()  # now, so that a bad token fails before anything else happens
-    limits = client.limits()
+    account = client.account()  # now, so that a bad token fails before anything else happens
+    store = StateStore(settings.state.path, clock, on_wait=on_wait)
+    profile = remember_server(store, client.profile(store.load().server), account)
+    limits = profile.limits
     alt_texts = alt_texts_for(settings.media.alt_text_file, archive, limits.description_limit)
     handles = load_handles(settings.mentions.handles_file)
     composer = make_composer(settings, archive, handles, limits, alt_texts)
-    store = StateStore(settings.state.path, clock, on_wait=on_wait)
     matcher = cache(lambda: Matcher(archive.tweets))
+    known = profile.known
     recovery = Recovery(
         lookup_delay=timedelta(seconds=settings.post.lookup_delay),
         min_interval=timedelta(seconds=settings.schedule.min_interval),
+        traits=ServerTraits(key_seconds=known.key.seconds, own_list_hides=known.own_list_hides),
     )
     publisher = Publisher(
         store,
@@ -110,6 +117,23 @@ def open_run(
     exclude = frozenset(settings.selection.exclude_ids)
     runner = Runner(publisher, composer, exclude, on_outcome)
     return Run(settings, archive, client, store, composer, runner)
+
+
+def remember_server(
+    store: StateStore, profile: ServerProfile, account: AccountLike
+) -> ServerProfile:
+    """Keep the server's profile in the state file, so offline commands use its limits.
+
+    Writes only when the profile says something new. A state file of another
+    account is left alone (AccountMismatch is raised, as posting would).
+    """
+    with store.lock():
+        state = store.load()
+        state.bind_account(account)  # a check only: binding is the publisher's, under its rules
+        new = state.with_server(profile)
+        if new is not state:
+            store.save(new)
+    return profile
 
 
 def repost_jobs(

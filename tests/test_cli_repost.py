@@ -12,6 +12,7 @@ import stat
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -468,7 +469,7 @@ def test_check_names_missing_scopes(server: FakeMastodon) -> None:
 
 @pytest.mark.usefixtures("state_path")
 def test_check_says_when_the_server_does_not_report_scopes(server: FakeMastodon) -> None:
-    server.token_scopes = None
+    server.profile = replace(server.profile, app_credentials="no scopes")
     result = tootback("check")
     assert result.exit_code == 0
     assert f"scopes: not reported by the server; tootback needs {SCOPES}" in result.stdout

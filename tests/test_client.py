@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -34,6 +35,7 @@ from bot.errors import (
     Unconfirmed,
 )
 from bot.model import InstanceLimits
+from bot.profile import ServerProfile
 from tests.support import NOON
 
 BASE = "https://example.social"
@@ -41,8 +43,11 @@ TOKEN = "tok-SECRET-0123456789abcdef"
 STATUSES = f"{BASE}/api/v1/statuses"
 MEDIA = f"{BASE}/api/v2/media"
 VERIFY = f"{BASE}/api/v1/accounts/verify_credentials"
-INSTANCE_V2 = f"{BASE}/api/v2/instance/"
-INSTANCE_V1 = f"{BASE}/api/v1/instance/"
+APP = f"{BASE}/api/v1/apps/verify_credentials"
+INSTANCE_V2 = f"{BASE}/api/v2/instance"
+INSTANCE_V1 = f"{BASE}/api/v1/instance"
+WELL_KNOWN = f"{BASE}/.well-known/nodeinfo"
+NODEINFO = f"{BASE}/nodeinfo/2.0"
 KEY = "tootback-0123456789"
 
 
@@ -88,6 +93,16 @@ def post(client: MastodonClient, text: str = "hello", **kwargs: Any) -> PostedSt
     return client.post_status(text, idempotency_key=KEY, **kwargs)
 
 
+def nodeinfo(mock: responses.RequestsMock, name: str = "", version: str = "") -> None:
+    """The well-known nodeinfo file and its document; none at all when `name` is empty."""
+    if not name:
+        mock.get(WELL_KNOWN, status=404, json={"error": "Not found"})
+        return
+    schema = "http://nodeinfo.diaspora.software/ns/schema/2.0"
+    mock.get(WELL_KNOWN, json={"links": [{"rel": schema, "href": NODEINFO}]})
+    mock.get(NODEINFO, json={"version": "2.0", "software": {"name": name, "version": version}})
+
+
 # --- construction, account, limits -----------------------------------------
 
 
@@ -100,47 +115,167 @@ def test_construction_makes_no_request_and_hides_the_token(
     assert repr(client) == "MastodonClient(base_url='https://example.social')"
 
 
-def test_account_and_limits_cost_two_requests_per_run(
+def test_account_and_profile_are_asked_once_per_run(
     mock: responses.RequestsMock, clock: FakeClock
 ) -> None:
     mock.get(VERIFY, json={"id": "109", "acct": "me", "url": f"{BASE}/@me"})
     mock.get(
         INSTANCE_V2,
         json={
+            "version": "4.3.2",
+            "api_versions": {"mastodon": 2},
             "configuration": {
                 "statuses": {
                     "max_characters": 1000,
                     "max_media_attachments": 6,
                     "characters_reserved_per_url": 23,
                 },
-                "media_attachments": {"description_limit": 1500},
-            }
+                "media_attachments": {
+                    "description_limit": 1500,
+                    "image_size_limit": 16777216,
+                    "video_size_limit": 103809024,
+                    "supported_mime_types": ["image/png", "video/mp4"],
+                },
+            },
         },
     )
+    nodeinfo(mock, "mastodon", "4.3.2")
     client = make_client(clock)
     for _ in range(3):
         assert client.account() == Account("109", "me", f"{BASE}/@me", BASE)
-        assert client.limits() == InstanceLimits(1000, 6, 23, 1500)
-    assert len(mock.calls) == 2
+        assert client.limits() == InstanceLimits(
+            1000, 6, 23, 1500, 16777216, 103809024, ("image/png", "video/mp4"), quote_posts=False
+        )
+        assert client.profile() == ServerProfile(
+            BASE, "mastodon", "4.3.2", client.limits(), NOON, (("mastodon", 2),)
+        )
+    assert len(mock.calls) == 4
     headers = mock.calls[0].request.headers
     assert headers["Authorization"] == f"Bearer {TOKEN}"
     assert headers["User-Agent"] == f"tootback/{__version__}"
+    instance, well_known = mock.calls[1].request.headers, mock.calls[2].request.headers
+    assert instance["Authorization"] == f"Bearer {TOKEN}"
+    assert "Authorization" not in well_known  # nodeinfo is public: no answer there is the token's
+    assert well_known["User-Agent"] == f"tootback/{__version__}"
 
 
 def test_limits_keep_defaults_for_values_the_server_omits(
     mock: responses.RequestsMock, clock: FakeClock
 ) -> None:
     mock.get(INSTANCE_V2, json={"configuration": {"statuses": {"max_characters": 5000}}})
-    assert make_client(clock).limits() == InstanceLimits(max_characters=5000)
+    nodeinfo(mock)
+    assert make_client(clock).limits() == InstanceLimits(max_characters=5000, quote_posts=False)
 
 
-def test_limits_fall_back_to_v1_on_old_servers(
+def test_limits_fall_back_to_v1_without_a_trailing_slash(
     mock: responses.RequestsMock, clock: FakeClock
 ) -> None:
+    # Takahē answers `/api/v1/instance/` (what Mastodon.py asks) with 404.
     mock.get(INSTANCE_V2, status=404, json={"error": "Record not found"})
     mock.get(INSTANCE_V1, json={"uri": "example.social", "max_toot_chars": 5000})
-    assert make_client(clock).limits() == InstanceLimits(max_characters=5000)
-    assert len(mock.calls) == 2
+    nodeinfo(mock)
+    profile = make_client(clock).profile()
+    assert profile.limits == InstanceLimits(max_characters=5000, quote_posts=False)
+    assert profile.software == "" and profile.known.title == "unknown software"
+    assert [c.request.url for c in mock.calls][:2] == [INSTANCE_V2, INSTANCE_V1]
+
+
+def test_nodeinfo_linked_on_another_host_is_read_from_this_server(
+    mock: responses.RequestsMock, clock: FakeClock
+) -> None:
+    # Takahē links `https://<main domain>/nodeinfo/2.0/`, whatever host was asked.
+    schema = "http://nodeinfo.diaspora.software/ns/schema/2.0"
+    mock.get(INSTANCE_V2, json={"version": "takahe/0.11.0"})
+    mock.get(
+        WELL_KNOWN, json={"links": [{"rel": schema, "href": "https://takahe.test/nodeinfo/2.0/"}]}
+    )
+    mock.get(f"{BASE}/nodeinfo/2.0/", json={"software": {"name": "Takahe", "version": "0.11.0"}})
+    profile = make_client(clock).profile()
+    assert (profile.software, profile.version) == ("takahe", "takahe/0.11.0")
+    assert profile.describe() == "takahe/0.11.0"
+    assert profile.known.key.kept is False and profile.known.length == "code points"
+
+
+@pytest.mark.parametrize(("api_versions", "quotes"), [({"mastodon": 7}, True), ({}, False)])
+def test_quote_posts_are_taken_from_mastodon_api_7_on(
+    mock: responses.RequestsMock, clock: FakeClock, api_versions: dict[str, int], quotes: bool
+) -> None:
+    mock.get(INSTANCE_V2, json={"version": "4.5.0", "api_versions": api_versions})
+    nodeinfo(mock, "mastodon", "4.5.0")
+    assert make_client(clock).limits().quote_posts is quotes
+
+
+def test_a_remembered_profile_of_the_same_version_saves_the_nodeinfo_requests(
+    mock: responses.RequestsMock, clock: FakeClock
+) -> None:
+    mock.get(INSTANCE_V2, json={"version": "4.3.2", "configuration": {}})
+    remembered = ServerProfile(BASE, "mastodon", "4.3.2", InstanceLimits(quote_posts=False), NOON)
+    later = NOON + timedelta(days=3)
+    clock.set(later)
+    profile = make_client(clock).profile(remembered)
+    assert profile == replace(remembered, read_at=later)
+    assert len(mock.calls) == 1
+
+
+@pytest.mark.parametrize(
+    "remembered",
+    [
+        ServerProfile(BASE, "mastodon", "4.3.1", InstanceLimits(), NOON),  # upgraded since
+        ServerProfile("https://other.social", "mastodon", "4.3.2", InstanceLimits(), NOON),
+    ],
+)
+def test_a_remembered_profile_of_another_version_or_server_is_read_again(
+    mock: responses.RequestsMock, clock: FakeClock, remembered: ServerProfile
+) -> None:
+    mock.get(INSTANCE_V2, json={"version": "4.3.2"})
+    nodeinfo(mock, "gotosocial", "4.3.2")
+    assert make_client(clock).profile(remembered).software == "gotosocial"
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"status": 404, "json": {"error": "Not found"}},
+        {"json": {"links": "not a list"}},
+        {"body": "<html>not json</html>"},
+    ],
+)
+def test_a_server_without_readable_nodeinfo_is_unknown_software(
+    mock: responses.RequestsMock, clock: FakeClock, answer: dict[str, Any]
+) -> None:
+    mock.get(INSTANCE_V2, json={"version": "whatever it likes"})
+    mock.get(WELL_KNOWN, **answer)
+    profile = make_client(clock).profile()
+    assert (profile.software, profile.version) == ("", "whatever it likes")
+
+
+@pytest.mark.parametrize(
+    "version",
+    [
+        "v0.20.0-rc1-8-g57cb4fe74+git-57cb4fe",
+        "takahe/0.11.0",
+        "2.7.2 (compatible; Pleroma 2.6)",
+        "",
+    ],
+)
+def test_no_version_string_stops_anything(
+    mock: responses.RequestsMock, clock: FakeClock, version: str
+) -> None:
+    # Mastodon.py cannot parse these; the client never lets it try, and never
+    # asks `/api/v1/instance/` (unregistered here: any such request fails the test).
+    mock.get(VERIFY, json={"id": "109", "acct": "me", "url": f"{BASE}/@me"})
+    mock.get(INSTANCE_V2, json={"version": version})
+    nodeinfo(mock, "gotosocial", version)
+    mock.post(MEDIA, json={"id": "55", "type": "image", "url": f"{BASE}/m/55.jpg"})
+    mock.post(STATUSES, json=status_json())
+    mock.get(f"{BASE}/api/v1/accounts/109/statuses", json=[])
+    client = make_client(clock, max_retries=0)
+    assert client.profile().version == version
+    client.upload_media(b"PNG", "a.png", "image/png", None)
+    post(client, media_ids=["55"])
+    assert client.own_statuses(limit=5) == []
+    urls = [c.request.url for c in mock.calls]
+    assert MEDIA in urls and not any(str(url).endswith("/") for url in urls)
 
 
 # --- statuses -----------------------------------------------------------------
@@ -199,11 +334,22 @@ def test_422_is_rejected_with_the_servers_reason(
     assert clock.sleeps == []
 
 
-@pytest.mark.parametrize("status", [401, 403])
+REFUSALS = [
+    {"status": 401, "json": {"error": "The access token is invalid"}},
+    {"status": 403, "json": {"error": "This action is outside the authorized scopes"}},
+    # Takahē, on every endpoint:
+    {"status": 400, "body": "Invalid Bearer token", "content_type": "text/html; charset=utf-8"},
+    # Pleroma:
+    {"status": 403, "json": {"error": "Invalid credentials."}},
+]
+
+
+@pytest.mark.parametrize("answer", REFUSALS, ids=["401", "403", "400 takahe", "403 pleroma"])
 def test_refused_token_is_an_auth_error_about_the_token(
-    mock: responses.RequestsMock, clock: FakeClock, status: int
+    mock: responses.RequestsMock, clock: FakeClock, answer: dict[str, Any]
 ) -> None:
-    mock.post(STATUSES, status=status, json={"error": "The access token is invalid"})
+    status = answer["status"]
+    mock.post(STATUSES, **answer)
     with pytest.raises(AuthError) as info:
         post(make_client(clock))
     message = str(info.value)
@@ -483,6 +629,61 @@ def test_other_client_errors_are_rejected(mock: responses.RequestsMock, clock: F
     mock.post(STATUSES, status=404, json={"error": "Record not found"})
     with pytest.raises(Rejected, match="404 Record not found"):
         post(make_client(clock), in_reply_to_id="999")
+
+
+def test_a_400_that_is_not_about_the_token_is_rejected(
+    mock: responses.RequestsMock, clock: FakeClock
+) -> None:
+    mock.post(STATUSES, status=400, json={"error": "Status is too long"})
+    with pytest.raises(Rejected, match="400 Status is too long"):
+        post(make_client(clock))
+
+
+# --- scopes ---------------------------------------------------------------------------
+
+
+def test_scopes_as_the_server_reports_them(mock: responses.RequestsMock, clock: FakeClock) -> None:
+    mock.get(APP, json={"name": "tootback", "scopes": ["read", "write"]})
+    assert make_client(clock).scopes() == ("read", "write")
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"status": 404, "json": {"error": "Not Found"}},  # GoToSocial, read token
+        {"status": 403, "json": {"error": "Forbidden: token has insufficient scope permission"}},
+        {"status": 403, "json": {"error": "out_of_scope_for_token"}},  # Takahē, granular token
+        {"status": 200, "json": {"name": "tootback"}},  # Mastodon before 4.3, Takahē
+    ],
+)
+def test_scopes_not_reported_once_the_account_answered(
+    mock: responses.RequestsMock, clock: FakeClock, answer: dict[str, Any]
+) -> None:
+    mock.get(VERIFY, json={"id": "109", "acct": "me", "url": f"{BASE}/@me"})
+    mock.get(APP, **answer)
+    client = make_client(clock)
+    client.account()
+    assert client.scopes() is None
+
+
+@pytest.mark.parametrize("status", [401, 403])
+def test_scopes_refused_before_the_account_answered_is_the_token(
+    mock: responses.RequestsMock, clock: FakeClock, status: int
+) -> None:
+    mock.get(APP, status=status, json={"error": "The access token is invalid"})
+    with pytest.raises(AuthError):
+        make_client(clock).scopes()
+
+
+def test_a_refused_token_stays_refused_after_the_account_answered(
+    mock: responses.RequestsMock, clock: FakeClock
+) -> None:
+    mock.get(VERIFY, json={"id": "109", "acct": "me", "url": f"{BASE}/@me"})
+    mock.get(APP, status=401, json={"error": "The access token was revoked"})
+    client = make_client(clock)
+    client.account()
+    with pytest.raises(AuthError):
+        client.scopes()
 
 
 # --- the token never shows -------------------------------------------------------

@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from bot.clock import FakeClock
 from bot.daemon.backends import dry_backend, live_backend
 from bot.daemon.events import EventLog
@@ -41,6 +43,7 @@ from bot.settings import Settings, load_settings
 from bot.state import Failed, Posted, State, load_state
 from tests.support.archives import write_old_markdown
 from tests.support.fake_mastodon import FakeMastodon
+from tests.support.profiles import PROFILES
 
 UTC_ZONE = ZoneInfo("UTC")
 DEFAULT_SCHEDULE = ScheduleOptions()
@@ -643,15 +646,21 @@ def test_live_a_toot_that_keeps_failing_is_marked_failed_and_the_day_goes_on(
     assert [e["event"] for e in log_of(live.daemon)].count("failed") == 1
 
 
-def test_live_revoked_token_at_start_is_fatal(tmp_path: Path, server: FakeMastodon) -> None:
-    woken: list[bool] = []
-    live = live_world(tmp_path, server, at(10))
-    live.daemon.wake = lambda: woken.append(True)
-    server.revoke_token()
-    live.daemon.begin()
-    live.run_until(at(10))
-    assert (live.daemon.exit_code, woken) == (2, [True])
-    assert server.statuses() == []
+@pytest.mark.parametrize("profile", sorted(PROFILES))
+def test_live_revoked_token_at_start_is_fatal_in_every_servers_form(
+    tmp_path: Path, profile: str
+) -> None:
+    # 401 (Mastodon, GoToSocial), 403 (Pleroma), 400 text/html "Invalid Bearer token" (Takahē)
+    with FakeMastodon(profile=PROFILES[profile]) as server:
+        woken: list[bool] = []
+        live = live_world(tmp_path, server, at(10))
+        live.daemon.wake = lambda: woken.append(True)
+        server.revoke_token()
+        live.daemon.begin()
+        live.run_until(at(10))
+        assert (live.daemon.exit_code, woken) == (2, [True])
+        assert [e["event"] for e in log_of(live.daemon)].count("retried") == 0
+        assert server.statuses() == []
 
 
 def test_dry_run_logs_each_toot_at_its_due_time_and_writes_nothing(tmp_path: Path) -> None:

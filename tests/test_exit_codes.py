@@ -105,7 +105,8 @@ def test_login_takes_a_bare_host_name_and_survives_an_odd_answer(tmp_path: Path)
     assert result.stderr.startswith("tootback: registering tootback on https://mastodon.social:")
     assert "answered something unexpected" in result.stderr
     assert len(result.stderr.splitlines()) == 1
-    assert responses.calls[0].request.url == "https://mastodon.social/api/v1/apps"
+    # First the public nodeinfo (unregistered here: no nodeinfo, "read write" asked), then the app.
+    assert responses.calls[-1].request.url == "https://mastodon.social/api/v1/apps"
 
 
 def test_login_checks_where_the_token_goes_before_asking_for_it(

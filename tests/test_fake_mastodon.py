@@ -32,7 +32,7 @@ from tests.support.fake_mastodon import (
     Budget,
     FakeMastodon,
 )
-from tests.support.profiles import MASTODON, PROFILES, ServerProfile
+from tests.support.profiles import GOTOSOCIAL, MASTODON, PLEROMA, PROFILES, TAKAHE, ServerProfile
 
 START = datetime.fromtimestamp(1_775_000_000, UTC)
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(100)
@@ -462,35 +462,80 @@ def test_the_mastodon_profile_is_the_default_and_reports_its_version(
     assert raw(server, "/api/v1/instance/").status == 200  # a trailing slash is fine
 
 
-def test_a_profile_changes_the_behaviours_it_names() -> None:
-    quirky = ServerProfile(
-        name="quirky",
-        version="0.20.0-rc1",
-        idempotency_ttl=None,
-        status_url="{base}/@{username}/statuses/{id}",
-        missing_routes=frozenset({"app_credentials"}),
-        trailing_slash=False,
-        bad_token=(400, "Invalid Bearer token"),
-        status_length=lambda text, spoiler: len(text) + len(spoiler),
-        refused_media=frozenset({"video"}),
-        media_refusal=(500, "video not supported"),
-    )
-    with FakeMastodon(profile=quirky, max_characters=100) as server:
+@pytest.mark.parametrize("name", sorted(PROFILES))
+def test_every_profile_says_its_version_and_software(name: str) -> None:
+    profile = PROFILES[name]
+    with FakeMastodon(profile=profile) as server:
+        v1 = json.load(raw(server, "/api/v1/instance"))
+        links = json.load(raw(server, "/.well-known/nodeinfo"))["links"]
+        nodeinfo = json.load(raw(server, "/nodeinfo/2.0"))
+        assert links[0]["href"] == profile.nodeinfo_href.format(base=server.url)
+    assert v1["version"] == profile.version
+    assert v1["configuration"]["statuses"]["max_characters"] == profile.limits.max_characters
+    assert (nodeinfo["software"]["name"], nodeinfo["software"]["version"]) == profile.software
+
+
+def test_gotosocial_ignores_keys_redirects_a_slash_and_counts_code_points() -> None:
+    with FakeMastodon(profile=GOTOSOCIAL) as server:
         api = client(server)
         one = api.status_post("same key", idempotency_key="k")
         two = api.status_post("same key", idempotency_key="k")
         assert one.id != two.id  # keys ignored
         assert one.url == f"{server.url}/@me/statuses/{one.id}"
-        assert raw(server, "/api/v1/apps/verify_credentials").status == 404
+        assert raw(server, "/api/v2/instance/").status == 200  # urllib follows the 301
+        assert [r.status for r in server.requests("GET")] == [301, 200]
+        assert raw(server, "/api/v1/apps/verify_credentials").status == 404  # `read` token
+        server.token_scopes = ("write:statuses", "read:accounts")
+        assert raw(server, "/api/v1/apps/verify_credentials").status == 403
+        assert raw(server, "/api/v1/accounts/verify_credentials", token="bad").status == 401
+        url = "https://example.com/" + "a" * 4980  # 23 for Mastodon, 5000 here
+        api.status_post(url)
+        with pytest.raises(MastodonAPIError) as too_long:
+            api.status_post(url + "a")
+        assert api_error(too_long) == (
+            400,
+            "Bad Request: text with spoiler exceed max chars (5000)",
+        )
+        assert api.media_post(MP4, mime_type="video/mp4").url  # processed at once: 200
+        assert "api_versions" not in json.load(raw(server, "/api/v2/instance"))
+
+
+def test_takahe_refuses_slashes_bad_tokens_everywhere_video_and_granular_reads() -> None:
+    with FakeMastodon(profile=TAKAHE) as server:
+        api = client(server)
         assert raw(server, "/api/v1/instance/").status == 404
         assert raw(server, "/api/v1/instance").status == 200
-        assert raw(server, "/api/v1/accounts/verify_credentials", token="bad").status == 400
+        for path in ("/api/v1/instance", "/api/v1/accounts/verify_credentials"):
+            refused = raw(server, path, token="bad")
+            assert (refused.status, refused.read()) == (400, b"Invalid Bearer token")
+            assert refused.headers["Content-Type"].startswith("text/html")
+        assert "scopes" not in json.load(raw(server, "/api/v1/apps/verify_credentials"))
+        server.token_scopes = ("read:accounts", "read:statuses", "write:statuses")
+        assert raw(server, "/api/v1/apps/verify_credentials").status == 403
+        assert raw(server, "/api/v1/accounts/verify_credentials").status == 403
+        one = api.status_post("same key", idempotency_key="k")
+        assert api.status_post("same key", idempotency_key="k").id != one.id
+        assert one.url == f"https://takahe.test/@me/posts/{one.id}/"
+        api.status_post("a" * 500, spoiler_text="not counted")
         with pytest.raises(MastodonAPIError) as too_long:
-            api.status_post("https://example.com/" + "a" * 90)  # 23 for Mastodon, 110 here
-        assert api_error(too_long)[0] == 422
+            api.status_post("https://example.com/" + "a" * 481)  # 23 for Mastodon
+        assert api_error(too_long) == (400, "Status is too long")
         with pytest.raises(MastodonInternalServerError):
             api.media_post(MP4, mime_type="video/mp4")
-        assert json.load(raw(server, "/api/v1/instance"))["version"] == "0.20.0-rc1"
+        media = json.load(raw(server, "/api/v2/instance"))["configuration"]["media_attachments"]
+        assert media["video_size_limit"] == 0 and "description_limit" not in media
+
+
+def test_pleroma_keeps_keys_for_the_whole_server_and_has_no_v2_instance() -> None:
+    with FakeMastodon(profile=PLEROMA) as server:
+        api = client(server)
+        one = api.status_post("same key", idempotency_key="k")
+        assert api.status_post("same key", idempotency_key="k").id == one.id
+        assert one.url == f"{server.url}/notice/{one.id}"
+        assert raw(server, "/api/v2/instance").status == 404
+        refused = raw(server, "/api/v1/accounts/verify_credentials", token="bad")
+        assert (refused.status, json.load(refused)) == (403, {"error": "Invalid credentials."})
+        api.status_post("👨‍👩‍👧‍👦" * 5000)  # 5000 grapheme clusters, 35000 code points
 
 
 def keyed_twice(server: FakeMastodon, clock: FakeClock, after: float) -> tuple[str, Any]:

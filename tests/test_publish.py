@@ -8,6 +8,7 @@ nothing sleeps, and "an hour later" is a clock that moved.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -23,17 +24,26 @@ from bot.compose import ComposeOptions, Composer
 from bot.compose.rewrite import LinkOptions
 from bot.errors import AccountMismatch, AuthError, StateError, Unavailable
 from bot.exactly_once import Outcome, PostOptions, Publisher, Recovery, ServerTraits
-from bot.model import Media, Toot, Tweet
+from bot.model import InstanceLimits, Media, Toot, Tweet
 from bot.pacing import Runner, failed
+from bot.profile import ServerProfile
 from bot.rebuild import Matcher, fingerprint
 from bot.selection import Due
 from bot.settings import load_settings
-from bot.state import Failed, Pending, Posted, State, StateStore, idempotency_key
+from bot.state import (
+    Failed,
+    Pending,
+    Posted,
+    State,
+    StateStore,
+    idempotency_key,
+    load_state,
+)
 from bot.wiring import open_run
 from tests.support import NOON
 from tests.support.archives import JPEG, write_old_markdown
 from tests.support.fake_mastodon import FakeMastodon, RecordedRequest
-from tests.support.profiles import PROFILES
+from tests.support.profiles import MASTODON, PROFILES
 
 TOKEN = "tok-SECRET-publish-4242"
 STATUSES = "/api/v1/statuses"
@@ -209,6 +219,9 @@ def test_a_day_costs_the_setup_then_one_request_per_status_and_per_media(
     assert sent(server) == [
         ("GET", "/api/v1/accounts/verify_credentials"),
         ("GET", "/api/v2/instance"),
+        # No server profile in the state file yet: its software's name, once.
+        ("GET", "/.well-known/nodeinfo"),
+        ("GET", "/nodeinfo/2.0"),
         # A new state file: once, look whether the account already has this archive's toots.
         ("GET", f"/api/v1/accounts/{server.account_id}/statuses"),
         ("POST", MEDIA),
@@ -221,7 +234,13 @@ def test_a_day_costs_the_setup_then_one_request_per_status_and_per_media(
     assert "description" not in upload.fields
     assert first.headers["idempotency-key"] == key(server, "1511171364748771329", 0)
     assert second.headers["idempotency-key"] == key(server, "1378889966163959810", 0)
-    # The next day, state bound: the two setup requests, then one per status.
+    mastodon = InstanceLimits(
+        500, 4, 23, 1500, 16777216, 103809024, MASTODON.limits.media_types, quote_posts=False
+    )
+    assert load_state(Path(os.environ["TOOTBACK_STATE__PATH"])).server == ServerProfile(
+        server.url, "mastodon", "4.3.0", mastodon, NOON, (("mastodon", 2),)
+    )
+    # The next day, state bound, profile kept: the two setup requests, then one per status.
     server.clear_requests()
     outcomes = run_day(archive_dir, clock, NOON + timedelta(days=1))
     assert [o.result for o in outcomes] == ["posted"]

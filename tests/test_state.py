@@ -8,7 +8,7 @@ import stat
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -16,6 +16,8 @@ import pytest
 
 from bot.clock import FakeClock
 from bot.errors import AccountMismatch, StateCorrupt, StateError, StateLocked
+from bot.model import InstanceLimits
+from bot.profile import ServerProfile
 from bot.state import (
     Failed,
     Pending,
@@ -31,6 +33,30 @@ from bot.state import (
 from tests.support import NOON
 
 ACCOUNT = StateAccount("109", "me", "https://example.social")
+PROFILE = ServerProfile(
+    "https://example.social",
+    "takahe",
+    "takahe/0.11.0",
+    InstanceLimits(500, 4, 23, 1500, 10485760, 0, ("image/png", "image/jpeg"), quote_posts=False),
+    NOON,
+    (("mastodon", 2),),
+)
+SERVER_JSON = {
+    "instance": "https://example.social",
+    "software": "takahe",
+    "version": "takahe/0.11.0",
+    "read_at": "2026-04-05T12:00:00+00:00",
+    "limits": {
+        "max_characters": 500,
+        "max_media_attachments": 4,
+        "characters_reserved_per_url": 23,
+        "description_limit": 1500,
+        "image_size_limit": 10485760,
+        "video_size_limit": 0,
+        "media_types": ["image/png", "image/jpeg"],
+    },
+    "api_versions": {"mastodon": 2},
+}
 
 
 @dataclass(frozen=True)
@@ -243,6 +269,19 @@ def test_unknown_version_is_corrupt(store: StateStore) -> None:
             {"version": 1, "tweets": {"7": {"status": "failed", "error": "x", "attempts": -1}}},
             "'attempts' must be a whole number",
         ),
+        ({"version": 1, "server": [], "tweets": {}}, "'server' is not an object"),
+        (
+            {"version": 1, "server": {**SERVER_JSON, "read_at": "noon"}, "tweets": {}},
+            "'server': 'read_at' is not an ISO 8601 time",
+        ),
+        (
+            {"version": 1, "server": {**SERVER_JSON, "limits": {"max_characters": "500"}}},
+            "'server': 'limits.max_characters' must be a whole number",
+        ),
+        (
+            {"version": 1, "server": {**SERVER_JSON, "api_versions": {"mastodon": "2"}}},
+            "'api_versions' must map names to whole numbers",
+        ),
     ],
 )
 def test_wrong_shapes_are_corrupt(store: StateStore, data: object, problem: str) -> None:
@@ -252,6 +291,38 @@ def test_wrong_shapes_are_corrupt(store: StateStore, data: object, problem: str)
         store.load()
     assert problem in str(info.value)
     assert store.path.read_bytes() == before
+
+
+# --- the server profile --------------------------------------------------------
+
+
+def test_the_server_profile_is_kept_under_server(store: StateStore) -> None:
+    save(store, full_state().with_server(PROFILE))
+    data = json.loads(store.path.read_text(encoding="utf-8"))
+    assert list(data) == ["version", "account", "server", "tweets"]
+    assert data["server"] == SERVER_JSON
+    assert store.load().server == PROFILE
+
+
+def test_a_file_without_a_server_profile_is_written_as_before(store: StateStore) -> None:
+    save(store, full_state())
+    assert "server" not in json.loads(store.path.read_text(encoding="utf-8"))
+    assert store.load().server is None
+
+
+def test_a_profile_from_a_later_tootback_keeps_what_this_one_knows(store: StateStore) -> None:
+    later = {**SERVER_JSON, "quirks": ["new"], "limits": {"max_characters": 5000, "polls": 4}}
+    write(store.path, {"version": 1, "server": later, "tweets": {}})
+    server = store.load().server
+    assert server is not None
+    assert server.limits == InstanceLimits(max_characters=5000, quote_posts=False)
+
+
+def test_the_same_profile_read_again_changes_nothing() -> None:
+    state = State().with_server(PROFILE)
+    assert state.with_server(replace(PROFILE, read_at=NOON + timedelta(days=9))) is state
+    bigger = replace(PROFILE, limits=InstanceLimits(max_characters=5000))
+    assert state.with_server(bigger).server == bigger
 
 
 # --- read_posted (used by preview) -------------------------------------------

@@ -26,11 +26,13 @@ import requests
 from pydantic import SecretStr
 
 from bot.client.content import html_to_text
-from bot.client.identity import MASTODON_VERSION, USER_AGENT
+from bot.client.identity import USER_AGENT, mastodon_api
+from bot.client.instance import get_json, read_profile
 from bot.client.policy import OnWait, RequestPolicy
 from bot.clock import Clock
-from bot.errors import Rejected, Unavailable, Unconfirmed
+from bot.errors import AuthError, Rejected, Unavailable, Unconfirmed
 from bot.model import InstanceLimits
+from bot.profile import ServerProfile
 
 MEDIA_POLLS = 60
 MEDIA_FIRST_DELAY = 1.0
@@ -111,15 +113,10 @@ class MastodonClient:
             on_wait=on_wait,
         )
         self._account: Account | None = None
-        self._limits: InstanceLimits | None = None
-        self._api = mastodon.Mastodon(
-            api_base_url=self.base_url,
-            ratelimit_method="throw",
-            version_check_mode="created",
-            mastodon_version=MASTODON_VERSION,
-            user_agent=USER_AGENT,
-            request_timeout=timeout,
-            session=session,
+        self._profile: ServerProfile | None = None
+        self._timeout = timeout
+        self._api = mastodon_api(
+            self.base_url, session=session, timeout=timeout, ratelimit_method="throw"
         )
         # Set after construction: Mastodon.py reads `access_token` as a file name
         # when a file of that name happens to exist.
@@ -147,30 +144,49 @@ class MastodonClient:
             )
         return self._account
 
-    def limits(self) -> InstanceLimits:
-        """The instance's status limits; one request per client, then cached.
+    def profile(self, remembered: ServerProfile | None = None) -> ServerProfile:
+        """What the server says about itself (bot.client.instance); read once, then cached.
 
-        Reads /api/v2/instance; servers without it (404) are asked /api/v1/instance.
-        Values a server does not give keep Mastodon's defaults.
+        One request for the instance document (two when v2 is missing), and two
+        for nodeinfo unless `remembered` (the profile the state file keeps)
+        shows the same instance with the same version.
         """
-        if self._limits is None:
-            try:
-                raw = self._policy.call("reading the instance limits", self._api.instance_v2)
-            except Rejected as exc:
-                if exc.status != 404:
-                    raise
-                raw = self._policy.call("reading the instance limits", self._api.instance_v1)
-            self._limits = _limits_from(raw)
-        return self._limits
+        if self._profile is None:
+            now = self.clock.now()
+            self._profile = read_profile(self._get, self.base_url, now, remembered)
+        return self._profile
+
+    def limits(self) -> InstanceLimits:
+        """The instance's limits, from its profile; Mastodon's defaults where it says nothing."""
+        return self.profile().limits
 
     def scopes(self) -> tuple[str, ...] | None:
         """The token's scopes, from GET /api/v1/apps/verify_credentials.
 
-        None when the server does not say (Mastodon reports them since 4.3).
+        None when the server does not say: Mastodon reports them since 4.3;
+        GoToSocial has no such endpoint (404, or 403 for a token without
+        `read:applications`); Takahē refuses it a token without plain `read`
+        (403). Call `account()` first: only a token that passed it has its
+        403 taken as "not said" rather than as a refusal.
         """
-        raw = self._policy.call("reading the token's scopes", self._api.app_verify_credentials)
+        try:
+            raw = self._policy.call("reading the token's scopes", self._api.app_verify_credentials)
+        except (AuthError, Rejected) as exc:
+            if self._account is None or exc.status not in (403, 404):
+                raise
+            return None
         scopes = raw.get("scopes")
         return tuple(str(s) for s in scopes) if isinstance(scopes, list) else None
+
+    def _get(self, what: str, path: str, *, token: bool = True) -> Any:
+        headers = {"User-Agent": USER_AGENT}
+        if token:
+            headers["Authorization"] = f"Bearer {self._api.access_token}"
+        url = self.base_url + path
+        return self._policy.call(
+            what,
+            lambda: get_json(self._api.session, url, headers=headers, timeout=self._timeout),
+        )
 
     def upload_media(
         self, data: bytes, filename: str, mime_type: str, description: str | None
@@ -360,34 +376,5 @@ def _is_own(raw: Mapping[str, Any], account_id: str) -> bool:
     return str(account.get("id")) == account_id and not raw.get("reblog")
 
 
-def _limits_from(raw: Mapping[str, Any]) -> InstanceLimits:
-    default = InstanceLimits()
-    config = raw.get("configuration") or {}
-    statuses = config.get("statuses") or {}
-    media = config.get("media_attachments") or {}
-    return InstanceLimits(
-        max_characters=_positive(
-            statuses.get("max_characters") or raw.get("max_toot_chars"), default.max_characters
-        ),
-        max_media_attachments=_positive(
-            statuses.get("max_media_attachments"), default.max_media_attachments
-        ),
-        characters_reserved_per_url=_positive(
-            statuses.get("characters_reserved_per_url"), default.characters_reserved_per_url
-        ),
-        description_limit=_positive(media.get("description_limit"), default.description_limit),
-    )
-
-
 def _count(value: object) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _positive(value: object, default: int) -> int:
-    if isinstance(value, bool):
-        return default
-    try:
-        number = int(value)  # type: ignore[call-overload]
-    except (TypeError, ValueError):
-        return default
-    return number if number > 0 else default

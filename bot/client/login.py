@@ -10,16 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import mastodon
 import requests
 from pydantic import SecretStr
 
-from bot.client.identity import APP_NAME, SCOPES, USER_AGENT
+from bot.client.identity import APP_NAME, SCOPES, USER_AGENT, mastodon_api
+from bot.client.instance import GetJson, get_json, read_software
 from bot.client.policy import server_reason
 from bot.errors import AuthError, MastodonError
+from bot.software import software
 
 T = TypeVar("T")
 
@@ -31,13 +33,25 @@ class LoginFlow:
     """A registered app waiting for the user's authorization code.
 
     instance: the base URL; authorize_url: the page where the user approves
-    tootback and is shown a code; the client secret is never printed.
+    tootback and is shown a code; scopes: what was asked for (the server's
+    software decides, see `login_scopes`); the client secret is never printed.
     """
 
     instance: str
     client_id: str
     client_secret: SecretStr
     authorize_url: str
+    scopes: str = SCOPES
+
+
+def login_scopes(software_name: str) -> str:
+    """The scopes to ask a server whose nodeinfo names `software_name` ("" when unknown).
+
+    Granular scopes where the software honours them everywhere tootback
+    needs them; `read write` where it is unknown; Takahē's own set (its
+    verify_credentials needs plain `read`). See bot.software.
+    """
+    return software(software_name).scopes
 
 
 def start_login(
@@ -45,31 +59,34 @@ def start_login(
 ) -> LoginFlow:
     """Register tootback as an app on `instance` and return the page to authorize it.
 
-    Asks for the minimal SCOPES, with the out-of-band redirect so the
-    instance shows the code for the user to paste. Two requests: the app
-    registration and the server's OAuth metadata. Raises MastodonError.
+    First reads the server's nodeinfo (no token needed) to choose the scopes
+    it honours (`login_scopes`), then registers the app with them and the
+    out-of-band redirect, so the instance shows the code for the user to
+    paste. Three to four requests. Raises MastodonError.
     """
     base = instance.rstrip("/")
+    http = session or requests.Session()
+    scopes = login_scopes(read_software(_public_get(http, base, timeout)))
     client_id, client_secret = _login_call(
         f"registering tootback on {base}",
         lambda: mastodon.Mastodon.create_app(
             APP_NAME,
-            scopes=SCOPES.split(),
+            scopes=scopes.split(),
             redirect_uris=OOB_REDIRECT,
             api_base_url=base,
             request_timeout=timeout,
-            session=session,
+            session=http,
             user_agent=USER_AGENT,
         ),
     )
-    api = _oauth_api(base, client_id, client_secret, session, timeout)
+    api = _oauth_api(base, client_id, client_secret, http, timeout)
     url = _login_call(
         "building the authorization URL",
         lambda: api.auth_request_url(
-            redirect_uris=OOB_REDIRECT, scopes=SCOPES.split(), allow_http=_loopback(base)
+            redirect_uris=OOB_REDIRECT, scopes=scopes.split(), allow_http=_loopback(base)
         ),
     )
-    return LoginFlow(base, client_id, SecretStr(client_secret), url)
+    return LoginFlow(base, client_id, SecretStr(client_secret), url, scopes)
 
 
 def finish_login(
@@ -83,24 +100,31 @@ def finish_login(
         lambda: api.log_in(
             code=code.strip(),
             redirect_uri=OOB_REDIRECT,
-            scopes=SCOPES.split(),
+            scopes=flow.scopes.split(),
             allow_http=_loopback(flow.instance),
         ),
     )
     return SecretStr(str(token))
 
 
+def _public_get(session: requests.Session, base: str, timeout: float) -> GetJson:
+    def get(what: str, path: str, *, token: bool = True) -> Any:
+        # Login asks only public documents, once: no token, no retries.
+        headers = {"User-Agent": USER_AGENT}
+        return _login_call(
+            what, lambda: get_json(session, base + path, headers=headers, timeout=timeout)
+        )
+
+    return get
+
+
 def _oauth_api(
     base: str, client_id: str, secret: str, session: requests.Session | None, timeout: float
 ) -> mastodon.Mastodon:
-    return mastodon.Mastodon(
-        client_id=client_id,
-        client_secret=secret,
-        api_base_url=base,
-        version_check_mode="none",
-        user_agent=USER_AGENT,
-        request_timeout=timeout,
-        session=session,
+    # The claimed version keeps `log_in` from asking the server for its own
+    # (a ValueError on GoToSocial's version string, a RecursionError on Takahē).
+    return mastodon_api(
+        base, session=session, timeout=timeout, client_id=client_id, client_secret=secret
     )
 
 

@@ -9,8 +9,10 @@
   creates something (`resend=False`: a status): its outcome is unknown, since
   many servers ignore Idempotency-Key and a retry could make a second status,
   so Unconfirmed is raised at once and the caller looks before it sends again.
-- Any other answer becomes the project's error: 401/403 AuthError, another 4xx
-  Rejected (422: the server refuses this status), anything else Unavailable.
+- Any other answer becomes the project's error: a refused token AuthError (401,
+  403, or any other form a server uses: `bot.software.REFUSED_TOKEN`, such as
+  Takahē's 400 "Invalid Bearer token"), another 4xx Rejected (422: the server
+  refuses this status), anything else Unavailable.
 
 Every wait goes through the injected `Clock`, so a shutdown request ends it
 and tests never sleep, and each is told to `on_wait` first (what, why, until
@@ -41,6 +43,7 @@ from bot.errors import (
     Unavailable,
     Unconfirmed,
 )
+from bot.software import is_refused_token
 
 LOW_REMAINING = 5
 RESET_MARGIN = 1.0
@@ -83,6 +86,7 @@ class RequestPolicy:
         self._remaining: int | None = None
         self._reset_at: datetime | None = None
         self._last_status: int | None = None
+        self._last_refusal = ""
         self._retry_after: float | None = None
 
     def call(self, what: str, request: Callable[[], T], *, resend: bool = True) -> T:
@@ -96,6 +100,7 @@ class RequestPolicy:
         while True:
             self._slow_down(what)
             self._last_status = None
+            self._last_refusal = ""
             try:
                 return request()
             except mastodon.MastodonError as exc:
@@ -124,6 +129,9 @@ class RequestPolicy:
         """requests response hook: remember the rate-limit headers, on our clock."""
         headers = response.headers
         self._last_status = int(response.status_code)
+        # Mastodon.py keeps only a JSON body's `error`; a refusal in plain text or
+        # HTML (Takahē's "Invalid Bearer token") is read here.
+        self._last_refusal = response.text[:200] if 400 <= self._last_status < 500 else ""
         now = self.clock.now()
         server_now = _http_date(headers.get("Date")) or now
         remaining = headers.get("X-RateLimit-Remaining")
@@ -225,7 +233,7 @@ class RequestPolicy:
     def _api_error(self, what: str, exc: mastodon.MastodonAPIError) -> MastodonError:
         status = status_of(exc)
         reason = self._redact(server_reason(exc))
-        if status in (401, 403):
+        if is_refused_token(status, self._last_refusal or reason):
             return AuthError(
                 f"{what}: the server refused the access token ({reason}). It may be revoked "
                 f"or lack a scope; tootback needs {SCOPES}. Get a new one with `tootback login`.",

@@ -266,7 +266,8 @@ class FakeMastodon:
     """A Mastodon stand-in on 127.0.0.1; use as a context manager (starts and stops it).
 
     Parameters: `max_characters`, `max_media_attachments`, `characters_reserved_per_url` and
-    `description_limit` are what `/api/v2/instance` advertises and what posting enforces;
+    `description_limit` are what `/api/v2/instance` advertises and what posting enforces (None:
+    the profile's `limits`);
     `media_processing_polls` is how many `GET /api/v1/media/:id` answer 206 before a
     video/GIF/audio upload is ready (0: ready at once, still answered 202); the budgets are the
     per-account API budget (every request), statuses created, and media uploads; `token` is the
@@ -274,18 +275,19 @@ class FakeMastodon:
     (default: the real one); `profile` is the server software it behaves as (default Mastodon).
     OAuth (`tootback login`): `POST /api/v1/apps` registers an app, `POST /oauth/token` trades
     the attribute `oauth_code` for `token`; `/.well-known/oauth-authorization-server` is 404, as
-    before Mastodon 4.3. `token_scopes` is what `GET /api/v1/apps/verify_credentials` reports
-    (None: no `scopes` field, as before 4.3).
+    before Mastodon 4.3. `token_scopes` are the token's scopes: what `GET
+    /api/v1/apps/verify_credentials` reports (on a profile that reports them) and what a
+    profile with `verify_needs_read` checks; a login sets them to the scopes it asked for.
     Configuration attributes may be changed while the server runs (`budgets` at `reset()`).
     """
 
     def __init__(
         self,
         *,
-        max_characters: int = 500,
-        max_media_attachments: int = 4,
-        characters_reserved_per_url: int = 23,
-        description_limit: int = 1500,
+        max_characters: int | None = None,
+        max_media_attachments: int | None = None,
+        characters_reserved_per_url: int | None = None,
+        description_limit: int | None = None,
         media_processing_polls: int = 2,
         api_budget: Budget = Budget(300, 300.0),
         statuses_budget: Budget = Budget(300, 3 * 3600.0),
@@ -295,10 +297,13 @@ class FakeMastodon:
         clock: Clock | None = None,
         profile: ServerProfile = MASTODON,
     ) -> None:
-        self.max_characters = max_characters
-        self.max_media_attachments = max_media_attachments
-        self.characters_reserved_per_url = characters_reserved_per_url
-        self.description_limit = description_limit
+        limits = profile.limits
+        self.max_characters = max_characters or limits.max_characters
+        self.max_media_attachments = max_media_attachments or limits.max_media_attachments
+        self.characters_reserved_per_url = (
+            characters_reserved_per_url or limits.characters_reserved_per_url
+        )
+        self.description_limit = description_limit or limits.description_limit
         self.media_processing_polls = media_processing_polls
         self.budgets = {"api": api_budget, "statuses": statuses_budget, "media": media_budget}
         self.token = token
@@ -306,7 +311,7 @@ class FakeMastodon:
         self.clock: Clock = clock or SystemClock()
         self.profile = profile
         self.oauth_code = "the-code"
-        self.token_scopes: tuple[str, ...] | None = ("read", "write")
+        self.token_scopes: tuple[str, ...] = ("read", "write")
         self._lock = threading.RLock()
         self._released = threading.Event()
         self._last_id = 0  # never reset: ids stay unique across reset() for state files
@@ -571,17 +576,36 @@ class FakeMastodon:
             return injected
         if not self._windows["api"].take(self._now()):
             raise _Rejected(_Reply(429, {"error": TOO_MANY}, family="api"))
-        if req.trailing_slash and not self.profile.trailing_slash:
-            raise _error(404, NOT_FOUND)
+        slash = self.profile.trailing_slash
+        if req.trailing_slash and req.path.startswith("/api/") and slash != "same":
+            if slash == "404":
+                raise _Rejected(_Reply(404, _NOT_FOUND_PAGE, is_html=True))
+            return _Reply(301, {}, headers={"Location": req.path})
         for route in _ROUTES:
             match = route.pattern.fullmatch(req.path)
             if match and route.method == req.method:
                 if route.name in self.profile.missing_routes:
                     break
-                if not route.public and not self._authorized(req):
-                    raise _error(*self.profile.bad_token)
+                if not self._authorized(req) and (
+                    not route.public or (self.profile.bad_token_everywhere and self._has_token(req))
+                ):
+                    raise self._bad_token()
                 return route.handler(self, req, match)
         raise _error(404, NOT_FOUND)
+
+    def _bad_token(self) -> _Rejected:
+        status, text = self.profile.bad_token
+        if self.profile.bad_token_html:
+            return _Rejected(_Reply(status, text, is_html=True))
+        return _error(status, text)
+
+    def _has_token(self, req: RecordedRequest) -> bool:
+        return req.headers.get("authorization", "").startswith("Bearer ")
+
+    def _needs_read(self) -> None:
+        """Takahē's verify_credentials: a granular `read:…` scope does not grant plain `read`."""
+        if self.profile.verify_needs_read and "read" not in self.token_scopes:
+            raise _error(403, "out_of_scope_for_token")
 
     def _take_failure(self, req: RecordedRequest) -> _Reply | None:
         for failure in self._failures:
@@ -601,6 +625,7 @@ class FakeMastodon:
     # -- routes: accounts and instance -------------------------------------------------------
 
     def _verify_credentials(self, req: RecordedRequest, m: re.Match[str]) -> _Reply:
+        self._needs_read()
         body = self._account_json(self._me)
         body["source"] = {"privacy": "public", "sensitive": False, "language": None, "note": ""}
         return _Reply(200, body)
@@ -644,9 +669,29 @@ class FakeMastodon:
                 "registrations": {"enabled": False, "approval_required": False, "message": None},
                 "contact": {"email": "admin@example.invalid", "account": None},
                 "rules": [],
-                "api_versions": {"mastodon": 2},
+                **(
+                    {}
+                    if self.profile.api_versions is None
+                    else {"api_versions": dict(self.profile.api_versions)}
+                ),
             },
         )
+
+    def _nodeinfo_links(self, req: RecordedRequest, m: re.Match[str]) -> _Reply:
+        href = self.profile.nodeinfo_href.format(base=self.url)
+        schema = "http://nodeinfo.diaspora.software/ns/schema/2.0"
+        return _Reply(200, {"links": [{"rel": schema, "href": href}]})
+
+    def _nodeinfo(self, req: RecordedRequest, m: re.Match[str]) -> _Reply:
+        name, version = self.profile.software
+        body = {
+            "version": "2.0",
+            "software": {"name": name, "version": version},
+            "protocols": ["activitypub"],
+            "usage": {"users": {"total": len(self._accounts)}},
+            "openRegistrations": False,
+        }
+        return _Reply(200, body)
 
     def _instance_v1(self, req: RecordedRequest, m: re.Match[str]) -> _Reply:
         return _Reply(
@@ -671,21 +716,24 @@ class FakeMastodon:
         )
 
     def _configuration(self) -> dict[str, Any]:
+        limits = self.profile.limits
+        media: dict[str, Any] = {
+            "supported_mime_types": list(limits.media_types),
+            "image_size_limit": limits.image_size_limit,
+            "image_matrix_limit": 33177600,
+            "video_size_limit": limits.video_size_limit,
+            "video_frame_rate_limit": 120,
+            "video_matrix_limit": 8294400,
+        }
+        if self.description_limit is not None:
+            media["description_limit"] = self.description_limit
         return {
             "statuses": {
                 "max_characters": self.max_characters,
                 "max_media_attachments": self.max_media_attachments,
                 "characters_reserved_per_url": self.characters_reserved_per_url,
             },
-            "media_attachments": {
-                "supported_mime_types": ["image/jpeg", "image/png", "image/gif", "video/mp4"],
-                "image_size_limit": 16777216,
-                "image_matrix_limit": 33177600,
-                "video_size_limit": 103809024,
-                "video_frame_rate_limit": 120,
-                "video_matrix_limit": 8294400,
-                "description_limit": self.description_limit,
-            },
+            "media_attachments": media,
             "polls": {"max_options": 4, "max_characters_per_option": 50},
         }
 
@@ -717,17 +765,25 @@ class FakeMastodon:
         if not granted or _first(req.fields, "code") != self.oauth_code:
             message = "The provided authorization grant is invalid, expired or revoked."
             raise _Rejected(_Reply(400, {"error": "invalid_grant", "error_description": message}))
+        scope = _first(req.fields, "scope") or app[1]
+        self.token_scopes = tuple(scope.split())
         body = {
             "access_token": self.token,
             "token_type": "Bearer",
-            "scope": _first(req.fields, "scope") or app[1],
+            "scope": scope,
             "created_at": int(self._now()),
         }
         return _Reply(200, body)
 
     def _app_credentials(self, req: RecordedRequest, m: re.Match[str]) -> _Reply:
+        kind = self.profile.app_credentials
+        if kind == "missing":  # GoToSocial routes it as GET /api/v1/apps/:id
+            if "read" in self.token_scopes:
+                raise _error(404, "Not Found")
+            raise _error(403, "Forbidden: token has insufficient scope permission")
+        self._needs_read()
         body: dict[str, Any] = {"name": "tootback", "website": None}
-        if self.token_scopes is not None:
+        if kind == "scopes":
             body["scopes"] = list(self.token_scopes)
         return _Reply(200, body)
 
@@ -802,8 +858,8 @@ class FakeMastodon:
             raise _error(422, "Validation failed: Text can't be blank")
         length = self.profile.status_length(text, _first(fields, "spoiler_text") or "")
         if length > self.max_characters:
-            limit = self.max_characters
-            raise _error(422, f"Validation failed: Text character limit of {limit} exceeded")
+            status, message = self.profile.too_long
+            raise _error(status, message.format(limit=self.max_characters))
         visibility = _first(fields, "visibility") or "public"
         if visibility not in _VISIBILITIES:
             raise _error(422, f"'{visibility}' is not a valid visibility")
@@ -856,18 +912,21 @@ class FakeMastodon:
         if kind is None:
             raise _error(422, "Validation failed: File content type is invalid")
         if kind in self.profile.refused_media:
-            raise _error(*self.profile.media_refusal)
+            status, text = self.profile.media_refusal
+            raise _Rejected(_injected(status, text))
         description = self._checked_description(_first(req.fields, "description"))
         # v1 processes synchronously; v2 hands video, GIF and audio to a background job.
-        deferred = kind in _ASYNC_KINDS and req.path.startswith("/api/v2/")
+        deferred = (
+            kind in _ASYNC_KINDS and req.path.startswith("/api/v2/") and not self.profile.media_sync
+        )
         polls = self.media_processing_polls if deferred else 0
         media = _Media(self._next_id(), kind, upload.filename, description, polls)
         self._media[media.id] = media
         return _Reply(202 if deferred else 200, self._media_json(media, deferred))
 
     def _checked_description(self, description: str | None) -> str | None:
-        if description is not None and len(description) > self.description_limit:
-            limit = self.description_limit
+        limit = self.description_limit
+        if description is not None and limit is not None and len(description) > limit:
             raise _error(
                 422, f"Validation failed: Description is too long (maximum is {limit} characters)"
             )
@@ -1048,6 +1107,8 @@ _ROUTES: list[_Route] = [
     ),
     _route("instance_v2", "GET", r"/api/v2/instance", FakeMastodon._instance_v2, public=True),
     _route("instance_v1", "GET", r"/api/v1/instance", FakeMastodon._instance_v1, public=True),
+    _route("nodeinfo", "GET", r"/\.well-known/nodeinfo", FakeMastodon._nodeinfo_links, public=True),
+    _route("nodeinfo", "GET", r"/nodeinfo/2\.0", FakeMastodon._nodeinfo, public=True),
     _route("status", "GET", r"/api/v1/statuses/(?P<id>\d+)", FakeMastodon._get_status),
     _route("timelines_home", "GET", r"/api/v1/timelines/home", FakeMastodon._home_timeline),
     _route("post_status", "POST", r"/api/v1/statuses", FakeMastodon._post_status),
@@ -1065,9 +1126,13 @@ _ROUTES: list[_Route] = [
 ]
 
 
+_NOT_FOUND_PAGE = "<!DOCTYPE html><html><head><title>Not Found</title></head></html>"
+
+
 def _injected(status: int, error: str | None = None) -> _Reply:
     if status >= 500:
         title = f"{status} Service Unavailable" if status == 503 else f"{status} Server Error"
+        title = error or title
         page = f"<html><head><title>{title}</title></head><body><h1>{title}</h1></body></html>"
         return _Reply(status, page, is_html=True)
     if status == 429:

@@ -1,0 +1,122 @@
+"""`login` and `check` on every server profile of the fake, and a refused token in each form.
+
+Each profile behaves as one server software was measured or read to behave
+(tests/support/profiles.py): their version strings, routes, scopes and ways
+of refusing a token. The commands run in-process against it, as a user would
+run them: `login` with the code fed in, then `check` with the `.env` it wrote.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from bot.cli import Context, cli
+from bot.clock import FakeClock
+from bot.errors import EXIT_USAGE
+from bot.software import GRANULAR_SCOPES, software
+from tests.support import NOON
+from tests.support.fake_mastodon import FakeMastodon
+from tests.support.profiles import PROFILES
+
+TOKEN = "tok-SECRET-servers-4711"
+
+
+@pytest.fixture(params=sorted(PROFILES))
+def server(request: pytest.FixtureRequest) -> Iterator[FakeMastodon]:
+    with FakeMastodon(profile=PROFILES[request.param], token=TOKEN) as fake:
+        yield fake
+
+
+@pytest.fixture
+def env(
+    monkeypatch: pytest.MonkeyPatch, isolated: Path, own_archive: Path, server: FakeMastodon
+) -> Path:
+    """A working directory whose .env names `server` and its token, and an archive."""
+    monkeypatch.setenv("TOOTBACK_STATE__PATH", str(isolated / "state" / "state.json"))
+    env_file = isolated / ".env"
+    env_file.write_text(
+        f"MASTODON_API_BASE_URL={server.url}\nMASTODON_ACCESS_TOKEN={TOKEN}\n", encoding="utf-8"
+    )
+    return env_file
+
+
+def tootback(*args: str, input: str | None = None) -> Result:
+    return CliRunner().invoke(cli, list(args), obj=Context(clock=FakeClock(NOON)), input=input)
+
+
+def login(server: FakeMastodon, env_file: Path) -> Result:
+    return tootback(
+        "login", "--instance", server.url, "--env-file", str(env_file), input=server.oauth_code
+    )
+
+
+def test_login_asks_the_scopes_the_server_honours_and_check_passes_with_its_token(
+    server: FakeMastodon, isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TOOTBACK_STATE__PATH", str(isolated / "state" / "state.json"))
+    result = login(server, isolated / ".env")
+    assert result.exit_code == 0, result.output
+    name = server.profile.software[0]
+    [app] = server.requests("POST", "/api/v1/apps")
+    assert app.fields["scopes"] == (software(name).scopes,)
+    assert server.token_scopes == tuple(software(name).scopes.split())  # what it granted
+    checked = tootback("check")
+    assert checked.exit_code == 0, checked.output
+    assert f"account: @me on {server.url} (token valid)" in checked.stdout
+    assert f"server: {name} " in checked.stdout or f"server: {server.profile.version}" in (
+        checked.stdout
+    )
+    assert TOKEN not in checked.output + result.output
+    # Nothing of the API was asked with a trailing slash (Takahē's nodeinfo link has one).
+    assert not [r.path for r in server.requests() if r.trailing_slash and "/api/" in r.path]
+
+
+def test_takahe_gets_plain_read_and_gotosocial_and_mastodon_granular_scopes() -> None:
+    assert software("takahe").scopes == "read write:statuses write:media"
+    assert software("gotosocial").scopes == software("mastodon").scopes == GRANULAR_SCOPES
+    assert software("misskey").scopes == "read write"
+
+
+@pytest.mark.usefixtures("env")
+def test_check_reports_the_servers_limits_and_what_tootback_knows_of_it(
+    server: FakeMastodon,
+) -> None:
+    result = tootback("check")
+    assert result.exit_code == 0, result.output
+    limits = server.profile.limits
+    assert f"instance: {limits.max_characters} characters" in result.stdout
+    known = software(server.profile.software[0])
+    line = next(x for x in result.stdout.splitlines() if x.startswith("server: "))
+    assert f"({known.title})" in line and f"Idempotency-Key {known.key}" in line
+    if server.profile.app_credentials != "scopes":
+        assert "scopes: not reported by the server" in result.stdout
+
+
+@pytest.mark.usefixtures("env")
+def test_a_granular_token_on_takahe_is_refused_by_check_with_the_reason(
+    server: FakeMastodon,
+) -> None:
+    server.token_scopes = tuple(GRANULAR_SCOPES.split())
+    result = tootback("check")
+    if server.profile.verify_needs_read:
+        assert result.exit_code == EXIT_USAGE
+        assert "refused the access token" in result.stderr and "tootback login" in result.stderr
+    else:
+        assert result.exit_code == 0, result.output
+
+
+@pytest.mark.usefixtures("env")
+@pytest.mark.parametrize("command", [["check"], ["repost", "--date", "2026-04-05"]])
+def test_a_refused_token_exits_2_in_every_servers_form(
+    server: FakeMastodon, command: list[str]
+) -> None:
+    server.revoke_token()
+    result = tootback(*command)
+    assert result.exit_code == EXIT_USAGE, result.output
+    assert "refused the access token" in result.stderr
+    assert TOKEN not in result.output
+    assert server.statuses() == []
