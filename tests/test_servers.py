@@ -8,6 +8,7 @@ run them: `login` with the code fed in, then `check` with the `.env` it wrote.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -120,3 +121,17 @@ def test_a_refused_token_exits_2_in_every_servers_form(
     assert "refused the access token" in result.stderr
     assert TOKEN not in result.output
     assert server.statuses() == []
+
+
+@pytest.mark.usefixtures("env")
+def test_a_run_recovers_as_the_servers_software_is_known_to_need(server: FakeMastodon) -> None:
+    # Keys trusted only where the software keeps them; the home timeline read too where
+    # the account's own list hides some visibilities (Takahē).
+    from bot.settings import load_settings
+    from bot.wiring import open_run
+
+    run = open_run(load_settings(None), Path(os.environ["TOOTBACK_ARCHIVE__PATH"]), FakeClock(NOON))
+    known = software(server.profile.software[0])
+    traits = run.runner.publisher.recovery.traits
+    assert (traits.key_seconds, traits.own_list_hides) == (known.key.seconds, known.own_list_hides)
+    assert run.store.load().server == run.client.profile()
