@@ -143,9 +143,12 @@ def _read_text(path: Path) -> str:
         with path.open("rb") as handle:
             raw = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
-        raise SettingsError([f"{path}: cannot be read: {exc.strerror or exc}"]) from None
+        # Named by its setting too: a path such as " " says nothing on its own.
+        problem = f"media.alt_text_file: {path}: cannot be read: {exc.strerror or exc}"
+        raise SettingsError([problem]) from None
     if len(raw) > MAX_FILE_BYTES:
-        raise SettingsError([f"{path}: larger than {MAX_FILE_BYTES // 2**20} MB; not read"])
+        limit = MAX_FILE_BYTES // 2**20
+        raise SettingsError([f"media.alt_text_file: {path}: larger than {limit} MB; not read"])
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
