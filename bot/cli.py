@@ -30,8 +30,11 @@ from bot.clock import Clock, SystemClock
 from bot.errors import EXIT_FAILED, EXIT_INTERRUPTED, AuthError, TootbackError, UsageError
 from bot.paths import expand_path
 
-if TYPE_CHECKING:  # pydantic costs ~100 ms to import; `tootback --version` must not pay it
+if TYPE_CHECKING:
     from bot.archive import Archive
+    from bot.archive.source import (
+        ArchiveSource,  # pydantic costs ~100 ms to import; `tootback --version` must not pay it
+    )
     from bot.exactly_once import Outcome
     from bot.model import InstanceLimits, Media
     from bot.page import MediaSrc
@@ -200,6 +203,14 @@ def posting_archive(settings: Settings, command: str) -> Path:
     return path
 
 
+def archive_source(settings: Settings, path: Path | None = None) -> ArchiveSource:
+    """The archive to read (path, else `archive_path`), served from its day index."""
+    from bot.archive.source import ArchiveSource
+
+    s = settings.archive
+    return ArchiveSource(path or archive_path(settings), s.index_dir, s.limits)
+
+
 def today(ctx: Context, settings: Settings) -> date:
     return ctx.clock.now().astimezone(settings.selection.zone).date()
 
@@ -257,11 +268,12 @@ def preview(
     if (first is None) != (last is None):
         raise click.UsageError("--from and --to go together")
     days = _days(first, last) if first and last else [day or today(obj, settings)]
-    archive, previews = _previews(settings, days)
+    source = archive_source(settings)
+    archive, previews = _previews(settings, source, days)
     if html_file is not None:
         _write_page(settings, archive, previews, html_file, with_calendar=first is not None)
     elif first is None:  # one day; without toots, say what the archive holds and what is next
-        ahead = _ahead(settings, previews[0], archive)
+        ahead = _ahead(settings, source, previews[0])
         if as_json:
             output = render.day_json(previews[0], show_skipped, ahead)
             click.echo(json.dumps(output, ensure_ascii=False, indent=2))
@@ -282,20 +294,15 @@ def _days(first: date, last: date) -> list[date]:
     return list(days_between(first, last))
 
 
-def _previews(settings: Settings, days: list[date]) -> tuple[Archive, list[DayPreview]]:
-    """The archive and each day's preview: one day from the index's groups for it,
-    several from the whole archive (read from the index too, when it is current)."""
+def _previews(
+    settings: Settings, source: ArchiveSource, days: list[date]
+) -> tuple[Archive, list[DayPreview]]:
+    """The archive and each day's preview, from the index's groups for those days."""
     from bot.archive.alttext import alt_texts_for
-    from bot.archive.index import archive_for_day, whole_archive
     from bot.preview import preview_day
 
-    path, s = archive_path(settings), settings.archive
-    if len(days) == 1:
-        whole = settings.selection.threads == "whole"
-        feb29 = settings.selection.feb29
-        archive = archive_for_day(path, days[0], feb29, s.index_dir, s.limits, whole)
-    else:
-        archive = whole_archive(path, s.index_dir, s.limits)
+    s = settings.selection
+    archive = source.days(days, s.feb29, whole_threads=s.threads == "whole")
     posted, handles, limits = _composing(settings)
     alt_texts = alt_texts_for(settings.media.alt_text_file, archive, limits.description_limit)
     return archive, [
@@ -314,17 +321,15 @@ def _composing(settings: Settings) -> tuple[Mapping[str, str], Mapping[str, str]
     return posted, handles, InstanceLimits(max_characters=settings.compose.max_characters)
 
 
-def _ahead(settings: Settings, day: DayPreview, archive: Archive) -> Outlook | None:
+def _ahead(settings: Settings, source: ArchiveSource, day: DayPreview) -> Outlook | None:
     """For a day without toots: the archive's range and the next day with toots."""
-    from bot.archive.index import whole_archive
+    from bot.options import day_reader
     from bot.preview import outlook
 
     if day.toots:
         return None
-    if archive.ids is not None:  # only the day was read from the index: read all of it
-        s = settings.archive
-        archive = whole_archive(archive_path(settings), s.index_dir, s.limits)
-    return outlook(archive, day.day, settings, *_composing(settings))
+    days = day_reader(settings, source)
+    return outlook(source.summary(), days, day.day, settings, *_composing(settings))
 
 
 def _write_page(
@@ -402,7 +407,6 @@ def calendar_command(obj: Context, first: date | None, last: date | None, as_jso
       tootback calendar --json
     """
     from bot import render
-    from bot.archive.index import archive_outline, whole_archive
     from bot.preview import Words, calendar_needs_words
     from bot.preview import calendar as count
 
@@ -411,12 +415,12 @@ def calendar_command(obj: Context, first: date | None, last: date | None, as_jso
     first = first or now
     last = last or first + timedelta(days=364)
     _days(first, last)  # checks the order
-    path, s = archive_path(settings), settings.archive
-    outline = archive_outline(path, s.index_dir, s.limits)
+    source = archive_source(settings)
+    outline = source.outline()
     posted, handles, limits = _composing(settings)
     words = None
     if calendar_needs_words(settings, outline, limits):
-        words = Words(whole_archive(path, s.index_dir, s.limits), posted, handles, limits)
+        words = Words(source.whole(), posted, handles, limits)
     result = count(outline, first, last, settings, words)
     if as_json:
         click.echo(json.dumps(render.calendar_json(result), indent=2))
@@ -425,26 +429,36 @@ def calendar_command(obj: Context, first: date | None, last: date | None, as_jso
 
 
 @cli.command()
+@click.option(
+    "--quick",
+    is_flag=True,
+    help="Report the archive from its index (no full read): counts, not each problem.",
+)
 @archive_option
 @click.pass_obj
-def check(obj: Context) -> None:
+def check(obj: Context, quick: bool) -> None:
     """Check the setup: settings, handles file, state file, archive, alt text.
 
     Prints what the archive holds (formats, owner, counts by kind, date range)
     and every item that was skipped or degraded while reading it, with
     file:line and the reason; how many media files have alt text, and every
     row of the alt-text file (`media.alt_text_file`) that cannot be used, with
-    its line. Exits 2 when something would stop a run.
+    its line. Exits 2 when something would stop a run. Reading the whole
+    archive also refreshes its index; with --quick the archive is reported
+    from that index instead (read first only when there is none): problems
+    are counted, not listed, and alt text is left out.
 
     \b
     Examples:
       tootback check
+      tootback check --quick
       tootback --config my.toml check
       tootback check --archive ~/twitter-archive.zip
     """
     from bot import render
-    from bot.archive import load_archive
+    from bot.archive import Summary
     from bot.archive.alttext import alt_texts_for
+    from bot.archive.index import build_index
     from bot.bundled import is_demo
     from bot.handles import load_handles
     from bot.model import InstanceLimits
@@ -457,13 +471,19 @@ def check(obj: Context) -> None:
     posted = read_posted(settings.state.path)
     click.echo(render.check_state(resolve_state_path(settings.state.path), len(posted)))
     path = archive_path(settings)
-    archive = load_archive(path, settings.archive.limits)
-    click.echo(render.archive_report(archive, demo=is_demo(path)))
+    if quick:
+        summary, problems = archive_source(settings).summary(), None
+    else:
+        archive = build_index(path, settings.archive.index_dir, settings.archive.limits)
+        summary, problems = Summary.of(archive), archive.problems
+    click.echo(render.archive_report(summary, problems, demo=is_demo(path)))
     if settings.access_token is None or settings.api_base_url is None:
         click.echo(render.check_no_account())
         limits = InstanceLimits()
     else:
-        limits = _check_account(obj, settings, archive.username)
+        limits = _check_account(obj, settings, summary.username)
+    if quick:
+        return
     alt_file = settings.media.alt_text_file
     alt_texts = alt_texts_for(alt_file, archive, limits.description_limit)
     click.echo(render.check_alt_texts(archive, alt_texts, alt_file, limits.description_limit))
@@ -536,27 +556,40 @@ def repost(
         ctx.invoke(preview, day=day, as_json=as_json, show_skipped=False)
         return
     from bot import render
+    from bot.exactly_once import settled
     from bot.pacing import failed
+    from bot.state import load_state
     from bot.wiring import open_run, repost_jobs
 
     obj: Context = ctx.obj
     settings = obj.settings()
     the_day = day or today(obj, settings)
-    run = open_run(
-        settings,
-        posting_archive(settings, "repost"),
-        obj.clock,
-        on_outcome=(lambda outcome: None) if as_json else _print_outcome,
-        on_wait=lambda who: click.echo(render.lock_waiting(who), err=True),
-        on_server_wait=lambda what, why, until: click.echo(
-            render.server_waiting(what, why, until, obj.clock.now()), err=True
-        ),
-        on_pace=lambda seconds: click.echo(render.next_toot_in(seconds), err=True),
-    )
-    jobs, lost = repost_jobs(run, the_day, tweet_ids, obj.clock.now())
-    if not as_json and len(jobs) > 3:
-        click.echo(render.repost_start(len(jobs), settings.schedule.min_interval))
-    outcomes: list[Outcome] = lost + run.runner.run(jobs, retry_failed=retry_failed)
+    source = archive_source(settings, posting_archive(settings, "repost"))
+    state = load_state(settings.state.path)
+    jobs, lost = repost_jobs(settings, source, state, the_day, tweet_ids, obj.clock.now())
+    done = [settled(state, job.tweet.id, retry_failed=retry_failed) for job in jobs]
+    show = (lambda outcome: None) if as_json else _print_outcome
+    outcomes: list[Outcome] = list(lost)
+    if all(done):
+        # Nothing to send (a day already posted): no connection, no request.
+        for outcome in filter(None, done):
+            show(outcome)
+            outcomes.append(outcome)
+    else:
+        run = open_run(
+            settings,
+            source,
+            obj.clock,
+            on_outcome=show,
+            on_wait=lambda who: click.echo(render.lock_waiting(who), err=True),
+            on_server_wait=lambda what, why, until: click.echo(
+                render.server_waiting(what, why, until, obj.clock.now()), err=True
+            ),
+            on_pace=lambda seconds: click.echo(render.next_toot_in(seconds), err=True),
+        )
+        if not as_json and len(jobs) > 3:
+            click.echo(render.repost_start(len(jobs), settings.schedule.min_interval))
+        outcomes += run.runner.run(jobs, retry_failed=retry_failed)
     if as_json:
         click.echo(json.dumps(render.repost_json(the_day, outcomes), indent=2, ensure_ascii=False))
     else:
@@ -586,10 +619,9 @@ def status(obj: Context, as_json: bool) -> None:
       tootback status
       tootback status --json
     """
-    from bot.archive import load_archive
     from bot.handles import load_handles
     from bot.model import InstanceLimits
-    from bot.options import plan
+    from bot.options import day_reader, plan
     from bot.preview import outlook
     from bot.render import status_json, status_text
     from bot.state import load_state
@@ -597,8 +629,10 @@ def status(obj: Context, as_json: bool) -> None:
 
     settings = obj.settings()
     state = load_state(settings.state.path)
-    archive = load_archive(archive_path(settings), settings.archive.limits)
-    day_plan = plan(archive, today(obj, settings), settings)
+    source = archive_source(settings)
+    days = day_reader(settings, source)
+    the_day = today(obj, settings)
+    day_plan = plan(days(the_day), the_day, settings)
     report = day_status(
         day_plan, state, obj.clock.now(), timedelta(seconds=settings.schedule.catch_up)
     )
@@ -606,7 +640,8 @@ def status(obj: Context, as_json: bool) -> None:
     if not day_plan.due:  # say what the archive holds and when toots come next
         handles = load_handles(settings.mentions.handles_file)
         limits = InstanceLimits(max_characters=settings.compose.max_characters)
-        ahead = outlook(archive, day_plan.day, settings, state.posted_urls(), handles, limits)
+        posted = state.posted_urls()
+        ahead = outlook(source.summary(), days, the_day, settings, posted, handles, limits)
     zone = settings.selection.timezone
     if as_json:
         click.echo(json.dumps(status_json(state, report, zone, ahead), indent=2))
@@ -640,11 +675,10 @@ def alt_text_export(obj: Context, file: Path) -> None:
       TOOTBACK_MEDIA__ALT_TEXT_FILE=alt-text.csv tootback check
     """
     from bot import render
-    from bot.archive import load_archive
     from bot.archive.alttext import write_alt_text_file
 
     settings = obj.settings()
-    archive = load_archive(archive_path(settings), settings.archive.limits)
+    archive = archive_source(settings).whole()
     try:
         # utf-8-sig: spreadsheets take a file without the mark for their local codepage.
         with file.open("x", encoding="utf-8-sig", newline="") as handle:
@@ -694,11 +728,11 @@ def rebuild(obj: Context, limit: int) -> None:
     from bot.wiring import open_run
 
     settings = obj.settings()
-    run = open_run(settings, archive_path(settings), obj.clock)
+    run = open_run(settings, archive_source(settings), obj.clock)
     statuses = run.client.own_statuses(limit=limit)
     with run.store.lock():
         current = run.store.load().bind_account(run.client.account())
-        new, report = rebuild_state(current, statuses, Matcher(run.archive.tweets))
+        new, report = rebuild_state(current, statuses, Matcher(run.source.whole().tweets))
         run.store.save(new)
     click.echo(rebuild_report(len(statuses), report))
 

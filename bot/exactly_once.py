@@ -167,11 +167,10 @@ class Publisher:
         while True:
             with self.store.lock():
                 state = self._bound(self.store.load())
+                done = settled(state, tweet_id, retry_failed=retry_failed)
+                if done is not None:
+                    return done
                 record = state.record(tweet_id)
-                if isinstance(record, Posted):
-                    return Outcome(tweet_id, "already posted", record.url)
-                if isinstance(record, Failed) and not retry_failed:
-                    return Outcome(tweet_id, "failed before", detail=record.error)
                 toot = make(state.posted_urls())
                 if isinstance(toot, Skip):
                     return Outcome(tweet_id, "skipped", detail=toot.reason)
@@ -374,6 +373,17 @@ class Publisher:
     def _key(self, state: State, tweet_id: str, index: int) -> str:
         assert state.account is not None
         return idempotency_key(state.account.id, state.account.instance, tweet_id, index)
+
+
+def settled(state: State, tweet_id: str, *, retry_failed: bool = False) -> Outcome | None:
+    """The outcome `state` already gives a tweet, with no request: "already posted",
+    or "failed before" (unless retry_failed); None when it is still to be posted."""
+    record = state.record(tweet_id)
+    if isinstance(record, Posted):
+        return Outcome(tweet_id, "already posted", record.url)
+    if isinstance(record, Failed) and not retry_failed:
+        return Outcome(tweet_id, "failed before", detail=record.error)
+    return None
 
 
 def _quoted_status(state: State, toot: Toot) -> str | None:

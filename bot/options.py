@@ -3,17 +3,20 @@
 `selection` and `compose` know nothing of pydantic or of where a value came
 from: this module builds their frozen option values from the settings, and
 `plan` runs the selection stage for a day under them. No I/O: the caller
-reads the settings, the archive and the handles file, and passes them in.
+reads the settings, the archive and the handles file, and passes them in
+(`day_reader` only says how a day is to be read from an `ArchiveSource`).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, timedelta
+from functools import partial
 
 from bot.archive import Archive
 from bot.archive.alttext import NO_ALT_TEXTS, AltTexts
+from bot.archive.source import ArchiveSource
 from bot.compose import ComposeOptions, Composer
 from bot.compose.rewrite import LinkOptions, MentionOptions
 from bot.model import InstanceLimits
@@ -85,6 +88,13 @@ def make_composer(
             alt_texts=alt_texts,
         )
     )
+
+
+def day_reader(settings: Settings, source: ArchiveSource) -> Callable[[date], Archive]:
+    """Reads what a day needs from `source` under `settings`: the month-days of the
+    Feb 29 policy, and with `selection.threads = "whole"` the rest of its threads."""
+    s = settings.selection
+    return partial(source.day, feb29=s.feb29, whole_threads=s.threads == "whole")
 
 
 def plan(archive: Archive, day: date, settings: Settings) -> DayPlan:

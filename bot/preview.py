@@ -11,11 +11,11 @@ a link, as it will when `repost` sends them in order.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from bot.archive import Archive, Problem
+from bot.archive import Archive, Problem, Summary
 from bot.archive.alttext import NO_ALT_TEXTS, AltTexts
 from bot.archive.base import OutlineArchive
 from bot.calendar import Calendar, DayCount, day_counts
@@ -107,30 +107,35 @@ class Outlook:
 
 
 def outlook(
-    archive: Archive,
+    summary: Summary,
+    day_archive: Callable[[date], Archive],
     after: date,
     settings: Settings,
     posted: Mapping[str, str],
     handles: Mapping[str, str],
     limits: InstanceLimits,
 ) -> Outlook:
-    """The range of `archive` (all of it: see `archive.index.whole_archive`) and the
-    first day after `after` that has toots, with their count (the calendar's,
-    day by day until one has toots)."""
+    """The archive's range (from its `summary`) and the first day after `after` that
+    has toots, with their count: what `preview_day` gives that day.
+
+    day_archive: enough of the archive for one day (`ArchiveSource.day`). Days are
+    tried in turn, from the first that can have toots; a day whose month-days hold
+    no tweet costs next to nothing, so the search usually reads a day or two.
+    """
     zone = settings.selection.zone
-    tweets = archive.tweets
-    if not tweets:
+    if summary.first is None or summary.last is None:
         return Outlook(None, None, None)
-    first = tweets[0].created_at.astimezone(zone).date()
-    last = tweets[-1].created_at.astimezone(zone).date()
+    first = summary.first.astimezone(zone).date()
+    last = summary.last.astimezone(zone).date()
     # A tweet is posted in the years after its own: start no earlier than that.
     start = max(after, date(first.year, 12, 31))
-    end = start + min(HORIZON, date.max - start)
-    counts = _day_counts(settings, start, end, Words(archive, posted, handles, limits))
-    ahead = next((d for d in counts if d.toots and d.day != start), None)
-    if ahead is None:
-        return Outlook(first, last, None)
-    return Outlook(first, last, ahead.day, ahead.toots)
+    days = min(HORIZON, date.max - start).days
+    for offset in range(1, days + 1):
+        day = start + timedelta(days=offset)
+        toots = preview_day(day_archive(day), day, settings, posted, handles, limits).toots
+        if toots:
+            return Outlook(first, last, day, len(toots))
+    return Outlook(first, last, None)
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,12 +17,11 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from bot.archive import Archive
+from bot.archive import Archive, Problem, Summary
 from bot.archive.alttext import AltTexts
 from bot.calendar import Calendar, DayCount, heat_level, month_days
-from bot.model import InstanceLimits, Quote, Toot, TootPart, Tweet
+from bot.model import InstanceLimits, Quote, Toot, TootPart
 from bot.profile import ServerProfile
-from bot.selection import is_reply_to_other
 from bot.state import Failed, Pending, Posted, State
 
 if TYPE_CHECKING:  # types only: render must stay cheap to import for `preview`
@@ -363,37 +362,33 @@ def check_state(path: Path, posted: int) -> str:
     return f"state: {path}: {posted} tweets posted"
 
 
-def archive_report(archive: Archive, demo: bool = False) -> str:
+def archive_report(summary: Summary, problems: Sequence[Problem] | None, demo: bool = False) -> str:
     """What `check` says about an archive: formats, counts by kind, range, problems.
 
+    problems: every item skipped or degraded (a full read), or None when the
+        summary comes from the index (`check --quick`): then only their number.
     demo: it is the bundled demo archive, which the posting commands refuse.
     """
-    tweets = archive.tweets
-    kinds = Counter(_kind(t, archive.username) for t in tweets)
-    where = "the bundled demo archive" if demo else str(archive.root)
+    where = "the bundled demo archive" if demo else str(summary.root)
+    kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(summary.kinds.items()))
     lines = [
-        f"archive: {where} ({', '.join(archive.formats)}), owner @{archive.username or '?'}",
-        f"  {len(tweets)} tweets: " + ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items())),
-        f"  {sum(bool(t.media) for t in tweets)} with media",
+        f"archive: {where} ({', '.join(summary.formats)}), owner @{summary.username or '?'}",
+        f"  {summary.count} tweets: {kinds}",
+        f"  {summary.with_media} with media",
     ]
-    if tweets:
-        lines.append(f"  from {tweets[0].created_at:%Y-%m-%d} to {tweets[-1].created_at:%Y-%m-%d}")
+    if summary.first and summary.last:
+        lines.append(f"  from {summary.first:%Y-%m-%d} to {summary.last:%Y-%m-%d}")
     if demo:
         lines.append("  for looking only: to post, set archive.path to your own archive")
-    if archive.problems:
-        lines.append(f"  {len(archive.problems)} skipped or degraded items:")
-        lines += [f"    {p.where}: {p.reason}" for p in archive.problems]
+    if problems is None and summary.problems:
+        lines.append(
+            f"  {summary.problems} skipped or degraded items when it was last read whole "
+            "(`tootback check` lists them)"
+        )
+    elif problems:
+        lines.append(f"  {len(problems)} skipped or degraded items:")
+        lines += [f"    {p.where}: {p.reason}" for p in problems]
     return "\n".join(lines)
-
-
-def _kind(tweet: Tweet, owner: str | None) -> str:
-    if tweet.is_retweet:
-        return "retweets"
-    if is_reply_to_other(tweet, owner):
-        return "replies to others"
-    if tweet.in_reply_to_user or tweet.in_reply_to_id:
-        return "self-replies"
-    return "originals"
 
 
 def check_alt_texts(

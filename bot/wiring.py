@@ -3,7 +3,8 @@
 The one place where the I/O modules are wired together, for `repost`,
 `state rebuild` and the daemon; each command then only decides what to run.
 `repost_jobs` says what `repost` runs: pending toots first, then a day or the
-tweets named by id.
+tweets named by id. None of it reads the whole archive: the archive is an
+`ArchiveSource`, which serves a day and tweets by id from the day index.
 """
 
 from __future__ import annotations
@@ -12,25 +13,27 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cache
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import SecretStr
 
-from bot.archive import Archive, load_archive
 from bot.archive.alttext import alt_texts_for
-from bot.client import MastodonClient, OnWait
+from bot.archive.source import ArchiveSource
 from bot.clock import Clock
 from bot.compose import Composer
 from bot.errors import SettingsError, UsageError
 from bot.exactly_once import Outcome, PostOptions, Publisher, Recovery, ServerTraits
 from bot.handles import load_handles
-from bot.options import make_composer, plan
-from bot.pacing import Runner
+from bot.options import day_reader, make_composer, plan
+from bot.pacing import Runner, pending_jobs
 from bot.profile import ServerProfile
 from bot.rebuild import Matcher
 from bot.selection import Due
 from bot.settings import Settings
-from bot.state import AccountLike, StateStore
+from bot.state import AccountLike, State, StateStore
+
+if TYPE_CHECKING:  # Mastodon.py costs ~100 ms to import: only runs that connect pay it
+    from bot.client import MastodonClient, OnWait
 
 
 @dataclass(frozen=True)
@@ -38,7 +41,7 @@ class Run:
     """Everything one posting run uses, built once."""
 
     settings: Settings
-    archive: Archive
+    source: ArchiveSource
     client: MastodonClient
     store: StateStore
     composer: Composer
@@ -69,7 +72,7 @@ def credentials(settings: Settings) -> tuple[str, SecretStr]:
 
 def open_run(
     settings: Settings,
-    archive_path: Path,
+    source: ArchiveSource,
     clock: Clock,
     *,
     on_outcome: Callable[[Outcome], None] = lambda outcome: None,
@@ -77,7 +80,7 @@ def open_run(
     on_server_wait: OnWait | None = None,
     on_pace: Callable[[float], None] | None = None,
 ) -> Run:
-    """Read the archive and handles, ask the server about the account and itself, and
+    """Connect, read the handles, ask the server about the account and itself, and
     wire a Runner.
 
     Costs two requests (the account and the instance), both cached for the run,
@@ -87,17 +90,20 @@ def open_run(
     process holds the state lock), on_server_wait (an outage or a rate limit is
     waited out), on_pace (seconds until the next toot may go out).
     """
+    from bot.client import MastodonClient
+
     base_url, token = credentials(settings)
-    archive = load_archive(archive_path, settings.archive.limits)
     client = MastodonClient(base_url, token, clock, on_wait=on_server_wait)
     account = client.account()  # now, so that a bad token fails before anything else happens
     store = StateStore(settings.state.path, clock, on_wait=on_wait)
     profile = remember_server(store, client.profile(store.load().server), account)
     limits = profile.limits
+    archive = source.without_tweets()  # the owner, the ids for self-links, the media
     alt_texts = alt_texts_for(settings.media.alt_text_file, archive, limits.description_limit)
     handles = load_handles(settings.mentions.handles_file)
     composer = make_composer(settings, archive, handles, limits, alt_texts)
-    matcher = cache(lambda: Matcher(archive.tweets))
+    # Only a new state file needs it (see Publisher), and it needs every tweet.
+    matcher = cache(lambda: Matcher(source.whole().tweets))
     known = profile.known
     recovery = Recovery(
         lookup_delay=timedelta(seconds=settings.post.lookup_delay),
@@ -116,7 +122,7 @@ def open_run(
     )
     exclude = frozenset(settings.selection.exclude_ids)
     runner = Runner(publisher, composer, exclude, on_outcome)
-    return Run(settings, archive, client, store, composer, runner)
+    return Run(settings, source, client, store, composer, runner)
 
 
 def remember_server(
@@ -137,24 +143,31 @@ def remember_server(
 
 
 def repost_jobs(
-    run: Run, day: date, tweet_ids: Sequence[str], now: datetime
+    settings: Settings,
+    source: ArchiveSource,
+    state: State,
+    day: date,
+    tweet_ids: Sequence[str],
+    now: datetime,
 ) -> tuple[list[Due], list[Outcome]]:
-    """What `repost` posts, in order, each tweet once: pending toots first, then
-    the tweets named by id (due now, whatever their date and filters) or else
-    `day`'s plan. Also returns the pending ones that can no longer be finished.
+    """What `repost` posts, in order, each tweet once: the toots `state` has pending
+    first, then the tweets named by id (due now, whatever their date and filters)
+    or else `day`'s plan. Also returns the pending ones that cannot or may not be
+    finished. Only the tweets of these ids and of `day` are read.
 
     Raises UsageError naming the ids that are not in the archive.
     """
-    by_id = {t.id: t for t in run.archive.tweets}
-    jobs, lost = run.runner.pending_jobs(by_id)
+    tweets = source.tweets([*state.pending(), *tweet_ids])
+    exclude = frozenset(settings.selection.exclude_ids)
+    jobs, lost = pending_jobs(state, tweets, exclude)
     if tweet_ids:
-        unknown = [tid for tid in tweet_ids if tid not in by_id]
+        unknown = [tid for tid in tweet_ids if tid not in tweets]
         if unknown:
             raise UsageError("--tweet", f"not a tweet of this archive: {', '.join(unknown)}")
-        local_now = now.astimezone(run.settings.selection.zone)
-        jobs += [Due(by_id[tid], local_now) for tid in tweet_ids]
+        local_now = now.astimezone(settings.selection.zone)
+        jobs += [Due(tweets[tid], local_now) for tid in tweet_ids]
     else:
-        jobs += plan(run.archive, day, run.settings).due
+        jobs += plan(day_reader(settings, source)(day), day, settings).due
     # A pending tweet that is also due today, or one named twice, is posted once.
     first = {job.tweet.id: job for job in reversed(jobs)}
     return [job for job in jobs if first[job.tweet.id] is job], lost

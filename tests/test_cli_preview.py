@@ -12,9 +12,11 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
+from bot.archive import Archive
 from bot.bundled import demo_archive
 from bot.cli import Context, cli
 from bot.clock import FakeClock
+from bot.model import ReadLimits
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = demo_archive()
@@ -234,6 +236,36 @@ def test_check_reports_the_seeds() -> None:
     assert "owner @ezyang" in result.output
     assert "126 tweets" in result.output
     assert "from 2022-03-02 to 2022-04-30" in result.output
+
+
+def test_check_quick_reports_from_the_index_and_counts_the_problems(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import bot.archive.loader
+
+    monkeypatch.setenv("TOOTBACK_ARCHIVE__PATH", str(FIXTURES / "official-bad"))
+    monkeypatch.setenv("TOOTBACK_ARCHIVE__INDEX_DIR", str(tmp_path / "index"))
+    full = tootback("check")  # a full read, which writes the index
+    assert full.exit_code == 0, full.output
+    reads: list[Path] = []
+    real = bot.archive.loader.load_archive
+
+    def counting(path: Path, limits: ReadLimits | None = None) -> Archive:
+        reads.append(path)
+        return real(path, limits)
+
+    monkeypatch.setattr(bot.archive.loader, "load_archive", counting)
+    quick = tootback("check", "--quick")
+    assert quick.exit_code == 0, quick.output
+    assert reads == []
+    listed = [line for line in full.output.splitlines() if line.startswith("    ")]
+    counted = f"  {len(listed)} skipped or degraded items when it was last read whole"
+    assert listed and counted in quick.output
+    same = [line for line in full.output.splitlines() if not line.startswith("    ")]
+    assert same[-1].startswith("alt text: ")  # needs every tweet: not with --quick
+    assert [line for line in same[:-1] if "skipped or degraded" not in line] == [
+        line for line in quick.output.splitlines() if "skipped or degraded" not in line
+    ]
 
 
 @pytest.mark.parametrize("command", ["preview", "check", "repost", "status", "login", "daemon"])

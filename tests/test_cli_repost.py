@@ -264,6 +264,34 @@ def test_a_pending_toot_is_finished_first_and_reported_once(
 
 
 @pytest.mark.usefixtures("state_path")
+def test_a_day_already_posted_makes_no_request(server: FakeMastodon) -> None:
+    tootback("repost", "--date", DAY)
+    server.clear_requests()
+    again = tootback("repost", "--date", DAY, "--json")
+    assert again.exit_code == 0, again.output
+    assert json.loads(again.stdout)["counts"] == {"already posted": 2}
+    assert server.requests() == []
+
+
+@pytest.mark.usefixtures("state_path")
+def test_a_toot_left_pending_on_another_day_is_found_by_its_id(
+    server: FakeMastodon, state_path: Path
+) -> None:
+    tootback("repost", "--tweet", FIRST)  # binds the state file to the account
+    store = StateStore(state_path, FakeClock(NOON))
+    with store.lock():
+        state = store.load()
+        assert state.account is not None
+        k = idempotency_key(state.account.id, state.account.instance, APRIL_6, 0)
+        store.save(state.mark_pending(APRIL_6, k, NOON.replace(hour=11, minute=50)))
+    result = tootback("repost", "--date", DAY)
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith(f"posted          tweet {APRIL_6}")  # pending first
+    assert lines[-1] == "1 already posted, 2 posted"
+    assert len(server.statuses()) == 3 and not server.duplicates()
+
+
+@pytest.mark.usefixtures("state_path")
 def test_a_self_link_on_a_later_day_points_at_the_earlier_toot(server: FakeMastodon) -> None:
     tootback("repost", "--date", DAY)
     first_url = server.statuses()[0].url

@@ -22,6 +22,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+import bot.archive.loader
+from bot.archive import Archive
 from bot.clock import FakeClock
 from bot.daemon.backends import dry_backend, live_backend
 from bot.daemon.events import EventLog
@@ -37,13 +39,14 @@ from bot.daemon.scheduler import (
 )
 from bot.errors import AuthError, Interrupted, StateCorrupt, Unavailable
 from bot.exactly_once import Outcome
-from bot.model import Tweet
+from bot.model import ReadLimits, Tweet
 from bot.selection import DayPlan, Due, ScheduleOptions, SelectionOptions, plan_day
 from bot.settings import Settings, load_settings
 from bot.state import Failed, Posted, State, load_state
 from tests.support.archives import write_old_markdown
 from tests.support.fake_mastodon import FakeMastodon
 from tests.support.profiles import GOTOSOCIAL, PROFILES
+from tests.test_index import age
 
 UTC_ZONE = ZoneInfo("UTC")
 DEFAULT_SCHEDULE = ScheduleOptions()
@@ -662,6 +665,45 @@ def test_live_revoked_token_at_start_is_fatal_in_every_servers_form(
         assert (live.daemon.exit_code, woken) == (2, [True])
         assert [e["event"] for e in log_of(live.daemon)].count("retried") == 0
         assert server.statuses() == []
+
+
+def test_every_day_is_planned_from_the_index_not_from_the_whole_archive(
+    tmp_path: Path, server: FakeMastodon, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = settings_for(tmp_path, server)
+    age(archive_of(settings))  # an archive that just changed is not indexed yet
+    reads: list[Path] = []
+    real = bot.archive.loader.load_archive
+
+    def counting(path: Path, limits: ReadLimits | None = None) -> Archive:
+        reads.append(path)
+        return real(path, limits)
+
+    monkeypatch.setattr(bot.archive.loader, "load_archive", counting)
+
+    def started(now: datetime) -> tuple[Daemon, Scheduler, FakeClock]:
+        clock = FakeClock(now)
+        events = EventLog(io.StringIO(), clock, "json", UTC_ZONE)
+        scheduler = Scheduler()
+        daemon = Daemon(
+            lambda: live_backend(settings, archive_of(settings), clock, events),
+            scheduler,
+            clock,
+            events,
+            DaemonOptions.from_settings(settings),
+        )
+        daemon.begin()
+        return daemon, scheduler, clock
+
+    daemon, scheduler, clock = started(at(10))
+    scheduler.run_until(clock, at(10, day=DAY + timedelta(days=2)))
+    planned = [e["day"] for e in log_of(daemon) if e["event"] == "planned" and "posted" in e]
+    assert planned == ["2026-04-05", "2026-04-06", "2026-04-07"]
+    assert len(server.statuses()) == 3
+    assert len(reads) == 1  # the index, written at the start; every day read from it
+    _, scheduler, clock = started(at(10, day=DAY + timedelta(days=2)))
+    scheduler.run_until(clock, at(10, day=DAY + timedelta(days=2)))
+    assert len(reads) == 1
 
 
 def test_dry_run_logs_each_toot_at_its_due_time_and_writes_nothing(tmp_path: Path) -> None:

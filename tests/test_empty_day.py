@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from bot.archive import Archive, load_archive
+from bot.archive import Archive, Summary, load_archive
 from bot.bundled import demo_archive
 from bot.cli import Context, cli
 from bot.clock import FakeClock
@@ -80,7 +80,7 @@ def test_the_next_day_is_the_first_that_preview_fills(
     settings = load_settings()
     archive = demo_archive_loaded()
     limits = InstanceLimits(max_characters=500)
-    ahead = outlook(archive, after, settings, {}, {}, limits)
+    ahead = outlook(Summary.of(archive), lambda day: archive, after, settings, {}, {}, limits)
     assert ahead.next_day is not None and ahead.next_day > after
     day = after + timedelta(days=1)
     # The oracle: preview each day in turn, on the whole archive.

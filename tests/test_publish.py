@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
+from bot.archive.source import ArchiveSource
 from bot.client import MastodonClient
 from bot.clock import FakeClock
 from bot.compose import ComposeOptions, Composer
@@ -39,7 +40,7 @@ from bot.state import (
     idempotency_key,
     load_state,
 )
-from bot.wiring import open_run
+from bot.wiring import open_run, repost_jobs
 from tests.support import NOON
 from tests.support.archives import JPEG, write_old_markdown
 from tests.support.fake_mastodon import FakeMastodon, RecordedRequest
@@ -202,11 +203,9 @@ def env(monkeypatch: pytest.MonkeyPatch, isolated: Path, server: FakeMastodon) -
 
 def run_day(archive_dir: Path, clock: FakeClock, day: datetime) -> list[Outcome]:
     settings = load_settings(None, env_file=None)
-    run = open_run(settings, archive_dir, clock)
-    from bot.options import plan
-
-    jobs, lost = run.runner.pending_jobs({t.id: t for t in run.archive.tweets})
-    return lost + run.runner.run([*jobs, *plan(run.archive, day.date(), settings).due])
+    run = open_run(settings, ArchiveSource(archive_dir, settings.archive.index_dir), clock)
+    jobs, lost = repost_jobs(settings, run.source, run.store.load(), day.date(), (), day)
+    return lost + run.runner.run(jobs)
 
 
 @pytest.mark.usefixtures("env")

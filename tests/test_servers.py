@@ -127,10 +127,13 @@ def test_a_refused_token_exits_2_in_every_servers_form(
 def test_a_run_recovers_as_the_servers_software_is_known_to_need(server: FakeMastodon) -> None:
     # Keys trusted only where the software keeps them; the home timeline read too where
     # the account's own list hides some visibilities (Takahē).
+    from bot.archive.source import ArchiveSource
     from bot.settings import load_settings
     from bot.wiring import open_run
 
-    run = open_run(load_settings(None), Path(os.environ["TOOTBACK_ARCHIVE__PATH"]), FakeClock(NOON))
+    settings = load_settings(None)
+    source = ArchiveSource(Path(os.environ["TOOTBACK_ARCHIVE__PATH"]), settings.archive.index_dir)
+    run = open_run(settings, source, FakeClock(NOON))
     known = software(server.profile.software[0])
     traits = run.runner.publisher.recovery.traits
     assert (traits.key_seconds, traits.own_list_hides) == (known.key.seconds, known.own_list_hides)

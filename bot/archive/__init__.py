@@ -13,13 +13,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from bot.archive.base import Archive, Problem
+from bot.archive.base import Archive, Problem, Summary
 from bot.archive.repair import repair
 
 if TYPE_CHECKING:
     from bot.archive.loader import load_archive
 
-__all__ = ["Archive", "Problem", "load_archive", "repair"]
+__all__ = ["Archive", "Problem", "Summary", "load_archive", "repair"]
 
 
 def __getattr__(name: str) -> Any:

@@ -5,14 +5,16 @@ from __future__ import annotations
 import re
 import zipfile
 from collections import Counter
-from collections.abc import Container
+from collections.abc import Container, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cached_property
 from pathlib import Path
 
 from bot.archive.tree import read_file_under
 from bot.errors import ArchiveError
 from bot.model import Media, Outline, ReadLimits, Tweet
+from bot.selection import is_reply_to_other
 from bot.threads import Threads, find_threads
 
 # A hostile file can hold millions of bad items; listing each would cost more
@@ -110,6 +112,55 @@ class OutlineArchive:
     def threads(self) -> Threads:
         """The archive's self-threads (bot.threads)."""
         return find_threads(o.tweet for o in self.outlines)
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What an archive holds, without its tweets: what `check` reports.
+
+    count: how many tweets; kinds: how many of each kind (see `tweet_kind`);
+    with_media: how many have media; first, last: the first and last tweet's
+    time (None when there is none); problems: how many items were skipped or
+    degraded when it was read.
+    """
+
+    root: Path
+    username: str | None
+    formats: tuple[str, ...]
+    count: int
+    kinds: Mapping[str, int]
+    with_media: int
+    first: datetime | None
+    last: datetime | None
+    problems: int
+
+    @classmethod
+    def of(cls, archive: Archive) -> Summary:
+        """The summary of a whole archive."""
+        tweets = archive.tweets
+        return cls(
+            root=archive.root,
+            username=archive.username,
+            formats=archive.formats,
+            count=len(tweets),
+            kinds=dict(Counter(tweet_kind(t, archive.username) for t in tweets)),
+            with_media=sum(bool(t.media) for t in tweets),
+            first=tweets[0].created_at if tweets else None,
+            last=tweets[-1].created_at if tweets else None,
+            problems=len(archive.problems),
+        )
+
+
+def tweet_kind(tweet: Tweet, owner: str | None) -> str:
+    """What `check` counts a tweet as: "retweets", "replies to others", "self-replies"
+    or "originals"."""
+    if tweet.is_retweet:
+        return "retweets"
+    if is_reply_to_other(tweet, owner):
+        return "replies to others"
+    if tweet.in_reply_to_user or tweet.in_reply_to_id:
+        return "self-replies"
+    return "originals"
 
 
 @dataclass

@@ -3,13 +3,15 @@
 Reading a 100k-tweet archive takes seconds; `preview` (and the daemon every
 morning) needs one day of it. The first full read writes an index file in
 `archive.index_dir`: every tweet, grouped by the UTC month-day it was tweeted
-on, each group a separately checksummed JSON blob, plus the owner's name and
-the sorted ids of all tweets in 8 bytes each (self-links need them), and the
-outline of every tweet: a small table of what planning a day needs without
-the words (id, time, reply-to, retweet, blank text, media usable or not, URL
-length); the calendar counts a year from it, and whole threads are found in
-it. Later runs read only the groups one day can need, so a day costs the same
-whatever the size of the archive.
+on, each group a separately checksummed JSON blob, plus the owner's name, the
+sorted ids of all tweets in 8 bytes each (self-links need them) with the group
+of each in 2 bytes (a tweet named by id costs its group), the outline of every
+tweet: a small table of what planning a day needs without the words (id, time,
+reply-to, retweet, blank text, media usable or not, URL length); the calendar
+counts a year from it, and whole threads are found in it; and a summary of the
+archive (counts by kind, range, problems: what `check --quick` reports). Later
+runs read only the groups one day can need, so a day costs the same whatever
+the size of the archive.
 
 A local day in any zone (UTC-12 to UTC+14) is made of parts of at most three
 UTC days, so the groups read are each source month-day of the day (Feb 29
@@ -24,9 +26,10 @@ another tootback version, a bad checksum, a truncated or unparseable file:
 the index is ignored and rebuilt from the archive. It is written to a temp
 file and renamed into place, so readers see the old index or the new one.
 
-File layout: the groups, the id array and the outline table, then the header (JSON: version,
-archive, fingerprint, owner, where each group is and its CRC-32), then a
-footer of the header's length and CRC-32 and the magic bytes.
+File layout: the groups, the id array, the ids' groups and the outline table,
+then the header (JSON: version, archive, fingerprint, owner, summary, where
+each section is and its CRC-32), then a footer of the header's length and
+CRC-32 and the magic bytes.
 """
 
 from __future__ import annotations
@@ -43,7 +46,7 @@ import zlib
 from array import array
 from bisect import bisect_left
 from collections.abc import Container, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
@@ -51,14 +54,14 @@ from typing import IO, Any
 import orjson
 
 from bot import __version__
-from bot.archive.base import Archive, OutlineArchive
+from bot.archive.base import Archive, OutlineArchive, Summary
 from bot.archive.tree import OUTSIDE
 from bot.errors import SettingsError
 from bot.model import Media, Outline, ReadLimits, Tweet
 from bot.selection import Feb29, source_days
 from bot.threads import NO_THREADS, Threads
 
-FORMAT = 4  # bump when the layout or the meaning of a field changes
+FORMAT = 5  # bump when the layout or the meaning of a field changes
 MAGIC = b"tootback-index\n"
 _FOOTER = struct.Struct("<QI")  # header length, header CRC-32
 _DATA_SUFFIXES = (".md", ".txt", ".js", ".zip")
@@ -98,23 +101,10 @@ def archive_for_day(
     when it comes from the index. Raises ArchiveError as `load_archive` does,
     and SettingsError when index_dir is inside the archive.
     """
-    limits = limits or ReadLimits()
-    index = _open(path, index_dir, limits)
+    index = open_index(path, index_dir, limits)
     if index is not None:
         with contextlib.suppress(CorruptIndex):
-            groups = utc_month_days(day, feb29)
-            if not whole_threads:
-                return index.archive(path, groups, limits)
-            outline = index.outline()
-            threads = outline.threads
-            when = {o.tweet.id: o.tweet.created_at for o in outline.outlines}
-            groups |= {
-                (when[later].month, when[later].day)
-                for first, members in threads.later.items()
-                if (when[first].month, when[first].day) in groups
-                for later in members
-            }
-            return index.archive(path, groups, limits, threads)
+            return index.days(path, [day], feb29, whole_threads)
     return build_index(path, index_dir, limits)
 
 
@@ -122,11 +112,10 @@ def whole_archive(path: Path, index_dir: Path, limits: ReadLimits | None = None)
     """Every tweet of the archive at path, from its index when there is a current one
     (then with no `problems`), else read whole and indexed. For what needs more than
     a day: the archive's date range, the next day with toots, a range of days."""
-    limits = limits or ReadLimits()
-    index = _open(path, index_dir, limits)
+    index = open_index(path, index_dir, limits)
     if index is not None:
         with contextlib.suppress(CorruptIndex):
-            return index.archive(path, None, limits)
+            return index.archive(path, None)
     return build_index(path, index_dir, limits)
 
 
@@ -135,21 +124,26 @@ def archive_outline(
 ) -> OutlineArchive:
     """The outline of every tweet of the archive at path (see `Outline`), from
     its index, which is built first when it is missing or stale."""
-    limits = limits or ReadLimits()
-    index = _open(path, index_dir, limits)
+    index = open_index(path, index_dir, limits)
     if index is not None:
         with contextlib.suppress(CorruptIndex):
             return index.outline()
-    archive = build_index(path, index_dir, limits)
+    return outline_of(build_index(path, index_dir, limits))
+
+
+def outline_of(archive: Archive) -> OutlineArchive:
+    """The outline of a whole archive read in full."""
     return OutlineArchive(archive.username, tuple(map(Outline.of, archive.tweets)))
 
 
-def _open(path: Path, index_dir: Path, limits: ReadLimits) -> DayIndex | None:
-    """The current index of the archive at path, or None (missing, stale, damaged)."""
+def open_index(path: Path, index_dir: Path, limits: ReadLimits | None = None) -> DayIndex | None:
+    """The current index of the archive at path, read under `limits`; None when it is
+    missing, stale (or built under other limits) or damaged. Raises SettingsError
+    when index_dir is inside the archive."""
     source = Path(os.path.abspath(path))
     _refuse_inside(index_dir, _root(source))
     try:
-        return DayIndex.open(index_file(source, index_dir), source, limits)
+        return DayIndex.open(index_file(source, index_dir), source, limits or ReadLimits())
     except CorruptIndex:
         return None
 
@@ -158,11 +152,13 @@ def build_index(path: Path, index_dir: Path, limits: ReadLimits | None = None) -
     """Read the whole archive at path and write its index; returns the archive.
 
     A failure to write the index (a read-only cache) is not an error: the
-    next run reads the archive again.
+    next run reads the archive again. Raises SettingsError when index_dir is
+    inside the archive.
     """
     from bot.archive.loader import load_archive  # the readers cost imports; only here
 
     source = Path(os.path.abspath(path))
+    _refuse_inside(index_dir, _root(source))
     now = time.time_ns()
     before = fingerprint(source)
     archive = load_archive(path, limits)
@@ -271,25 +267,56 @@ class IdSet(Container[str]):
     """Tweet ids in 8 bytes each: a sorted array of numbers, searched by bisection.
 
     numbers: the canonical decimal ids below 2**64; others: any other id strings.
+    groups, when known: the group of each id (see `_IdGroups`).
     """
 
-    __slots__ = ("_numbers", "_others")
+    __slots__ = ("_groups", "_numbers", "_others")
 
-    def __init__(self, numbers: array[int], others: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self,
+        numbers: array[int],
+        others: frozenset[str] = frozenset(),
+        groups: _IdGroups | None = None,
+    ) -> None:
         self._numbers = numbers
         self._others = others
+        self._groups = groups
 
     def __contains__(self, item: object) -> bool:
-        if not isinstance(item, str):
-            return False
-        number = _number(item)
-        if number is None:
-            return item in self._others
-        at = bisect_left(self._numbers, number)
-        return at < len(self._numbers) and self._numbers[at] == number
+        return isinstance(item, str) and self._find(item) is not None
 
     def __len__(self) -> int:
         return len(self._numbers) + len(self._others)
+
+    def group_of(self, item: str) -> str | None:
+        """The key of the group holding tweet `item`; None when there is no such tweet."""
+        at = self._find(item)
+        if at is None or self._groups is None:
+            return None
+        return self._groups.key(item, at)
+
+    def _find(self, item: str) -> int | None:
+        """Where item is: its place among the numbers, -1 for another id; None: absent."""
+        number = _number(item)
+        if number is None:
+            return -1 if item in self._others else None
+        at = bisect_left(self._numbers, number)
+        return at if at < len(self._numbers) and self._numbers[at] == number else None
+
+
+@dataclass(frozen=True, slots=True)
+class _IdGroups:
+    """Which group holds each id: the group's place among the sorted keys, per id.
+
+    ordinals: one per number of the IdSet, in its order; others: for the other ids.
+    """
+
+    ordinals: array[int]
+    others: dict[str, int]
+    keys: list[str]
+
+    def key(self, item: str, at: int) -> str:
+        return self.keys[self.others[item] if at < 0 else self.ordinals[at]]
 
 
 def _number(tweet_id: str) -> int | None:
@@ -322,6 +349,7 @@ def write_index(file: Path, source: Path, archive: Archive, before: Fingerprint)
                 "username": archive.username,
                 "formats": list(archive.formats),
                 "limits": _limits_key(archive.limits),
+                "summary": _summary_fields(Summary.of(archive)),
             }
             raw = orjson.dumps(header)
             handle.write(raw + _FOOTER.pack(len(raw), zlib.crc32(raw)) + MAGIC)
@@ -335,35 +363,44 @@ def write_index(file: Path, source: Path, archive: Archive, before: Fingerprint)
 
 
 def _write_body(handle: IO[bytes], archive: Archive) -> dict[str, Any]:
-    """The groups and the ids; returns where they are, for the header."""
+    """The sections; returns where each is, for the header."""
     groups: dict[str, list[Tweet]] = {}
     for tweet in archive.tweets:
         groups.setdefault(_group(tweet.created_at.month, tweet.created_at.day), []).append(tweet)
-    offset = 0
     places: dict[str, list[int]] = {}
+    sections = _Sections(handle)
     for key, tweets in sorted(groups.items()):
-        blob = orjson.dumps([_row(t) for t in tweets])
-        handle.write(blob)
-        places[key] = [offset, len(blob), zlib.crc32(blob)]
-        offset += len(blob)
-    numbers, others = _id_numbers(t.id for t in archive.tweets)
-    blob = numbers.tobytes()
-    handle.write(blob)
-    ids = [offset, len(blob), zlib.crc32(blob)]
-    offset += len(blob)
-    blob = orjson.dumps([_outline_row(t) for t in archive.tweets])
-    handle.write(blob)
-    outline = [offset, len(blob), zlib.crc32(blob)]
+        places[key] = sections.write(orjson.dumps([_row(t) for t in tweets]))
+    ordinal = {key: n for n, key in enumerate(sorted(groups))}
+    where = {t.id: ordinal[key] for key, tweets in groups.items() for t in tweets}
+    numbers, others = _id_numbers(where)
+    id_groups = array("H", (where[str(n)] for n in numbers))
     return {
         "groups": places,
-        "ids": ids,
-        "other_ids": sorted(others),
-        "outline": outline,
-        "body": offset + len(blob),
+        "ids": sections.write(_little_endian(numbers).tobytes()),
+        "id_groups": sections.write(_little_endian(id_groups).tobytes()),
+        "other_ids": {tweet_id: where[tweet_id] for tweet_id in sorted(others)},
+        "outline": sections.write(orjson.dumps([_outline_row(t) for t in archive.tweets])),
+        "body": sections.offset,
     }
 
 
+class _Sections:
+    """Writes the body's sections one after the other; `write` returns where each is."""
+
+    def __init__(self, handle: IO[bytes]) -> None:
+        self.handle = handle
+        self.offset = 0
+
+    def write(self, blob: bytes) -> list[int]:
+        self.handle.write(blob)
+        place = [self.offset, len(blob), zlib.crc32(blob)]
+        self.offset += len(blob)
+        return place
+
+
 def _id_numbers(ids: Iterable[str]) -> tuple[array[int], set[str]]:
+    """The ids that are numbers, sorted, and the others."""
     numbers: list[int] = []
     others: set[str] = set()
     for tweet_id in ids:
@@ -372,10 +409,29 @@ def _id_numbers(ids: Iterable[str]) -> tuple[array[int], set[str]]:
             others.add(tweet_id)
         else:
             numbers.append(number)
-    packed = array("Q", sorted(numbers))
+    return array("Q", sorted(numbers)), others
+
+
+def _little_endian(values: array[int]) -> array[int]:
+    """values as the file holds them (little-endian on every machine); also the way back."""
     if sys.byteorder == "big":
-        packed.byteswap()  # the file is little-endian everywhere
-    return packed, others
+        values = array(values.typecode, values)
+        values.byteswap()
+    return values
+
+
+def _summary_fields(summary: Summary) -> dict[str, Any]:
+    def micros(when: datetime | None) -> int | None:
+        return None if when is None else (when - _EPOCH) // _MICROSECOND
+
+    return {
+        "count": summary.count,
+        "kinds": dict(summary.kinds),
+        "with_media": summary.with_media,
+        "first": micros(summary.first),
+        "last": micros(summary.last),
+        "problems": summary.problems,
+    }
 
 
 def _limits_key(limits: ReadLimits) -> list[int]:
@@ -438,10 +494,13 @@ def _outline(row: list[Any]) -> Outline:
 
 @dataclass
 class DayIndex:
-    """An open, validated index file; read groups with `archive`."""
+    """An open, validated index file, read under `limits`: a day with `day`, groups
+    with `archive`, tweets by id with `tweets`, the outline, the summary."""
 
     file: Path
     header: dict[str, Any]
+    limits: ReadLimits = field(default_factory=ReadLimits)
+    _ids: IdSet | None = field(default=None, repr=False)
 
     @classmethod
     def open(cls, file: Path, source: Path, limits: ReadLimits) -> DayIndex | None:
@@ -465,7 +524,26 @@ class DayIndex:
             return None
         if header.get("fingerprint") != _current(header.get("fingerprint")):
             return None
-        return cls(file, header)
+        return cls(file, header, limits)
+
+    def days(
+        self, path: Path, days: Iterable[date], feb29: Feb29, whole_threads: bool = False
+    ) -> Archive:
+        """What `archive_for_day` returns, for every one of `days` at once, from this
+        index (path: as given by the user). Raises CorruptIndex."""
+        groups = {group for day in days for group in utc_month_days(day, feb29)}
+        if not whole_threads:
+            return self.archive(path, groups)
+        outline = self.outline()
+        threads = outline.threads
+        when = {o.tweet.id: o.tweet.created_at for o in outline.outlines}
+        groups |= {
+            (when[later].month, when[later].day)
+            for first, members in threads.later.items()
+            if (when[first].month, when[first].day) in groups
+            for later in members
+        }
+        return self.archive(path, groups, threads)
 
     def outline(self) -> OutlineArchive:
         """The outline table. Raises CorruptIndex."""
@@ -480,12 +558,11 @@ class DayIndex:
         self,
         path: Path,
         month_days: Iterable[tuple[int, int]] | None,
-        limits: ReadLimits,
         threads: Threads = NO_THREADS,
     ) -> Archive:
         """The Archive of the tweets in the groups of month_days, None for all (path: as
-        given by the user, for `root`; limits: as it was read under; threads: the whole
-        archive's, when they are needed). Raises CorruptIndex."""
+        given by the user, for `root`; threads: the whole archive's, when they are
+        needed). Raises CorruptIndex."""
         header = self.header
         try:
             keys = sorted(
@@ -493,13 +570,51 @@ class DayIndex:
             )
             with open(self.file, "rb") as handle:
                 tweets = [t for key in keys for t in self._group(handle, key)]
-                ids = self._ids(handle)
+                ids = self._id_set(handle)
             username, formats = header["username"], tuple(header["formats"])
         except (OSError, KeyError, TypeError, ValueError) as exc:
             raise CorruptIndex(str(exc)) from None
-        root = path.parent if header.get("root_is_parent") else path
         tweets.sort(key=lambda t: (t.created_at, len(t.id), t.id))
-        return Archive(root, username, tuple(tweets), (), formats, ids, limits, threads)
+        root = self.root(path)
+        return Archive(root, username, tuple(tweets), (), formats, ids, self.limits, threads)
+
+    def tweets(self, ids: Iterable[str]) -> dict[str, Tweet]:
+        """The tweets of `ids` that the archive holds, by id: only their groups are read.
+        Raises CorruptIndex."""
+        wanted = set(ids)
+        try:
+            with open(self.file, "rb") as handle:
+                keys = sorted(filter(None, map(self._id_set(handle).group_of, wanted)))
+                found = [t for key in keys for t in self._group(handle, key) if t.id in wanted]
+        except (OSError, KeyError, TypeError, ValueError, IndexError) as exc:
+            raise CorruptIndex(str(exc)) from None
+        return {t.id: t for t in found}
+
+    def summary(self, path: Path) -> Summary:
+        """What the archive holds (path: as given by the user). Raises CorruptIndex."""
+
+        def when(micros: int | None) -> datetime | None:
+            return None if micros is None else _EPOCH + micros * _MICROSECOND
+
+        try:
+            fields = self.header["summary"]
+            return Summary(
+                root=self.root(path),
+                username=self.header["username"],
+                formats=tuple(self.header["formats"]),
+                count=int(fields["count"]),
+                kinds={str(k): int(n) for k, n in fields["kinds"].items()},
+                with_media=int(fields["with_media"]),
+                first=when(fields["first"]),
+                last=when(fields["last"]),
+                problems=int(fields["problems"]),
+            )
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
+            raise CorruptIndex(str(exc)) from None
+
+    def root(self, path: Path) -> Path:
+        """The archive's root, as `load_archive` has it, for the path the user gave."""
+        return path.parent if self.header.get("root_is_parent") else path
 
     def _group(self, handle: IO[bytes], key: str) -> Iterator[Tweet]:
         place = self.header["groups"].get(key)
@@ -508,12 +623,23 @@ class DayIndex:
         rows = orjson.loads(_section(handle, place))
         return map(_tweet, rows)
 
-    def _ids(self, handle: IO[bytes]) -> IdSet:
-        numbers = array("Q")
-        numbers.frombytes(_section(handle, self.header["ids"]))
-        if sys.byteorder == "big":
-            numbers.byteswap()
-        return IdSet(numbers, frozenset(self.header["other_ids"]))
+    def _id_set(self, handle: IO[bytes]) -> IdSet:
+        """Every id and its group, read once per open index."""
+        if self._ids is None:
+            numbers = _array("Q", _section(handle, self.header["ids"]))
+            groups = _array("H", _section(handle, self.header["id_groups"]))
+            others = self.header["other_ids"]
+            if len(groups) != len(numbers) or not isinstance(others, dict):
+                raise CorruptIndex("ids and their groups do not match")
+            keys = sorted(self.header["groups"])
+            self._ids = IdSet(numbers, frozenset(others), _IdGroups(groups, others, keys))
+        return self._ids
+
+
+def _array(typecode: str, blob: bytes) -> array[int]:
+    values = array(typecode)
+    values.frombytes(blob)
+    return _little_endian(values)
 
 
 def _read_header(handle: IO[bytes]) -> dict[str, Any]:

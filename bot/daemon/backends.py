@@ -1,63 +1,65 @@
 """What the daemon posts with: a live backend (the account) or a dry-run one (the log).
 
-Both read the archive and the state file; the live one posts through the same
-exactly-once publisher as `repost` (which also spaces the toots), the dry one logs `would-post`
-with the exact text instead and never writes the state file.
+Both read the state file and the archive, the archive through an `ArchiveSource`:
+each day is planned from the day index as it is that morning, and between two
+plannings the daemon holds that day's toots and the index's small tables, never
+the whole archive. The live one posts through the same exactly-once publisher
+as `repost` (which also spaces the toots), the dry one logs `would-post` with
+the exact text instead and never writes the state file.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from pathlib import Path
 
-from bot.archive import load_archive
 from bot.archive.alttext import alt_texts_for
+from bot.archive.source import ArchiveSource
 from bot.clock import Clock
 from bot.daemon.events import EventLog, run_summary
 from bot.daemon.scheduler import Backend
 from bot.exactly_once import Outcome
 from bot.handles import load_handles
 from bot.model import InstanceLimits, Skip
-from bot.options import make_composer, plan
+from bot.options import day_reader, make_composer, plan
 from bot.pacing import pending_jobs
 from bot.preview import Outlook, outlook
-from bot.selection import Due
+from bot.selection import DayPlan, Due
 from bot.settings import Settings
 from bot.state import State, load_state
 from bot.wiring import open_run
 
 
 def live_backend(settings: Settings, archive_path: Path, clock: Clock, events: EventLog) -> Backend:
-    """Open a posting run (the archive, then two requests: the account and the instance)."""
+    """Open a posting run (two requests: the account and the instance)."""
+    source = ArchiveSource(archive_path, settings.archive.index_dir, settings.archive.limits)
     run = open_run(
-        settings, archive_path, clock, on_wait=events.waiting, on_server_wait=events.server_wait
+        settings, source, clock, on_wait=events.waiting, on_server_wait=events.server_wait
     )
-    tweets = {t.id: t for t in run.archive.tweets}
     account = run.client.account()
     handles = load_handles(settings.mentions.handles_file)
-
-    def ahead(day: date) -> Outlook:
-        posted = run.store.load().posted_urls()
-        return outlook(run.archive, day, settings, posted, handles, run.client.limits())
-
+    exclude = settings.selection.exclude_ids
     return Backend(
-        plan=lambda day: plan(run.archive, day, settings),
+        plan=_planner(settings, source),
         state=run.store.load,
-        pending=lambda: run.runner.pending_jobs(tweets),
+        pending=lambda: _pending(source, run.store.load(), exclude),
         post=lambda item: run.runner.run([item])[0],
-        summary=run_summary(settings, run.archive, f"@{account.acct} on {account.instance}"),
-        ahead=ahead,
+        summary=run_summary(settings, source.summary(), f"@{account.acct} on {account.instance}"),
+        ahead=_ahead(
+            settings, source, lambda: run.store.load().posted_urls(), handles, run.client.limits()
+        ),
     )
 
 
 def dry_backend(settings: Settings, archive_path: Path, events: EventLog) -> Backend:
     """Read the archive and the state file only; `post` logs the toot instead of sending it."""
-    archive = load_archive(archive_path, settings.archive.limits)
+    source = ArchiveSource(archive_path, settings.archive.index_dir, settings.archive.limits)
     handles = load_handles(settings.mentions.handles_file)
     limits = InstanceLimits(settings.compose.max_characters)
+    archive = source.without_tweets()
     alt_texts = alt_texts_for(settings.media.alt_text_file, archive, limits.description_limit)
     composer = make_composer(settings, archive, handles, limits, alt_texts)
-    tweets = {t.id: t for t in archive.tweets}
     shown: set[str] = set()
 
     def state() -> State:
@@ -75,10 +77,46 @@ def dry_backend(settings: Settings, archive_path: Path, events: EventLog) -> Bac
         return None
 
     return Backend(
-        plan=lambda day: plan(archive, day, settings),
+        plan=_planner(settings, source),
         state=state,
-        pending=lambda: pending_jobs(state(), tweets, settings.selection.exclude_ids),
+        pending=lambda: _pending(source, state(), settings.selection.exclude_ids),
         post=post,
-        summary=run_summary(settings, archive, None),
-        ahead=lambda day: outlook(archive, day, settings, state().posted_urls(), handles, limits),
+        summary=run_summary(settings, source.summary(), None),
+        ahead=_ahead(settings, source, lambda: state().posted_urls(), handles, limits),
     )
+
+
+def _planner(settings: Settings, source: ArchiveSource) -> Callable[[date], DayPlan]:
+    """Plans a day from the index as it is now; the day's tweets are let go once
+    planned, all but the toots the plan keeps."""
+    days = day_reader(settings, source)
+
+    def planned(day: date) -> DayPlan:
+        source.refresh()
+        return plan(days(day), day, settings)
+
+    return planned
+
+
+def _pending(
+    source: ArchiveSource, state: State, exclude: Iterable[str]
+) -> tuple[list[Due], list[Outcome]]:
+    """The toots a crash left pending, as jobs; only their tweets are read."""
+    return pending_jobs(state, source.tweets(state.pending()), exclude)
+
+
+def _ahead(
+    settings: Settings,
+    source: ArchiveSource,
+    posted: Callable[[], Mapping[str, str]],
+    handles: Mapping[str, str],
+    limits: InstanceLimits,
+) -> Callable[[date], Outlook]:
+    """For a day without toots: the archive's range and the next day with toots,
+    each later day read from the index in turn."""
+    days = day_reader(settings, source)
+
+    def ahead(day: date) -> Outlook:
+        return outlook(source.summary(), days, day, settings, posted(), handles, limits)
+
+    return ahead

@@ -20,7 +20,7 @@ from datetime import date, datetime, timedelta
 from typing import Literal, TextIO
 from zoneinfo import ZoneInfo
 
-from bot.archive import Archive
+from bot.archive import Summary
 from bot.clock import Clock
 from bot.daemon.dayjobs import DayJobs
 from bot.errors import TootbackError
@@ -267,7 +267,7 @@ class EventLog:
         self.emit("missed", f"job {job_id} was not run in time")
 
 
-def run_summary(settings: Settings, archive: Archive, posting_as: str | None) -> str:
+def run_summary(settings: Settings, archive: Summary, posting_as: str | None) -> str:
     """The `started` line: who posts (None: a dry run), from which archive, on which schedule."""
     s = settings.schedule
     mode = f"daily from {s.daily_at}" if s.mode == "daily" else "anniversary times"
@@ -277,7 +277,7 @@ def run_summary(settings: Settings, archive: Archive, posting_as: str | None) ->
         else "dry run: nothing is posted and the state file is not written"
     )
     return (
-        f"{who}; archive {archive.root} ({len(archive.tweets)} tweets); "
+        f"{who}; archive {archive.root} ({archive.count} tweets); "
         f"state {settings.state.path}; {settings.selection.timezone}, {mode}, "
         f"{s.min_interval} s apart, catch-up {s.catch_up} s"
     )
