@@ -16,6 +16,7 @@ import calendar
 import json
 import os
 import re
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -35,6 +36,8 @@ if TYPE_CHECKING:
     from bot.archive.source import (
         ArchiveSource,  # pydantic costs ~100 ms to import; `tootback --version` must not pay it
     )
+    from bot.backfill import Cost, Progress
+    from bot.client import MastodonClient
     from bot.exactly_once import Outcome
     from bot.model import InstanceLimits, Media
     from bot.page import MediaSrc
@@ -114,6 +117,22 @@ class Day(click.ParamType):  # type: ignore[type-arg]
                 f"{text} does not exist: {date(year, month, 1):%B %Y} has {last} days", param, ctx
             )
         return date(year, month, day)
+
+
+class Span(click.ParamType):  # type: ignore[type-arg]
+    """A span of time written as people do: 90s, 10m, 1h, 1h30m."""
+
+    name = "SPAN"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, timedelta):
+            return value
+        text = str(value).strip().lower()
+        parts = re.fullmatch(r"(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?", text)
+        if not text or parts is None:
+            self.fail(f"{text!r} is not a span of time such as 90s, 10m or 1h30m", param, ctx)
+        hours, minutes, seconds = (int(p or 0) for p in parts.groups())
+        return timedelta(hours=hours, minutes=minutes, seconds=seconds)
 
 
 # --- options shared by several commands ---------------------------------------------------
@@ -596,6 +615,192 @@ def repost(
         click.echo(render.repost_summary(outcomes))
     if failed(outcomes):
         ctx.exit(EXIT_FAILED)
+
+
+@cli.command()
+@range_options(
+    "Post the tweets tweeted from this day on, YYYY-MM-DD (required).",
+    "Up to this day, included (required).",
+)
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Say how many toots, what they cost and how long they take; post nothing.",
+)
+@click.option(
+    "--every",
+    type=Span(),
+    help="At least this long between two toots, e.g. 10m (default: as fast as the "
+    "server's rate-limit budgets allow).",
+)
+@json_option("Print one JSON object (the plan with --dry-run, else every result).")
+@archive_option
+@click.pass_context
+def backfill(
+    ctx: click.Context,
+    first: date | None,
+    last: date | None,
+    dry_run: bool,
+    every: timedelta | None,
+    as_json: bool,
+) -> None:
+    """Post the tweets of a range of dates now, in their original order.
+
+    The other way to publish an archive: the past in one go, rather than
+    each tweet on its anniversary. Goes through the same exactly-once
+    publisher and state file as `repost` and the daemon, so a tweet either
+    has posted is never posted again. Paced so that it never meets a 429:
+    statuses (300 per 3 h on Mastodon) and media (30 per 30 min) are spent
+    evenly, as the server's rate-limit headers say. Interrupted anywhere
+    (Ctrl-C, a crash, kill -9), the same command goes on where it stopped.
+    Toots are `backfill.visibility` (default unlisted: your followers' home
+    timelines are not flooded). A progress bar on a terminal, one line per
+    toot otherwise. Exit code 1 when a toot failed, 4 when the server could
+    not be reached.
+
+    \b
+    Examples:
+      tootback backfill --from 2022-03-01 --to 2022-04-30 --dry-run
+      tootback backfill --from 2022-03-01 --to 2022-04-30
+      tootback backfill --from 2022-03-01 --to 2022-04-30 --every 10m
+    """
+    if first is None or last is None:
+        raise click.UsageError("--from and --to are both needed")
+    _days(first, last)  # checks the order
+    obj: Context = ctx.obj
+    settings = obj.settings()
+    spacing = every or timedelta(0)
+    if dry_run:
+        _backfill_dry_run(obj, settings, first, last, spacing, as_json)
+        return
+    from bot import render
+    from bot.backfill import Cost, Progress
+    from bot.pacing import failed
+    from bot.state import load_state
+    from bot.wiring import backfill_jobs, open_run
+
+    source = archive_source(settings, posting_archive(settings, "backfill"))
+    show = _BackfillProgress(obj.clock, quiet=as_json)
+    run = open_run(
+        settings,
+        source,
+        obj.clock,
+        on_outcome=show.outcome,
+        on_wait=lambda who: show.say(render.lock_waiting(who)),
+        on_server_wait=lambda what, why, until: show.say(
+            render.server_waiting(what, why, until, obj.clock.now())
+        ),
+        backfill=spacing,
+    )
+    state = load_state(settings.state.path)
+    now = obj.clock.now()
+    jobs, lost, plan = backfill_jobs(settings, source, state, run.composer, first, last, now)
+    left = sum((plan.costs.get(job.tweet.id, Cost(1, 0)) for job in jobs), Cost())
+    show.start(Progress(len(jobs), left, now), plan.costs, run.client, spacing)
+    outcomes: list[Outcome] = lost + run.runner.run(jobs)
+    show.done()
+    if as_json:
+        output = render.backfill_json_results(plan, outcomes)
+        click.echo(json.dumps(output, indent=2, ensure_ascii=False))
+    else:
+        click.echo(render.repost_summary(outcomes))
+    if failed(outcomes):
+        ctx.exit(EXIT_FAILED)
+
+
+def _backfill_dry_run(
+    obj: Context, settings: Settings, first: date, last: date, every: timedelta, as_json: bool
+) -> None:
+    """The count and the ETA, from the index, without an account."""
+    from bot import render
+    from bot.backfill import eta
+    from bot.client import Budgets
+    from bot.options import make_composer
+    from bot.state import load_state
+    from bot.wiring import backfill_jobs
+
+    now, source = obj.clock.now(), archive_source(settings)
+    _, handles, limits = _composing(settings)
+    composer = make_composer(settings, source.without_tweets(), handles, limits)
+    state = load_state(settings.state.path)
+    _, _, plan = backfill_jobs(settings, source, state, composer, first, last, now)
+    span, binding = eta(Budgets(), plan.total, len(plan.jobs), every, now)
+    visibility = settings.backfill.visibility
+    if as_json:
+        click.echo(json.dumps(render.backfill_json(plan, span, visibility), indent=2))
+    else:
+        click.echo(render.backfill_text(plan, span, binding, visibility))
+
+
+class _BackfillProgress:
+    """What `backfill` shows while it runs: on a terminal, one line redrawn after
+    each toot (a bar, done/total, the rate, the ETA from the budget that binds);
+    otherwise one line per toot. Messages (waits, locks) go on lines of their own."""
+
+    def __init__(self, clock: Clock, quiet: bool) -> None:
+        self.clock = clock
+        self.quiet = quiet
+        self.bar = sys.stderr.isatty()
+        self.progress: Progress | None = None
+        self.costs: Mapping[str, Cost] = {}
+        self.client: MastodonClient | None = None
+        self.every = timedelta(0)
+        self._drawn = False
+
+    def start(
+        self,
+        progress: Progress,
+        costs: Mapping[str, Cost],
+        client: MastodonClient,
+        every: timedelta,
+    ) -> None:
+        self.progress, self.costs, self.client, self.every = progress, costs, client, every
+        self._draw()
+
+    def outcome(self, outcome: Outcome) -> None:
+        from bot.backfill import Cost
+        from bot.render import outcome_line
+
+        if self.progress is None:
+            return
+        self.progress.record(outcome.result, self.costs.get(outcome.tweet_id, Cost(1, 0)))
+        if self.quiet:
+            return
+        if not self.bar or outcome.result == "failed":
+            self._line(f"{outcome_line(outcome)}  {self._status()}")
+        self._draw()
+
+    def say(self, message: str) -> None:
+        self._line(message)
+        self._draw()
+
+    def done(self) -> None:
+        if self._drawn:
+            click.echo("", err=True)
+            self._drawn = False
+
+    def _status(self) -> str:
+        from bot.backfill import eta
+        from bot.render import progress_line
+
+        assert self.progress is not None and self.client is not None
+        budgets = self.client.budgets
+        assert budgets is not None
+        now = self.clock.now()
+        left = self.progress.total - self.progress.done
+        span, binding = eta(budgets, self.progress.left, left, self.every, now)
+        return progress_line(self.progress, now, span, binding)
+
+    def _draw(self) -> None:
+        if self.bar and not self.quiet and self.progress is not None:
+            click.echo("\r\x1b[2K" + self._status(), nl=False, err=True)
+            self._drawn = True
+
+    def _line(self, text: str) -> None:
+        if self._drawn:
+            click.echo("\r\x1b[2K", nl=False, err=True)
+            self._drawn = False
+        click.echo(text, err=True)
 
 
 def _print_outcome(outcome: Outcome) -> None:

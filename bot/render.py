@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +25,7 @@ from bot.profile import ServerProfile
 from bot.state import Failed, Pending, Posted, State
 
 if TYPE_CHECKING:  # types only: render must stay cheap to import for `preview`
+    from bot.backfill import BackfillPlan, Progress
     from bot.client import Account
     from bot.exactly_once import Outcome
     from bot.preview import DayPreview, Outlook
@@ -238,8 +239,11 @@ def repost_summary(outcomes: Sequence[Outcome]) -> str:
 
 def repost_json(day: date, outcomes: Sequence[Outcome]) -> dict[str, Any]:
     """The `repost --json` object: date, results, counts."""
+    return {"date": day.isoformat()} | _results_json(outcomes)
+
+
+def _results_json(outcomes: Sequence[Outcome]) -> dict[str, Any]:
     return {
-        "date": day.isoformat(),
         "results": [
             {"tweet_id": o.tweet_id, "result": o.result, "url": o.url, "detail": o.detail}
             for o in outcomes
@@ -616,3 +620,79 @@ def page_written(file: Path, previews: Sequence[DayPreview]) -> str:
         f"wrote {file}: {plural(toots, 'toot')} ({plural(statuses, 'status', 'statuses')}) "
         f"on {plural(len(previews), 'day')}; open it in a browser. Nothing was posted."
     )
+
+
+# --- backfill ---------------------------------------------------------------------------
+
+
+def backfill_text(plan: BackfillPlan, eta: timedelta, binding: str | None, visibility: str) -> str:
+    """What `backfill --dry-run` says: the count, the cost and how long it takes."""
+    cost = plan.total
+    lines = [
+        f"backfill {plan.first:%Y-%m-%d} to {plan.last:%Y-%m-%d}: "
+        f"{plural(len(plan.jobs), 'toot')} to post ({plural(cost.statuses, 'status', 'statuses')}, "
+        f"{cost.media} media), {plan.posted} already posted, {len(plan.skipped)} skipped",
+    ]
+    if plan.jobs and binding == "--every":
+        lines.append(
+            f"ETA {duration(eta)} at one toot per --every (slower than Mastodon's budgets); "
+            f"toots are posted {visibility}"
+        )
+    elif plan.jobs:
+        lines.append(
+            f"ETA {duration(eta)} at Mastodon's budgets (300 statuses per 3 h, 30 media per "
+            f"30 min: the {binding} budget binds); toots are posted {visibility}"
+        )
+    lines.append("Nothing was posted.")
+    return "\n".join(lines)
+
+
+def backfill_json(plan: BackfillPlan, eta: timedelta, visibility: str) -> dict[str, Any]:
+    """The `backfill --dry-run --json` object."""
+    cost = plan.total
+    return {
+        "from": plan.first.isoformat(),
+        "to": plan.last.isoformat(),
+        "toots": len(plan.jobs),
+        "statuses": cost.statuses,
+        "media": cost.media,
+        "already_posted": plan.posted,
+        "skipped": [{"tweet_id": s.tweet_id, "reason": s.reason} for s in plan.skipped],
+        "eta_seconds": round(eta.total_seconds()),
+        "visibility": visibility,
+        "tweet_ids": [job.tweet.id for job in plan.jobs],
+    }
+
+
+def progress_line(progress: Progress, now: datetime, eta: timedelta, binding: str | None) -> str:
+    """One line of the progress bar: bar, done/total, rate, ETA and the binding budget."""
+    width = 24
+    share = progress.done / progress.total if progress.total else 1.0
+    filled = round(width * share)
+    bar = "█" * filled + "·" * (width - filled)
+    text = f"[{bar}] {progress.done}/{progress.total} toots, {progress.rate(now):.0f}/h"
+    if progress.done < progress.total:
+        text += f", ETA {duration(eta)}"
+        if binding:
+            text += f" ({binding})" if binding == "--every" else f" ({binding} budget)"
+    return text
+
+
+def backfill_json_results(plan: BackfillPlan, outcomes: Sequence[Outcome]) -> dict[str, Any]:
+    """The `backfill --json` object: the range, each tweet's result, the counts."""
+    return {"from": plan.first.isoformat(), "to": plan.last.isoformat()} | _results_json(outcomes)
+
+
+def duration(span: timedelta) -> str:
+    """A span for people: "45 s", "12 min", "3 h 05 min", "2 d 4 h"."""
+    seconds = round(span.total_seconds())
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes = seconds // 60
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {minutes:02d} min"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours} h"

@@ -287,6 +287,12 @@ class MediaSettings(Section):
     )
 
 
+class BackfillSettings(Section):
+    # Unlisted by default: a backfill posts hundreds of toots, which would fill
+    # the home timelines of your followers; unlisted toots reach your profile only.
+    visibility: Literal["public", "unlisted", "private"] = "unlisted"
+
+
 def check_base_url(value: str) -> str:
     """`value` as a server's base URL: `https://` added to a bare host name, no
     trailing slash; https only (or http on loopback).
@@ -343,6 +349,7 @@ class Settings(BaseSettings):
     compose: ComposeSettings = ComposeSettings()
     post: PostSettings = PostSettings()
     media: MediaSettings = MediaSettings()
+    backfill: BackfillSettings = BackfillSettings()
     access_token: SecretStr | None = Field(default=None, validation_alias="MASTODON_ACCESS_TOKEN")
     api_base_url: str | None = Field(default=None, validation_alias="MASTODON_API_BASE_URL")
 

@@ -19,12 +19,13 @@ from pydantic import SecretStr
 
 from bot.archive.alttext import alt_texts_for
 from bot.archive.source import ArchiveSource
+from bot.backfill import BackfillPlan, plan_backfill
 from bot.clock import Clock
 from bot.compose import Composer
 from bot.errors import SettingsError, UsageError
 from bot.exactly_once import Outcome, PostOptions, Publisher, Recovery, ServerTraits
 from bot.handles import load_handles
-from bot.options import day_reader, make_composer, plan
+from bot.options import day_reader, make_composer, plan, selection_options
 from bot.pacing import Runner, pending_jobs
 from bot.profile import ServerProfile
 from bot.rebuild import Matcher
@@ -79,6 +80,7 @@ def open_run(
     on_wait: Callable[[str], None] | None = None,
     on_server_wait: OnWait | None = None,
     on_pace: Callable[[float], None] | None = None,
+    backfill: timedelta | None = None,
 ) -> Run:
     """Connect, read the handles, ask the server about the account and itself, and
     wire a Runner.
@@ -89,11 +91,15 @@ def open_run(
     Told as things happen: on_outcome (each toot's result), on_wait (another
     process holds the state lock), on_server_wait (an outage or a rate limit is
     waited out), on_pace (seconds until the next toot may go out).
+    backfill: wire a backfill instead, whose toots are at least this far apart
+        (0: as fast as the budgets allow): `backfill.visibility`, and every
+        status and upload paced by Mastodon's budgets (`client.Budgets`).
     """
-    from bot.client import MastodonClient
+    from bot.client import Budgets, MastodonClient
 
     base_url, token = credentials(settings)
-    client = MastodonClient(base_url, token, clock, on_wait=on_server_wait)
+    budgets = Budgets() if backfill is not None else None
+    client = MastodonClient(base_url, token, clock, on_wait=on_server_wait, budgets=budgets)
     account = client.account()  # now, so that a bad token fails before anything else happens
     store = StateStore(settings.state.path, clock, on_wait=on_wait)
     profile = remember_server(store, client.profile(store.load().server), account)
@@ -105,16 +111,20 @@ def open_run(
     # Only a new state file needs it (see Publisher), and it needs every tweet.
     matcher = cache(lambda: Matcher(source.whole().tweets))
     known = profile.known
+    spacing = timedelta(seconds=settings.schedule.min_interval) if backfill is None else backfill
     recovery = Recovery(
         lookup_delay=timedelta(seconds=settings.post.lookup_delay),
-        min_interval=timedelta(seconds=settings.schedule.min_interval),
+        min_interval=spacing,
         traits=ServerTraits(key_seconds=known.key.seconds, own_list_hides=known.own_list_hides),
     )
     publisher = Publisher(
         store,
         client,
         archive.read_media,
-        PostOptions(settings.post.visibility, settings.post.spoiler_text),
+        PostOptions(
+            settings.backfill.visibility if backfill is not None else settings.post.visibility,
+            settings.post.spoiler_text,
+        ),
         clock,
         is_archive_toot=lambda text: matcher()(text),
         recovery=recovery,
@@ -171,3 +181,49 @@ def repost_jobs(
     # A pending tweet that is also due today, or one named twice, is posted once.
     first = {job.tweet.id: job for job in reversed(jobs)}
     return [job for job in jobs if first[job.tweet.id] is job], lost
+
+
+def backfill_jobs(
+    settings: Settings,
+    source: ArchiveSource,
+    state: State,
+    composer: Composer,
+    first: date,
+    last: date,
+    now: datetime,
+) -> tuple[list[Due], list[Outcome], BackfillPlan]:
+    """What `backfill` posts, in order, each tweet once: the toots `state` has
+    pending first (a run that was interrupted), then the tweets of `first`..`last`
+    not posted yet, in their original order. Also the pending ones that cannot
+    or may not be finished, and the plan (costs, already posted, skipped).
+
+    Only the tweets of the range (found in the index's outline) and the pending
+    ones are read. composer: composes each tweet to price it (as it would go out
+    `now`, self-links as the state has them).
+    """
+    in_range = tweets_between(settings, source, first, last)
+    tweets = source.tweets([*state.pending(), *in_range])
+    jobs, lost = pending_jobs(state, tweets, frozenset(settings.selection.exclude_ids))
+    posted = state.posted_urls()
+    plan = plan_backfill(
+        [tweets[tid] for tid in in_range if tid in tweets],
+        first,
+        last,
+        selection_options(settings, source.without_tweets().username),
+        lambda tweet: composer(tweet, now, posted),
+        posted,
+        now,
+    )
+    pending = {job.tweet.id for job in jobs}
+    return jobs + [job for job in plan.jobs if job.tweet.id not in pending], lost, plan
+
+
+def tweets_between(settings: Settings, source: ArchiveSource, first: date, last: date) -> list[str]:
+    """The ids of the tweets tweeted from `first` to `last` (local dates), from the
+    outline: what a backfill of that range reads."""
+    zone = settings.selection.zone
+    return [
+        o.tweet.id
+        for o in source.outline().outlines
+        if first <= o.tweet.created_at.astimezone(zone).date() <= last
+    ]

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.budget import MASTODON_BUDGETS, Budget, Budgets
+from bot.client.budgets import MASTODON_BUDGETS, Budget, Budgets
 
 START = datetime(2026, 4, 5, tzinfo=UTC)
 

@@ -18,6 +18,7 @@ from bot import __version__
 from bot.client import (
     SCOPES,
     Account,
+    Budgets,
     MastodonClient,
     OwnStatus,
     PostedStatus,
@@ -492,6 +493,41 @@ def test_low_remaining_slows_down_before_the_next_request(
     post(client)
     assert clock.sleeps == [pytest.approx(60, abs=1.5)]
     assert sent_at[0] >= NOON + timedelta(seconds=60)
+
+
+def test_each_family_keeps_its_own_window(mock: responses.RequestsMock, clock: FakeClock) -> None:
+    # The statuses budget (300 per 3 h) runs low: the next status waits for its reset,
+    # an upload (the media budget) and a plain call (the API budget) do not.
+    low = {"X-RateLimit-Remaining": "2", "X-RateLimit-Reset": reset_header(600)}
+    mock.post(STATUSES, json=status_json(), headers=low)
+    mock.post(MEDIA, json={"id": "77", "url": f"{BASE}/m/77.png"})
+    mock.get(VERIFY, json={"id": "109", "acct": "me", "url": ""})
+    mock.post(STATUSES, json=status_json("1125"))
+    client = make_client(clock)
+    post(client)
+    client.upload_media(b"png", "a.png", "image/png", None)
+    client.account()
+    assert clock.sleeps == []
+    post(client)
+    assert clock.sleeps == [pytest.approx(601, abs=1.5)]
+
+
+def test_with_budgets_statuses_and_media_are_spent_evenly(
+    mock: responses.RequestsMock, clock: FakeClock
+) -> None:
+    sent_at: list[datetime] = []
+
+    def answer(request: Any) -> tuple[int, dict[str, str], str]:
+        sent_at.append(clock.now())
+        window = {"X-RateLimit-Remaining": "9", "X-RateLimit-Reset": reset_header(100, clock.now())}
+        return 200, window, json.dumps(status_json())
+
+    mock.add_callback(responses.POST, STATUSES, callback=answer)
+    client = make_client(clock, budgets=Budgets())
+    post(client)
+    post(client)
+    # 9 left for the 100 s until the reset: one every 10 s.
+    assert sent_at[1] - sent_at[0] == timedelta(seconds=10)
 
 
 def test_enough_remaining_means_no_waiting(mock: responses.RequestsMock, clock: FakeClock) -> None:

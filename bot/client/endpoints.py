@@ -25,6 +25,7 @@ import mastodon
 import requests
 from pydantic import SecretStr
 
+from bot.client.budgets import Budgets
 from bot.client.content import html_to_text
 from bot.client.identity import USER_AGENT, mastodon_api
 from bot.client.instance import get_json, read_profile
@@ -86,6 +87,8 @@ class MastodonClient:
     random: returns a float in [0, 1) for the backoff jitter.
     on_wait: told before every wait for the server (an outage, a rate limit): what
         was being done, why it waits, until when.
+    budgets: spend the statuses and media budgets evenly (a backfill); see
+        `budgets.Budgets`, kept as `self.budgets` for the ETA.
     """
 
     def __init__(
@@ -100,9 +103,11 @@ class MastodonClient:
         max_wait: float = 900.0,
         random: Callable[[], float] = random_module.random,
         on_wait: OnWait | None = None,
+        budgets: Budgets | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.clock = clock
+        self.budgets = budgets
         secret = token.get_secret_value()
         self._policy = RequestPolicy(
             clock,
@@ -111,6 +116,7 @@ class MastodonClient:
             max_wait=max_wait,
             random=random,
             on_wait=on_wait,
+            budgets=budgets,
         )
         self._account: Account | None = None
         self._profile: ServerProfile | None = None
@@ -203,6 +209,7 @@ class MastodonClient:
             lambda: self._api.media_post(
                 data, mime_type=mime_type, description=description or None, file_name=filename
             ),
+            "media",
         )
         media_id = str(media["id"])
         if not media.get("url"):
@@ -248,6 +255,7 @@ class MastodonClient:
                     quoted_status_id=quoted_status_id or None,
                     idempotency_key=idempotency_key,
                 ),
+                "statuses",
                 resend=False,
             )
         except Rejected as exc:

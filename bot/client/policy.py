@@ -1,7 +1,11 @@
 """The client's policy for every request: rate limits, retries, and errors in our tree.
 
 - Before a request: when the server's `X-RateLimit-Remaining` is low (fewer
-  than LOW_REMAINING), wait for the window's `X-RateLimit-Reset` first.
+  than LOW_REMAINING), wait for the window's `X-RateLimit-Reset` first. The
+  headers are kept per family of request (statuses created, media uploaded,
+  every other call), as Mastodon counts them; with `budgets` (a backfill),
+  statuses and media are instead paced so that each budget is spent evenly
+  (see `budgets.py`).
 - A 429: wait until the reset (or `Retry-After`), at most `max_wait` seconds at
   a time, then try again.
 - A 5xx or a network failure: retry with exponential backoff and jitter,
@@ -32,6 +36,7 @@ from typing import Any, TypeVar
 
 import mastodon
 
+from bot.client.budgets import Budgets, Family
 from bot.client.identity import SCOPES
 from bot.clock import Clock
 from bot.errors import (
@@ -65,6 +70,8 @@ class RequestPolicy:
     max_wait: the longest single wait for a rate-limit reset, in seconds.
     random: returns a float in [0, 1) for the backoff jitter.
     on_wait: told about every wait before it starts (see OnWait).
+    budgets: paces statuses and media by Mastodon's budgets (None: only the
+        low-remaining wait above).
     """
 
     def __init__(
@@ -76,29 +83,46 @@ class RequestPolicy:
         max_wait: float,
         random: Callable[[], float],
         on_wait: OnWait | None = None,
+        budgets: Budgets | None = None,
     ) -> None:
         self.clock = clock
         self.on_wait = on_wait
         self.max_retries = max_retries
         self.max_wait = max_wait
+        self.budgets = budgets
         self._secret = secret
         self._random = random
-        self._remaining: int | None = None
-        self._reset_at: datetime | None = None
+        self._family: Family = "api"  # of the request in flight
+        self._windows: dict[Family, tuple[int | None, datetime | None]] = {}
         self._last_status: int | None = None
         self._last_refusal = ""
         self._retry_after: float | None = None
 
-    def call(self, what: str, request: Callable[[], T], *, resend: bool = True) -> T:
+    def call(
+        self,
+        what: str,
+        request: Callable[[], T],
+        family: Family = "api",
+        *,
+        resend: bool = True,
+    ) -> T:
         """Run one Mastodon.py call; `what` names it in messages ("posting a status").
 
+        family: the rate limit it counts against ("statuses", "media", "api").
         resend: False for a request that must not be sent again blindly (one that
         creates a status): a failure that may have happened after the server acted
         raises Unconfirmed instead of being retried. A 429 is still waited out.
         """
         failures = 0
         while True:
-            self._slow_down(what)
+            self._family = family
+            # Every request counts against the API budget; statuses and media also
+            # against their own, whose headers their answers carry instead.
+            self._slow_down(what, "api")
+            if self.budgets is not None and family in self.budgets.nominal:
+                self._spend_evenly(what, family)
+            elif family != "api":
+                self._slow_down(what, family)
             self._last_status = None
             self._last_refusal = ""
             try:
@@ -136,11 +160,15 @@ class RequestPolicy:
         server_now = _http_date(headers.get("Date")) or now
         remaining = headers.get("X-RateLimit-Remaining")
         reset = _reset_time(headers.get("X-RateLimit-Reset"))
+        left, reset_at = self._windows.get(self._family, (None, None))
         if remaining is not None and remaining.strip().isdigit():
-            self._remaining = int(remaining)
+            left = int(remaining)
         if reset is not None:
             # Measured against the server's own Date, so clock skew does not matter.
-            self._reset_at = now + (reset - server_now)
+            reset_at = now + (reset - server_now)
+        self._windows[self._family] = (left, reset_at)
+        if self.budgets is not None:
+            self.budgets.observe(self._family, left, reset_at, now)
         self._retry_after = _retry_after(headers.get("Retry-After"), server_now)
         return response
 
@@ -190,7 +218,7 @@ class RequestPolicy:
     def _wait_for_reset(self, what: str, failures: int) -> None:
         if failures > self.max_retries:
             raise RateLimited(f"{what}: still rate-limited after {failures} attempts", 429)
-        wait = self._seconds_to_reset()
+        wait = self._seconds_to_reset(self._family)
         if wait is None:
             wait = self._retry_after or BACKOFF_BASE * 2 ** (failures - 1)
         if wait > self.max_wait:
@@ -200,35 +228,47 @@ class RequestPolicy:
                 429,
             )
         self.sleep(what, wait, "rate-limited by the server (429)")
-        self._forget_limits()
+        self._windows.pop(self._family, None)
 
-    def _slow_down(self, what: str) -> None:
-        """Before a request: if few requests remain in the window, wait for its reset."""
-        if self._remaining is None or self._remaining >= LOW_REMAINING:
+    def _slow_down(self, what: str, family: Family) -> None:
+        """Before a request: if few requests remain in the window of `family`, wait
+        for its reset."""
+        remaining, _ = self._windows.get(family, (None, None))
+        if remaining is None or remaining >= LOW_REMAINING:
             return
-        wait = self._seconds_to_reset()
+        wait = self._seconds_to_reset(family)
         if wait is None or wait <= 0:
-            self._forget_limits()
+            self._windows.pop(family, None)
             return
         if wait > self.max_wait:
-            if self._remaining > 0:
+            if remaining > 0:
                 return  # some budget left: better spend it than wait for ages
             raise RateLimited(
                 f"{what}: no requests left for {wait:.0f} s, longer than the "
                 f"{self.max_wait:.0f} s tootback waits; try again later",
                 429,
             )
-        self.sleep(what, wait, f"{self._remaining} requests left until the rate limit resets")
-        self._forget_limits()
+        self.sleep(what, wait, f"{remaining} requests left until the rate limit resets")
+        self._windows.pop(family, None)
 
-    def _seconds_to_reset(self) -> float | None:
-        if self._reset_at is None:
+    def _spend_evenly(self, what: str, family: Family) -> None:
+        """Before a request of a paced family: wait for its turn (`Budgets`). Long
+        waits (a window spent by someone else) are told to `on_wait`; the steady
+        pace of a backfill is not."""
+        assert self.budgets is not None
+        now = self.clock.now()
+        ready = self.budgets.ready_at(family, now)
+        wait = (ready - now).total_seconds()
+        if wait > 0:
+            why = f"the {family} budget is spent until its reset" if wait > 300 else ""
+            self.sleep(what, wait, why)
+        self.budgets.sent(family, self.clock.now())
+
+    def _seconds_to_reset(self, family: Family) -> float | None:
+        _, reset_at = self._windows.get(family, (None, None))
+        if reset_at is None:
             return None
-        return (self._reset_at - self.clock.now()).total_seconds() + RESET_MARGIN
-
-    def _forget_limits(self) -> None:
-        self._remaining = None
-        self._reset_at = None
+        return (reset_at - self.clock.now()).total_seconds() + RESET_MARGIN
 
     def _api_error(self, what: str, exc: mastodon.MastodonAPIError) -> MastodonError:
         status = status_of(exc)

@@ -14,8 +14,8 @@ every request of those two families:
 - with nothing left, it waits for the reset (and a margin, for clocks);
 - a server that sends no headers is paced at Mastodon's own rates.
 
-Pure: the client tells `observe` what it saw and asks `ready_at` before each
-request; time is passed in.
+Pure: the client's request policy tells `observe` what it saw and asks
+`ready_at` before each request; time is passed in.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-Family = str  # "statuses", "media"
+Family = str  # the rate limit a request counts against: "statuses", "media", "api"
 
 
 @dataclass(frozen=True, slots=True)
