@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -86,18 +88,19 @@ def setup(
     return isolated / "state" / "state.json", cost
 
 
-def serve(
+@contextmanager
+def served(
     monkeypatch: pytest.MonkeyPatch,
     clock: FakeClock,
     statuses_budget: Budget = MASTODON_STATUSES,
     media_budget: Budget = MASTODON_MEDIA,
-) -> FakeMastodon:
-    server = FakeMastodon(
+) -> Iterator[FakeMastodon]:
+    """The fake server on `clock`, with these budgets, as MASTODON_API_BASE_URL."""
+    with FakeMastodon(
         token=TOKEN, clock=clock, statuses_budget=statuses_budget, media_budget=media_budget
-    )
-    server.start()
-    monkeypatch.setenv("MASTODON_API_BASE_URL", server.url)
-    return server
+    ) as server:
+        monkeypatch.setenv("MASTODON_API_BASE_URL", server.url)
+        yield server
 
 
 def tootback(clock: FakeClock, *args: str) -> Result:
@@ -111,8 +114,7 @@ def test_the_range_goes_out_in_original_order_once_and_unlisted(
     monkeypatch: pytest.MonkeyPatch, setup: Any, clock: FakeClock
 ) -> None:
     state_path, cost = setup
-    server = serve(monkeypatch, clock)
-    try:
+    with served(monkeypatch, clock) as server:
         result = tootback(clock, "backfill", *RANGE)
         assert result.exit_code == 0, result.output
         statuses = server.statuses()
@@ -127,8 +129,6 @@ def test_the_range_goes_out_in_original_order_once_and_unlisted(
         again = tootback(clock, "backfill", *RANGE)
         assert again.exit_code == 0 and "nothing to post" in again.stdout
         assert len(server.statuses()) == len(statuses)
-    finally:
-        server.stop()
 
 
 def test_spending_the_budgets_evenly_never_meets_a_429_and_takes_the_time_they_allow(
@@ -136,13 +136,12 @@ def test_spending_the_budgets_evenly_never_meets_a_429_and_takes_the_time_they_a
 ) -> None:
     _, cost = setup
     statuses, media = (sum(c[k] for c in cost.values()) for k in (0, 1))
-    server = serve(
+    with served(
         monkeypatch,
         clock,
         statuses_budget=Budget(8, 100.0),  # one every 12.5 s
         media_budget=Budget(3, 60.0),  # one every 20 s
-    )
-    try:
+    ) as server:
         result = tootback(clock, "backfill", *RANGE)
         assert result.exit_code == 0, result.output
         answers = Counter(r.status for r in server.requests())
@@ -155,27 +154,24 @@ def test_spending_the_budgets_evenly_never_meets_a_429_and_takes_the_time_they_a
         )
         print(f"\nbackfill of {statuses} statuses and {media} media: {took}, fastest {fastest}")
         assert fastest * 0.9 <= took <= fastest * 1.1, (took, fastest)
-    finally:
-        server.stop()
 
 
 def test_a_run_stopped_midway_goes_on_where_it_stopped(
     monkeypatch: pytest.MonkeyPatch, setup: Any, clock: FakeClock
 ) -> None:
     state_path, cost = setup
-    server = serve(monkeypatch, clock, statuses_budget=Budget(300, 300.0))
-    original = clock.sleep
-    sleeps = 0
+    with served(monkeypatch, clock, statuses_budget=Budget(300, 300.0)) as server:
+        original = clock.sleep
+        sleeps = 0
 
-    def stop_after_a_while(seconds: float) -> bool:
-        nonlocal sleeps
-        sleeps += 1
-        if sleeps == 12:  # a stop request (SIGTERM, Ctrl-C) in the middle of the run
-            clock.stop()
-        return original(seconds)
+        def stop_after_a_while(seconds: float) -> bool:
+            nonlocal sleeps
+            sleeps += 1
+            if sleeps == 12:  # a stop request (SIGTERM, Ctrl-C) in the middle of the run
+                clock.stop()
+            return original(seconds)
 
-    monkeypatch.setattr(clock, "sleep", stop_after_a_while)
-    try:
+        monkeypatch.setattr(clock, "sleep", stop_after_a_while)
         first = tootback(clock, "backfill", *RANGE)
         assert first.exit_code == EXIT_INTERRUPTED, first.output
         done = len(server.statuses())
@@ -187,15 +183,12 @@ def test_a_run_stopped_midway_goes_on_where_it_stopped(
         keys = Counter(s.idempotency_key for s in server.statuses())
         assert len(keys) == sum(s for s, _ in cost.values()) and max(keys.values()) == 1
         assert all(load_state(state_path).is_posted(tid) for tid in cost)
-    finally:
-        server.stop()
 
 
 def test_without_a_terminal_each_toot_is_a_line_with_the_progress(
     monkeypatch: pytest.MonkeyPatch, setup: Any, clock: FakeClock
 ) -> None:
-    server = serve(monkeypatch, clock)
-    try:
+    with served(monkeypatch, clock):
         result = tootback(clock, "backfill", "--from", "2022-03-01", "--to", "2022-03-02")
         assert result.exit_code == 0, result.output
         lines = [line for line in result.stderr.splitlines() if line.startswith("posted")]
@@ -203,8 +196,6 @@ def test_without_a_terminal_each_toot_is_a_line_with_the_progress(
         assert "  [████····" in lines[0] and "] 1/6 toots, " in lines[0]
         assert "/h, ETA 3 min (statuses budget)" in lines[0]
         assert lines[-1].endswith("] 6/6 toots, 100/h")
-    finally:
-        server.stop()
 
 
 def test_the_dry_run_needs_no_account_and_says_the_count_and_the_eta(
@@ -232,8 +223,7 @@ def test_what_on_this_day_posted_is_not_posted_again_and_the_other_way_round(
     monkeypatch.setenv("TOOTBACK_STATE__PATH", str(isolated / "state" / "state.json"))
     monkeypatch.setenv("MASTODON_ACCESS_TOKEN", TOKEN)
     monkeypatch.setenv("TOOTBACK_SCHEDULE__MIN_INTERVAL", "0")
-    server = serve(monkeypatch, clock)
-    try:
+    with served(monkeypatch, clock) as server:
         day = tootback(clock, "repost", "--date", "2026-04-05")
         assert day.exit_code == 0 and day.stdout.splitlines()[-1] == "2 posted", day.output
         plan = json.loads(
@@ -252,8 +242,6 @@ def test_what_on_this_day_posted_is_not_posted_again_and_the_other_way_round(
         assert len(server.statuses()) == 5
         visibilities = [r.fields["visibility"][0] for r in server.requests("POST", STATUSES)]
         assert visibilities == ["public"] * 2 + ["unlisted"] * 3
-    finally:
-        server.stop()
 
 
 def test_on_the_seeds_the_dry_run_gives_the_count_and_an_eta(

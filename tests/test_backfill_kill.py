@@ -11,10 +11,8 @@ with a fake clock in test_backfill.py).
 
 from __future__ import annotations
 
-import signal
-import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
@@ -25,7 +23,7 @@ import pytest
 from bot.clock import FakeClock
 from bot.state import idempotency_key, load_state
 from tests.support.fake_mastodon import Budget, FakeMastodon
-from tests.support.processes import ForkedRun, clean_environ
+from tests.support.processes import DEADLINE, ForkedRun, clean_environ, kill_then_settle, wait_for
 from tests.test_backfill import RANGE, official_archive
 
 pytestmark = pytest.mark.slow
@@ -34,7 +32,6 @@ TOKEN = "tok-SECRET-backfill-kill-4669"
 STATUSES = "/api/v1/statuses"
 MEDIA = "/api/v2/media"
 HOLD = 10.0  # seconds a held answer waits at most; released as soon as the run is dead
-DEADLINE = 30.0
 PLENTY = Budget(1_000_000, 60.0)
 
 
@@ -77,17 +74,6 @@ class Bench:
             self.problems.append(f"{label}: duplicates {dups}, lost {lost}")
 
 
-def wait_for(condition: Callable[[], bool], proc: ForkedRun | None = None) -> bool:
-    end = time.monotonic() + DEADLINE
-    while time.monotonic() < end:
-        if condition():
-            return True
-        if proc is not None and proc.poll() is not None:
-            return condition()
-        time.sleep(0.001)
-    raise AssertionError("timed out waiting for the server")
-
-
 @pytest.fixture(scope="module")
 def bench(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bench]:
     root = tmp_path_factory.mktemp("backfill-kill")
@@ -117,14 +103,6 @@ def reached(server: FakeMastodon, how: str, n: int) -> bool:
     return len(server.requests()) >= n
 
 
-def kill(proc: ForkedRun, server: FakeMastodon) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGKILL)
-    proc.communicate(timeout=DEADLINE)
-    server.release_held()
-    wait_for(lambda: not server.in_flight())
-
-
 def test_killed_anywhere_a_rerun_finishes_with_no_duplicate_and_no_loss(
     bench: Bench, tmp_path: Path
 ) -> None:
@@ -145,7 +123,7 @@ def test_killed_anywhere_a_rerun_finishes_with_no_duplicate_and_no_loss(
         try:
             landed = wait_for(partial(reached, server, how, n), proc)
         finally:
-            kill(proc, server)
+            kill_then_settle(proc, server)
         if not landed:
             bench.problems.append(f"{how} {n}: the run ended before the kill point")
         run_to_the_end(bench, state, f"{how} {n}")

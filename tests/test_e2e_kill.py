@@ -18,12 +18,10 @@ starts; one test runs `python -m bot` itself. `pytest -s` shows the trial counts
 from __future__ import annotations
 
 import json
-import signal
 import subprocess
 import sys
-import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -36,7 +34,13 @@ from bot.clock import FakeClock
 from bot.state import Posted, idempotency_key, load_state
 from tests.support.archives import JPEG, write_old_markdown
 from tests.support.fake_mastodon import FakeMastodon
-from tests.support.processes import ForkedRun, clean_environ
+from tests.support.processes import (
+    DEADLINE,
+    ForkedRun,
+    clean_environ,
+    kill_then_settle,
+    wait_for,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -45,7 +49,6 @@ TOKEN = "tok-SECRET-e2e-2718"
 STATUSES = "/api/v1/statuses"
 MEDIA = "/api/v2/media"
 HOLD = 10.0  # seconds a held request waits at most; it is released as soon as the run is dead
-DEADLINE = 20.0  # no single wait of this file may take longer
 
 WORDS = [
     *("archive", "pickle", "tensor", "stride", "kernel", "thread", "garden", "coffee"),
@@ -155,30 +158,6 @@ class Bench:
     @property
     def total(self) -> int:
         return sum(self.parts.values())
-
-
-Process = ForkedRun | subprocess.Popen[bytes]
-
-
-def wait_for(condition: Callable[[], bool], proc: Process | None = None) -> bool:
-    """Poll `condition` every millisecond or so, at most DEADLINE; False if `proc` ended first."""
-    end = time.monotonic() + DEADLINE
-    while time.monotonic() < end:
-        if condition():
-            return True
-        if proc is not None and proc.poll() is not None:
-            return condition()
-        time.sleep(0.001)
-    raise AssertionError("timed out waiting for the server")
-
-
-def kill(proc: Process, server: FakeMastodon) -> None:
-    """SIGKILL `proc`, then let the server finish what it holds, before anything else runs."""
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGKILL)
-    proc.communicate(timeout=DEADLINE)
-    server.release_held()
-    wait_for(lambda: not server.in_flight())
 
 
 def verify(bench: Bench, state_path: Path, label: str) -> None:
@@ -346,7 +325,7 @@ def kill_at(bench: Bench, state: Path, how: str, n: int) -> bool:
     try:
         return wait_for(lambda: reached(server, how, n), proc)
     finally:
-        kill(proc, server)
+        kill_then_settle(proc, server)
 
 
 def reached(server: FakeMastodon, how: str, n: int) -> bool:
@@ -371,7 +350,7 @@ def test_killed_again_and_again_until_done(bench: Bench, state_path: Path) -> No
         server.slow(STATUSES, HOLD, after_processing=True, skip=2, times=1)
         proc = bench.start(state_path)
         if wait_for(lambda: posts_seen(server) > seen_before + 2, proc):  # noqa: B023
-            kill(proc, server)
+            kill_then_settle(proc, server)
             kills += 1
             continue
         assert proc.wait(timeout=DEADLINE) == 0

@@ -7,6 +7,10 @@ forked from a server process (multiprocessing's "forkserver") that imported them
 once. Everything else is the process's own, as with `python -m bot ARGS`: its
 environment, working directory, stdin, stdout and stderr, its state-file lock
 and its exit code (-9 after SIGKILL).
+
+`wait_for` and `kill_then_settle` are what the kill tests do around such a run:
+poll the fake server for a kill point, then SIGKILL the run and let the server
+finish what it holds.
 """
 
 from __future__ import annotations
@@ -18,8 +22,15 @@ import signal
 import subprocess
 import sys
 import tempfile
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tests.support.fake_mastodon import FakeMastodon
+
+DEADLINE = 20.0  # no single wait of the kill tests may take longer
 
 # What `tootback repost` imports on its way, so the forked runs find them loaded.
 PRELOAD = [
@@ -118,3 +129,27 @@ def _run(args: list[str], env: dict[str, str], cwd: str, out: str, err: str) -> 
 
     sys.argv = ["tootback", *args]
     main()  # exits with the command's code; multiprocessing passes it on as `exitcode`
+
+
+Process = ForkedRun | subprocess.Popen[bytes]
+
+
+def wait_for(condition: Callable[[], bool], proc: Process | None = None) -> bool:
+    """Poll `condition` every millisecond or so, at most DEADLINE; False if `proc` ended first."""
+    end = time.monotonic() + DEADLINE
+    while time.monotonic() < end:
+        if condition():
+            return True
+        if proc is not None and proc.poll() is not None:
+            return condition()
+        time.sleep(0.001)
+    raise AssertionError("timed out waiting for the server")
+
+
+def kill_then_settle(proc: Process, server: FakeMastodon) -> None:
+    """SIGKILL `proc`, then let the server finish what it holds, before anything else runs."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGKILL)
+    proc.communicate(timeout=DEADLINE)
+    server.release_held()
+    wait_for(lambda: not server.in_flight())
