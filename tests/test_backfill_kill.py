@@ -49,6 +49,7 @@ class Bench:
             MASTODON_ACCESS_TOKEN=TOKEN,
             TOOTBACK_STATE__PATH=str(state),
             TOOTBACK_ARCHIVE__PATH=str(self.root / "archive"),
+            TOOTBACK_POST__LOOKUP_DELAY="0.3",  # a lost answer is looked for soon
         )
         return ForkedRun(["backfill", *RANGE], env=env, cwd=self.root)
 
