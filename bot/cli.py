@@ -322,22 +322,27 @@ def _previews(
 
     s = settings.selection
     archive = source.days(days, s.feb29, whole_threads=s.threads == "whole")
-    posted, handles, limits = _composing(settings)
+    posted, handles, limits, limit_from = _composing(settings)
     alt_texts = alt_texts_for(settings.media.alt_text_file, archive, limits.description_limit)
     return archive, [
-        preview_day(archive, d, settings, posted, handles, limits, alt_texts) for d in days
+        preview_day(archive, d, settings, posted, handles, limits, alt_texts, limit_from)
+        for d in days
     ]
 
 
-def _composing(settings: Settings) -> tuple[Mapping[str, str], Mapping[str, str], InstanceLimits]:
-    """What composing offline uses: the posted map, the handles and the limits."""
+def _composing(
+    settings: Settings,
+) -> tuple[Mapping[str, str], Mapping[str, str], InstanceLimits, str]:
+    """What composing offline uses, from the state file and the handles file: the posted
+    map, the handles, the limits (the kept server profile's) and where they came from."""
     from bot.handles import load_handles
-    from bot.model import InstanceLimits
-    from bot.state import read_posted
+    from bot.options import offline_limits
+    from bot.state import load_state
 
-    posted = read_posted(settings.state.path)
+    state = load_state(settings.state.path)
     handles = load_handles(settings.mentions.handles_file)
-    return posted, handles, InstanceLimits(max_characters=settings.compose.max_characters)
+    limits, limit_from = offline_limits(settings, state.server)
+    return state.posted_urls(), handles, limits, limit_from
 
 
 def _ahead(settings: Settings, source: ArchiveSource, day: DayPreview) -> Outlook | None:
@@ -348,7 +353,8 @@ def _ahead(settings: Settings, source: ArchiveSource, day: DayPreview) -> Outloo
     if day.toots:
         return None
     days = day_reader(settings, source)
-    return outlook(source.summary(), days, day.day, settings, *_composing(settings))
+    posted, handles, limits, _ = _composing(settings)
+    return outlook(source.summary(), days, day.day, settings, posted, handles, limits)
 
 
 def _write_page(
@@ -436,7 +442,7 @@ def calendar_command(obj: Context, first: date | None, last: date | None, as_jso
     _days(first, last)  # checks the order
     source = archive_source(settings)
     outline = source.outline()
-    posted, handles, limits = _composing(settings)
+    posted, handles, limits, _ = _composing(settings)
     words = None
     if calendar_needs_words(settings, outline, limits):
         words = Words(source.whole(), posted, handles, limits)
@@ -720,7 +726,7 @@ def _backfill_dry_run(
     from bot.wiring import backfill_jobs
 
     now, source = obj.clock.now(), archive_source(settings)
-    _, handles, limits = _composing(settings)
+    _, handles, limits, _ = _composing(settings)
     composer = make_composer(settings, source.without_tweets(), handles, limits)
     state = load_state(settings.state.path)
     _, _, plan = backfill_jobs(settings, source, state, composer, first, last, now)
@@ -825,8 +831,7 @@ def status(obj: Context, as_json: bool) -> None:
       tootback status --json
     """
     from bot.handles import load_handles
-    from bot.model import InstanceLimits
-    from bot.options import day_reader, plan
+    from bot.options import day_reader, offline_limits, plan
     from bot.preview import outlook
     from bot.render import status_json, status_text
     from bot.state import load_state
@@ -844,7 +849,7 @@ def status(obj: Context, as_json: bool) -> None:
     ahead = None
     if not day_plan.due:  # say what the archive holds and when toots come next
         handles = load_handles(settings.mentions.handles_file)
-        limits = InstanceLimits(max_characters=settings.compose.max_characters)
+        limits, _ = offline_limits(settings, state.server)
         posted = state.posted_urls()
         ahead = outlook(source.summary(), days, the_day, settings, posted, handles, limits)
     zone = settings.selection.timezone

@@ -80,7 +80,7 @@ class Tweet:
 class TootPart:
     """One status to send: exactly the text that goes to Mastodon.
 
-    length: the text's length as Mastodon counts it (plus the spoiler text).
+    length: the text's length as the server counts it (plus the spoiler text).
     media: the files to attach, at most the instance's limit.
     """
 
@@ -140,6 +140,11 @@ class Skip:
     reason: str
 
 
+LengthRule = Literal["mastodon", "code points"]
+"""How a server counts a status against its limit: Mastodon's rule (a URL counts 23,
+`@user@domain` counts as `@user`, grapheme clusters), or the code points of the text."""
+
+
 @dataclass(frozen=True, slots=True)
 class InstanceLimits:
     """What the instance accepts in one status (Mastodon's defaults until asked).
@@ -149,6 +154,9 @@ class InstanceLimits:
     image_size_limit, video_size_limit: the largest file in bytes; None when the
         server does not say, 0 when it takes none of that kind (Takahē's video).
     media_types: the MIME types an upload may have; empty when the server does not say.
+    quote_posts: whether it takes quote posts (Mastodon API 7); None when not known.
+    length_rule: how it counts a status against max_characters (its software's, from
+        bot.software; Mastodon's when not known).
     """
 
     max_characters: int = 500
@@ -158,7 +166,8 @@ class InstanceLimits:
     image_size_limit: int | None = None
     video_size_limit: int | None = None
     media_types: tuple[str, ...] = ()
-    quote_posts: bool | None = None  # takes quote posts (Mastodon API 7); None: not known
+    quote_posts: bool | None = None
+    length_rule: LengthRule = "mastodon"
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from bot.archive.source import ArchiveSource
 from bot.compose import ComposeOptions, Composer
 from bot.compose.rewrite import LinkOptions, MentionOptions
 from bot.model import InstanceLimits
+from bot.profile import ServerProfile
 from bot.selection import DayPlan, ScheduleOptions, SelectionOptions, plan_day
 from bot.settings import Settings
 
@@ -46,6 +47,20 @@ def schedule_options(settings: Settings) -> ScheduleOptions:
     """When toots are due, from `[schedule]`."""
     s = settings.schedule
     return ScheduleOptions(s.mode, s.daily_at, timedelta(seconds=s.min_interval))
+
+
+def offline_limits(settings: Settings, server: ServerProfile | None) -> tuple[InstanceLimits, str]:
+    """What a command that asks no server measures toots against, and where it came from.
+
+    server: the profile the state file keeps (a run of `repost` or the daemon
+        keeps it), so that `preview` uses the limit and length rule `repost`
+        will use; without one, `compose.max_characters` and Mastodon's rule.
+    """
+    if server is None:
+        limits = InstanceLimits(max_characters=settings.compose.max_characters)
+        return limits, "compose.max_characters; no server profile kept in the state file yet"
+    read = server.read_at.strftime("%Y-%m-%d %H:%M UTC")
+    return server.limits, f"server profile of {server.describe()}, read {read}"
 
 
 def make_composer(
@@ -79,6 +94,7 @@ def make_composer(
             max_characters=limits.max_characters,
             max_media_attachments=limits.max_media_attachments,
             characters_reserved_per_url=limits.characters_reserved_per_url,
+            length_rule=limits.length_rule,
             spoiler_text=settings.post.spoiler_text,
             media_missing=settings.media.missing,
             owner=archive.username,

@@ -20,7 +20,7 @@ from bot.archive.alttext import NO_ALT_TEXTS, AltTexts
 from bot.archive.base import OutlineArchive
 from bot.calendar import Calendar, DayCount, day_counts
 from bot.compose import ComposeOptions, fits_any_text
-from bot.model import InstanceLimits, Outline, Skip, Toot
+from bot.model import InstanceLimits, LengthRule, Outline, Skip, Toot
 from bot.options import make_composer, plan, schedule_options, selection_options
 from bot.settings import Settings
 
@@ -33,6 +33,8 @@ class DayPreview:
     """One day's toots exactly as they would be sent, and what was skipped.
 
     trimmed: how many of the skipped ones `max_per_day` left out.
+    length_rule: how the server counts max_characters; limit_from: where the limit
+        came from (the kept server profile, or `compose.max_characters`).
     """
 
     day: date
@@ -43,6 +45,8 @@ class DayPreview:
     posted: frozenset[str]
     alt_text_problems: tuple[Problem, ...] = ()
     trimmed: int = 0
+    length_rule: LengthRule = "mastodon"
+    limit_from: str = ""
 
 
 def preview_day(
@@ -53,8 +57,10 @@ def preview_day(
     handles: Mapping[str, str],
     limits: InstanceLimits,
     alt_texts: AltTexts = NO_ALT_TEXTS,
+    limit_from: str = "",
 ) -> DayPreview:
-    """Select `day`'s tweets and compose each, as `repost` would send them."""
+    """Select `day`'s tweets and compose each, as `repost` would send them; `limit_from`
+    says where `limits` came from (see `options.offline_limits`)."""
     day_plan = plan(archive, day, settings)
     composer = make_composer(settings, archive, handles, limits, alt_texts)
     toots: list[Toot] = []
@@ -76,6 +82,8 @@ def preview_day(
         posted=frozenset(t.tweet_id for t in toots if t.tweet_id in posted),
         alt_text_problems=alt_texts.problems,
         trimmed=day_plan.trimmed,
+        length_rule=limits.length_rule,
+        limit_from=limit_from,
     )
 
 

@@ -67,17 +67,25 @@ QUOTE_POSTS_API = 7
 """The Mastodon API version that brought quote posts (`quoted_status_id`)."""
 
 
-def with_api_versions(limits: InstanceLimits, api_versions: Mapping[str, int]) -> InstanceLimits:
-    """`limits` with what the API versions tell: whether the server takes quote posts.
+def completed(
+    limits: InstanceLimits, software_name: str, api_versions: Mapping[str, int]
+) -> InstanceLimits:
+    """`limits` with what follows from the software and the API versions: its length
+    rule (bot.software), and whether it takes quote posts.
 
     A server that reports no Mastodon API version of 7 or more takes none
     (GoToSocial and Takahē ignore `quoted_status_id`, measured in issue 8).
     """
-    return replace(limits, quote_posts=api_versions.get("mastodon", 0) >= QUOTE_POSTS_API)
+    return replace(
+        limits,
+        quote_posts=api_versions.get("mastodon", 0) >= QUOTE_POSTS_API,
+        length_rule=software(software_name).length,
+    )
 
 
-# What the state file keeps of the limits; `quote_posts` follows from `api_versions`.
-_KEPT_LIMITS = tuple(f.name for f in fields(InstanceLimits) if f.name != "quote_posts")
+# What the state file keeps of the limits; the others follow from software and API versions.
+_DERIVED = ("quote_posts", "length_rule")
+_KEPT_LIMITS = tuple(f.name for f in fields(InstanceLimits) if f.name not in _DERIVED)
 
 
 def profile_json(profile: ServerProfile) -> dict[str, Any]:
@@ -107,11 +115,12 @@ def parse_profile(raw: Any) -> ServerProfile:
     versions = raw.get("api_versions", {})
     if not isinstance(versions, dict) or not all(_whole(v) for v in versions.values()):
         raise ValueError("'server': 'api_versions' must map names to whole numbers")
+    name = _text(raw, "software")
     return ServerProfile(
         instance=_text(raw, "instance"),
-        software=_text(raw, "software"),
+        software=name,
         version=_text(raw, "version"),
-        limits=with_api_versions(_limits(raw.get("limits", {})), versions),
+        limits=completed(_limits(raw.get("limits", {})), name, versions),
         read_at=when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC),
         api_versions=tuple(sorted((str(k), int(v)) for k, v in versions.items())),
     )

@@ -20,7 +20,7 @@ import click
 from bot.archive import Archive, Problem, Summary
 from bot.archive.alttext import AltTexts
 from bot.calendar import Calendar, DayCount, heat_level, month_days
-from bot.model import InstanceLimits, Quote, Toot, TootPart
+from bot.model import InstanceLimits, LengthRule, Quote, Toot, TootPart
 from bot.profile import ServerProfile
 from bot.state import Failed, Pending, Posted, State
 
@@ -51,12 +51,15 @@ def retry_command(tweet_id: str) -> str:
 def day_json(
     preview: DayPreview, show_skipped: bool, ahead: Outlook | None = None
 ) -> dict[str, Any]:
-    """The `preview --json` object: date, timezone, max_characters, toots, skipped; on
-    a day without toots also `archive_range` and `next_day` (see `outlook_json`)."""
+    """The `preview --json` object: date, timezone, max_characters, length_rule,
+    limit_from, toots, skipped; on a day without toots also `archive_range` and
+    `next_day` (see `outlook_json`)."""
     shown = {
         "date": preview.day.isoformat(),
         "timezone": preview.timezone,
         "max_characters": preview.max_characters,
+        "length_rule": preview.length_rule,
+        "limit_from": preview.limit_from,
         "toots": [_toot_json(toot, toot.tweet_id in preview.posted) for toot in preview.toots],
         "skipped": [
             {"tweet_id": skip.tweet_id, "reason": skip.reason}
@@ -121,10 +124,20 @@ def _part_json(part: TootPart) -> dict[str, Any]:
     }
 
 
+def limit_line(max_characters: int, rule: LengthRule, source: str) -> str:
+    """What the lengths are measured against, and where that came from."""
+    counted = "as Mastodon counts" if rule == "mastodon" else "counted in code points"
+    return f"limit: {max_characters} characters, {counted}" + (f" ({source})" if source else "")
+
+
 def day_text(preview: DayPreview, show_skipped: bool, ahead: Outlook | None = None) -> str:
     """The human `preview`: each toot exactly as sent, then a one-line summary (and on a
     day without toots, the `outlook_text`)."""
-    lines = [f"{preview.day:%a %Y-%m-%d} ({preview.timezone}): on this day in earlier years", ""]
+    lines = [
+        f"{preview.day:%a %Y-%m-%d} ({preview.timezone}): on this day in earlier years",
+        limit_line(preview.max_characters, preview.length_rule, preview.limit_from),
+        "",
+    ]
     for toot in preview.toots:
         lines += _toot_text(toot, toot.tweet_id in preview.posted, preview.max_characters)
     if show_skipped and preview.skipped:

@@ -28,7 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Literal
 
-LengthRule = Literal["mastodon", "code points"]
+from bot.model import LengthRule
 
 
 @dataclass(frozen=True, slots=True)

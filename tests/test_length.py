@@ -23,7 +23,7 @@ from mastodon._url_regex import URL_REGEX_SOURCE
 from bot.archive import load_archive
 from bot.bundled import demo_archive
 from bot.compose import ComposeOptions, compose
-from bot.compose.length import grapheme_boundaries, status_length
+from bot.compose.length import COUNTERS, code_points, grapheme_boundaries, status_length
 from bot.compose.tlds import COUNTRY, GENERIC
 from bot.model import Toot
 
@@ -66,6 +66,20 @@ def test_spoiler_text_counts_too() -> None:
 def test_a_url_counts_what_the_server_reserves() -> None:
     assert status_length("see https://example.com/abc", url_length=30) == 4 + 30
     assert status_length("see https://example.com/abc", url_length=5) == 4 + 5
+
+
+def test_code_points_count_every_character_of_text_and_warning() -> None:
+    # GoToSocial's rule (Takahē leaves the warning out, Pleroma counts clusters: never more).
+    url = "https://example.com/" + "a" * 80
+    assert code_points(f"{url} @bob@twitter.com 👨‍👩‍👧‍👦", "CW") == 100 + 1 + 16 + 1 + 7 + 2
+    assert COUNTERS["code points"] is code_points and COUNTERS["mastodon"] is status_length
+
+
+@pytest.mark.parametrize(
+    "text", ["https://example.com/" + "a" * 80, "@someone@mastodon.example hi", "e\u0301" * 5]
+)
+def test_code_points_never_count_less_than_mastodon(text: str) -> None:
+    assert code_points(text) >= status_length(text)
 
 
 @pytest.mark.parametrize(

@@ -8,8 +8,10 @@ run them: `login` with the code fed in, then `check` with the `.env` it wrote.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -17,9 +19,11 @@ from click.testing import CliRunner, Result
 
 from bot.cli import Context, cli
 from bot.clock import FakeClock
+from bot.compose.length import COUNTERS
 from bot.errors import EXIT_USAGE
 from bot.software import GRANULAR_SCOPES, software
 from tests.support import NOON
+from tests.support.archives import write_old_markdown
 from tests.support.fake_mastodon import FakeMastodon
 from tests.support.profiles import PROFILES
 
@@ -138,3 +142,59 @@ def test_a_run_recovers_as_the_servers_software_is_known_to_need(server: FakeMas
     traits = run.runner.publisher.recovery.traits
     assert (traits.key_seconds, traits.own_list_hides) == (known.key.seconds, known.own_list_hides)
     assert run.store.load().server == run.client.profile()
+
+
+# --- length rule per server, and preview with the kept profile ------------------------
+
+# Under Mastodon's rule this is 23 + 1 + 440 + footer: one part under 500. As code points
+# (GoToSocial, Takahē, Pleroma) its URL counts 120: it must be cut in two.
+LONG_URL = "https://example.com/" + "a" * 100
+WORDS = " ".join(["word"] * 88)  # 440 characters
+LONG_TWEET = ("1511000000000000001", datetime(2021, 4, 5, 9, 0, tzinfo=UTC), f"{LONG_URL} {WORDS}")
+
+
+@pytest.fixture
+def long_archive(env: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = write_old_markdown(env.parent / "long", [LONG_TWEET])
+    monkeypatch.setenv("TOOTBACK_ARCHIVE__PATH", str(path))
+    return path
+
+
+@pytest.mark.usefixtures("long_archive")
+def test_a_toot_fitted_by_tootback_is_never_refused_for_length(server: FakeMastodon) -> None:
+    server.max_characters = 500
+    result = tootback("repost", "--date", "2026-04-05")
+    assert result.exit_code == 0, result.output
+    statuses = server.statuses()
+    assert statuses and all(
+        server.profile.status_length(s.text, s.spoiler_text) <= 500 for s in statuses
+    )
+    rule = software(server.profile.software[0]).length
+    assert len(statuses) == (1 if rule == "mastodon" else 2)
+
+
+@pytest.mark.usefixtures("long_archive")
+def test_preview_uses_the_limit_and_rule_of_the_kept_server_profile(
+    server: FakeMastodon,
+) -> None:
+    before = json.loads(tootback("preview", "--date", "2026-04-05", "--json").stdout)
+    assert (before["max_characters"], before["length_rule"]) == (500, "mastodon")
+    assert before["limit_from"].startswith("compose.max_characters")
+    assert tootback("check").exit_code == 0  # check asks the server but keeps nothing
+    assert json.loads(tootback("preview", "--date", "2026-04-05", "--json").stdout) == before
+    assert tootback("state", "rebuild").exit_code == 0  # a run: it keeps the profile
+    shown = tootback("preview", "--date", "2026-04-05")
+    after = json.loads(tootback("preview", "--date", "2026-04-05", "--json").stdout)
+    name, limits = server.profile.software[0], server.profile.limits
+    rule = software(name).length
+    assert (after["max_characters"], after["length_rule"]) == (limits.max_characters, rule)
+    described = f"server profile of {after['limit_from'].split(' of ', 1)[1]}"
+    assert after["limit_from"] == described and "read 2026-04-05 12:00 UTC" in described
+    counted = "as Mastodon counts" if rule == "mastodon" else "counted in code points"
+    assert f"limit: {limits.max_characters} characters, {counted} (server profile of " in (
+        shown.stdout
+    )
+    [toot] = after["toots"]
+    lengths = [p["length"] for p in toot["parts"]]
+    counter = COUNTERS[rule]
+    assert lengths == [counter(p["text"], "", 23) for p in toot["parts"]]

@@ -37,7 +37,9 @@ PROFILE = ServerProfile(
     "https://example.social",
     "takahe",
     "takahe/0.11.0",
-    InstanceLimits(500, 4, 23, 1500, 10485760, 0, ("image/png", "image/jpeg"), quote_posts=False),
+    InstanceLimits(
+        500, 4, 23, 1500, 10485760, 0, ("image/png", "image/jpeg"), False, "code points"
+    ),
     NOON,
     (("mastodon", 2),),
 )
@@ -315,7 +317,9 @@ def test_a_profile_from_a_later_tootback_keeps_what_this_one_knows(store: StateS
     write(store.path, {"version": 1, "server": later, "tweets": {}})
     server = store.load().server
     assert server is not None
-    assert server.limits == InstanceLimits(max_characters=5000, quote_posts=False)
+    assert server.limits == InstanceLimits(
+        max_characters=5000, quote_posts=False, length_rule="code points"
+    )
 
 
 def test_the_same_profile_read_again_changes_nothing() -> None:

@@ -26,7 +26,7 @@ import requests
 
 from bot.errors import MastodonError, Rejected
 from bot.model import InstanceLimits
-from bot.profile import ServerProfile, with_api_versions
+from bot.profile import ServerProfile, completed
 
 
 class GetJson(Protocol):
@@ -87,11 +87,12 @@ def read_profile(
         version,
     )
     api_versions = _api_versions(doc.get("api_versions"))
+    name = remembered.software if same and remembered else read_software(get)
     return ServerProfile(
         instance=instance,
-        software=remembered.software if same and remembered else read_software(get),
+        software=name,
         version=version,
-        limits=with_api_versions(limits_from(doc), dict(api_versions)),
+        limits=completed(limits_from(doc), name, dict(api_versions)),
         read_at=now,
         api_versions=api_versions,
     )

@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from bot.compose.length import URL_LENGTH, grapheme_boundaries, status_length
+from bot.compose.length import URL_LENGTH, Counter, grapheme_boundaries, status_length
 from bot.compose.rewrite import handle_spans, url_spans
 from bot.model import Media, TootPart
 
@@ -67,6 +67,7 @@ class Layout:
     spoiler: str
     limit: int
     url_length: int = URL_LENGTH
+    count: Counter = status_length  # the server's length rule (see COUNTERS)
 
     def render(self, chunk: str, index: int, total: int, last: bool) -> str:
         text = chunk
@@ -78,7 +79,7 @@ class Layout:
         return text
 
     def length(self, text: str) -> int:
-        return status_length(text, self.spoiler, self.url_length)
+        return self.count(text, self.spoiler, self.url_length)
 
     def fits(self, text: str) -> bool:
         # Counting is slow (grapheme clusters); first a sure answer from an

@@ -28,6 +28,7 @@ from functools import cache
 from itertools import accumulate
 
 from bot.compose.tlds import COUNTRY, GENERIC
+from bot.model import LengthRule
 
 URL_LENGTH = 23  # Mastodon's characters_reserved_per_url
 
@@ -79,6 +80,25 @@ def status_length(text: str, spoiler_text: str = "", url_length: int = URL_LENGT
     countable = _REMOTE_MENTION.sub(r"\1\2", _urls_replaced(text, "x" * url_length))
     count = _grapheme_count()
     return count(countable) + count(spoiler_text)
+
+
+def code_points(text: str, spoiler_text: str = "", url_length: int = URL_LENGTH) -> int:
+    """How many characters GoToSocial, Takahē and Pleroma count for a status: the code
+    points of the text and the content warning, URLs and `@user@domain` in full.
+
+    GoToSocial counts exactly this; Takahē leaves the content warning out and
+    Pleroma counts grapheme clusters, so neither counts more. `url_length` is
+    ignored: such servers advertise `characters_reserved_per_url` and do not
+    apply it (measured on GoToSocial 0.20 and Takahē 0.11).
+    """
+    return len(text) + len(spoiler_text)
+
+
+Counter = Callable[[str, str, int], int]
+"""A length rule as a function: (text, spoiler_text, url_length) -> count."""
+
+COUNTERS: dict[LengthRule, Counter] = {"mastodon": status_length, "code points": code_points}
+"""The function for each server's length rule (`InstanceLimits.length_rule`)."""
 
 
 def grapheme_boundaries(text: str) -> list[int]:

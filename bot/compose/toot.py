@@ -20,8 +20,9 @@ from bot.archive.alttext import NO_ALT_TEXTS, AltTexts
 from bot.compose.forms import quote_form, without_quote_link
 from bot.compose.language import toot_language
 from bot.compose.layout import Layout, media_groups, plan_parts
+from bot.compose.length import COUNTERS
 from bot.compose.rewrite import LinkOptions, MentionOptions, rewrite, rewrite_mentions
-from bot.model import Media, Skip, Toot, Tweet
+from bot.model import LengthRule, Media, Skip, Toot, Tweet
 
 MediaMissing = Literal["post_without", "skip_tweet"]
 Sensitive = Literal["archive", "always", "never"]
@@ -38,6 +39,7 @@ class ComposeOptions:
     zone: the time zone of local dates.
     max_characters, max_media_attachments, characters_reserved_per_url: the
         instance's limits (the last is what a URL counts).
+    length_rule: how the server counts a part against max_characters.
     spoiler_text: the content warning of every part; counts toward the limit.
     media_missing: a tweet with an unusable media file is posted without it
         ("post_without") or not at all ("skip_tweet").
@@ -59,6 +61,7 @@ class ComposeOptions:
     max_characters: int = 500
     max_media_attachments: int = 4
     characters_reserved_per_url: int = 23
+    length_rule: LengthRule = "mastodon"
     spoiler_text: str = ""
     media_missing: MediaMissing = "post_without"
     owner: str | None = None
@@ -103,6 +106,7 @@ def compose(tweet: Tweet, due: datetime, options: ComposeOptions) -> Toot | Skip
         spoiler=options.spoiler_text,
         limit=options.max_characters,
         url_length=options.characters_reserved_per_url,
+        count=COUNTERS[options.length_rule],
     )
     parts = plan_parts(body, media_groups(usable, options.max_media_attachments), layout)
     if parts is None:

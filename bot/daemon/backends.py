@@ -22,7 +22,7 @@ from bot.daemon.scheduler import Backend
 from bot.exactly_once import Outcome
 from bot.handles import load_handles
 from bot.model import InstanceLimits, Skip
-from bot.options import day_reader, make_composer, plan
+from bot.options import day_reader, make_composer, offline_limits, plan
 from bot.pacing import pending_jobs
 from bot.preview import Outlook, outlook
 from bot.selection import DayPlan, Due
@@ -56,7 +56,7 @@ def dry_backend(settings: Settings, archive_path: Path, events: EventLog) -> Bac
     """Read the archive and the state file only; `post` logs the toot instead of sending it."""
     source = ArchiveSource(archive_path, settings.archive.index_dir, settings.archive.limits)
     handles = load_handles(settings.mentions.handles_file)
-    limits = InstanceLimits(settings.compose.max_characters)
+    limits, _ = offline_limits(settings, load_state(settings.state.path).server)
     archive = source.without_tweets()
     alt_texts = alt_texts_for(settings.media.alt_text_file, archive, limits.description_limit)
     composer = make_composer(settings, archive, handles, limits, alt_texts)
