@@ -218,6 +218,8 @@ class Publisher:
     # -- one toot
 
     def _post(self, state: State, toot: Toot) -> Outcome:
+        if toot.boost_of_tweet is not None:
+            return self._boost(state, toot, toot.boost_of_tweet)
         tid = toot.tweet_id
         state = state.mark_pending(tid, self._key(state, tid, 0), self.clock.now())
         self.store.save(state)
@@ -271,13 +273,65 @@ class Publisher:
                 status = self._send(state, toot, index, reply_to, media_ids)
             except Unconfirmed as exc:
                 failures += 1
-                attempts = self.client.max_retries + 1
-                if failures >= attempts:
-                    raise
-                why = f"{exc} (attempt {failures} of {attempts})"
-                self.client.wait(what, self.client.retry_delay(failures), why)
+                self._back_off(what, exc, failures)
                 continue
             return self._confirmed(state, tid, status), status
+
+    def _back_off(self, what: str, exc: Unconfirmed, failures: int) -> None:
+        """After the `failures`-th request whose outcome is unknown: wait the client's
+        backoff before looking and trying again, or raise `exc` when the budget is spent."""
+        attempts = self.client.max_retries + 1
+        if failures >= attempts:
+            raise exc
+        why = f"{exc} (attempt {failures} of {attempts})"
+        self.client.wait(what, self.client.retry_delay(failures), why)
+
+    def _boost(self, state: State, toot: Toot, original_id: str) -> Outcome:
+        """A retweet of the owner's own tweet: one boost of that tweet's first status.
+
+        Recorded like any toot (pending, the request marked before it goes out,
+        then posted), so a re-run sends nothing. A boost whose outcome is unknown
+        is looked for among the account's latest statuses before it is sent
+        again. The record keeps the boost's id and the boosted toot's URL (a
+        boost has no page of its own: a link to the retweet leads to that toot).
+        """
+        tid = toot.tweet_id
+        original = state.record(original_id)
+        if not isinstance(original, Posted):  # compose saw the same state; kept for safety
+            return Outcome(tid, "skipped", detail=f"tweet {original_id} is not posted yet")
+        target = original.status_ids[0]
+        state = state.mark_pending(tid, self._key(state, tid, 0), self.clock.now())
+        self.store.save(state)
+        what = f"tweet {tid}, a boost of status {target}"
+        try:
+            boost_id = self._boost_once(state, tid, target, what)
+        except Rejected as exc:
+            return self._failed(tid, str(exc), refused=True)
+        except Unavailable as exc:  # Unconfirmed included: the retry budget is spent
+            return self._unless_down(tid, exc)
+        self.store.save(
+            self.store.load().mark_posted(tid, [boost_id], original.url, self.clock.now())
+        )
+        return Outcome(tid, "posted", original.url)
+
+    def _boost_once(self, state: State, tid: str, target: str, what: str) -> str:
+        """The id of the one boost of `target`: found, if an earlier request may have
+        made it, else requested (again) until the server confirms it or the budget ends."""
+        failures = 0
+        while True:
+            record = _pending(state, tid)
+            if record.unconfirmed is not None:
+                self._settle(what, record)
+                found = self.client.own_boost(target)
+                if found is not None:
+                    return found
+            state = state.mark_sending(tid, 0, f"boost {target}", self.clock.now())
+            self.store.save(state)
+            try:
+                return self.client.reblog(target, visibility=self.options.visibility).id
+            except Unconfirmed as exc:
+                failures += 1
+                self._back_off(what, exc, failures)
 
     def _send(
         self,

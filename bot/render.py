@@ -106,6 +106,7 @@ def _toot_json(toot: Toot, already_posted: bool) -> dict[str, Any]:
         "language": toot.language,
         "sensitive": toot.sensitive,
         "quote": _quote_json(toot.quote),
+        "boost_of_tweet": toot.boost_of_tweet,
         "parts": [_part_json(part) for part in toot.parts],
     }
 
@@ -163,6 +164,10 @@ def _toot_text(toot: Toot, already_posted: bool, limit: int) -> list[str]:
     ]
     if toot.in_reply_to_tweet:
         lines.append(f"  reply to tweet {toot.in_reply_to_tweet} (its toot, if posted)")
+    if toot.boost_of_tweet is not None:
+        lines.append(
+            f"  a boost of the toot of tweet {toot.boost_of_tweet}: a retweet of your own tweet"
+        )
     if toot.quote is not None:
         form = "a quote post" if toot.quote.form == "quote" else "a link"
         lines.append(f"  quotes tweet {toot.quote.tweet_id}: {form}, as {toot.quote.reason}")
@@ -194,8 +199,10 @@ def _media_text(part: TootPart) -> str:
 
 def _summary(preview: DayPreview, show_skipped: bool) -> str:
     parts = sum(len(t.parts) for t in preview.toots)
+    boosts = sum(t.boost_of_tweet is not None for t in preview.toots)
     posted = sum(t.tweet_id in preview.posted for t in preview.toots)
-    text = f"{plural(len(preview.toots), 'toot')} ({plural(parts, 'status', 'statuses')})"
+    made = plural(parts, "status", "statuses") + (f", {plural(boosts, 'boost')}" if boosts else "")
+    text = f"{plural(len(preview.toots), 'toot')} ({made})"
     if posted:
         text += f", {posted} already posted"
     text += f", {len(preview.skipped)} skipped"

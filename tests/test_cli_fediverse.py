@@ -46,24 +46,19 @@ APRIL_6 = FIXTURES / "preview-official-2026-04-06.txt"
 
 
 def test_april_6_previews_the_fediverse_way() -> None:
-    """Exactly as listed: a quote post of A's toot, a quote of someone else's
-    tweet as a link, per-toot languages (none for und and qht), a sensitive toot."""
+    """Exactly as listed: a quote post of A's toot, a boost of it for the retweet
+    of A, a quote of someone else's tweet as a link, per-toot languages (none
+    for und and qht), a sensitive toot."""
     settings = load_settings(None, {"selection": {"include_retweets": True}}, env_file=None)
     archive = load_archive(OFFICIAL)
     limits = InstanceLimits(quote_posts=True)
     preview = preview_day(archive, DAY, settings, {A: A_TOOT}, {}, limits)
     assert day_text(preview, show_skipped=True) + "\n" == APRIL_6.read_text(encoding="utf-8")
     toots = {t["tweet_id"]: t for t in day_json(preview, show_skipped=True)["toots"]}
-    assert [t["language"] for t in toots.values()] == [
-        "ja",
-        "en",
-        "en",
-        "en",
-        None,
-        "de",
-        None,
-        "en",
-    ]
+    languages = ["ja", "en", None, "en", None, "de", None, "en"]
+    assert [t["language"] for t in toots.values()] == languages
+    assert [t["boost_of_tweet"] for t in toots.values()] == [None, None, A, *[None] * 5]
+    assert toots["1643901355422646277"]["parts"] == []
     assert [t["tweet_id"] for t in toots.values() if t["sensitive"]] == [SN]
     assert toots["1643886255928246277"]["quote"] == {
         "tweet_id": A,

@@ -36,6 +36,7 @@ OWNER = "quokka_codes"
 A, H, B = "1114094070789046273", "1511244747371446273", "1114095375217590273"
 F, SN = "1379146820613046273", "1379539407467446277"
 QS, QO = "1643886255928246277", "1511644883973046277"
+RS, E = "1643901355422646277", "1379142320124854273"  # RT @quokka_codes (of A); RT @grace_h
 DE, JA, UN, HT = (
     "1247207438545846277",
     "1379343114040246277",
@@ -197,6 +198,43 @@ def test_a_quote_that_is_nothing_but_its_link_stays_a_link(archive: Archive) -> 
     result = toot(compose(bare, DUE, chosen))
     assert result.quote == Quote(A, "link", "the tweet is nothing but its link")
     assert result.parts[0].text == A_TOOT
+
+
+# --- retweets of one's own tweets -------------------------------------------------------------
+
+
+def test_a_retweet_of_ones_own_posted_tweet_is_a_boost(archive: Archive) -> None:
+    result = toot(compose(the(archive, RS), DUE, options(archive, posted={A: A_TOOT})))
+    assert (result.boost_of_tweet, result.parts) == (A, ())
+
+
+def test_a_retweet_of_a_tweet_the_run_posts_first_is_a_boost(archive: Archive) -> None:
+    result = toot(compose(the(archive, RS), DUE, options(archive, planned=frozenset({A}))))
+    assert result.boost_of_tweet == A
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({}, f"a retweet of your tweet {A}, which is not posted yet"),
+        ({"retweet_of": None}, "a retweet of your own tweet that is not in this archive"),
+        ({"retweet_of": "42"}, "a retweet of your own tweet that is not in this archive"),
+    ],
+)
+def test_a_retweet_of_ones_own_tweet_that_cannot_be_boosted_is_skipped(
+    archive: Archive, change: dict[str, Any], reason: str
+) -> None:
+    assert compose(replace(the(archive, RS), **change), DUE, options(archive)) == Skip(RS, reason)
+
+
+@pytest.mark.parametrize("stated", [None, "42"])
+def test_a_retweet_of_someone_else_is_copied_as_before(
+    archive: Archive, stated: str | None
+) -> None:
+    retweet = replace(the(archive, E), retweet_of=stated)
+    result = toot(compose(retweet, DUE, options(archive, posted={A: A_TOOT})))
+    assert result.boost_of_tweet is None
+    assert result.parts[0].text.startswith("RT @grace_h@twitter.com: Compilers are just")
 
 
 # --- alt text ----------------------------------------------------------------------------

@@ -661,3 +661,42 @@ def test_bad_bodies_and_vanished_clients_leave_the_server_working(
     assert excinfo.value.code == 400
     assert client(server).status_post("still here").content == "<p>still here</p>"
     assert [s.text for s in server.statuses()] == ["still here"]
+
+
+# --- boosts and quote posts -----------------------------------------------------------------
+
+
+def test_a_boost_is_one_per_status_and_the_own_list_can_leave_boosts_out(
+    server: FakeMastodon,
+) -> None:
+    api = client(server)
+    original = api.status_post("Worth saying twice")
+    first = api.status_reblog(original["id"])
+    again = api.status_reblog(original["id"])  # Mastodon answers with the boost there is
+    assert again["id"] == first["id"] and first["reblog"]["id"] == original["id"]
+    assert api.status(original["id"])["reblogged"] is True
+    me = server.account_id
+    assert [s["id"] for s in api.account_statuses(me)] == [first["id"], original["id"]]
+    assert [s["id"] for s in api.account_statuses(me, exclude_reblogs=True)] == [original["id"]]
+    assert not server.duplicates()
+    with pytest.raises(MastodonNotFoundError):
+        api.status_reblog("999")
+
+
+def test_quote_posts_from_mastodon_api_7_on() -> None:
+    quoting = PROFILES["mastodon-4.5"]
+    with FakeMastodon(profile=quoting) as server:
+        api = client(server)
+        assert api.instance_v2()["api_versions"] == {"mastodon": 7}
+        quoted = api.status_post("The original")
+        quote = api.status_post("Still true", quoted_status_id=quoted["id"])
+        assert quote["quote"]["state"] == "accepted"
+        assert quote["quote"]["quoted_status"]["id"] == quoted["id"]
+        assert api.status(quoted["id"])["quote"] is None
+        with pytest.raises(MastodonNotFoundError):
+            api.status_post("Of nothing", quoted_status_id="999")
+    with FakeMastodon(profile=MASTODON) as server:  # 4.3: the parameter is ignored
+        api = client(server)
+        quoted = api.status_post("The original")
+        quote = api.status_post("Still true", quoted_status_id=quoted["id"])
+        assert quote.get("quote") is None and server.statuses()[-1].quoted_status_id is None

@@ -36,6 +36,7 @@ from bot.model import InstanceLimits
 from bot.profile import ServerProfile
 
 MEDIA_POLLS = 60
+RECENT_BOOSTS = 80  # the account's latest statuses searched for a boost whose answer was lost
 MEDIA_FIRST_DELAY = 1.0
 MEDIA_MAX_DELAY = 10.0
 PAGE_SIZE = 40
@@ -276,6 +277,53 @@ class MastodonClient:
             url=url or self.status(str(status_id)).url,
             created_at=self._time(status.get("created_at")),
         )
+
+    def reblog(self, status_id: str, *, visibility: str = "public") -> PostedStatus:
+        """POST /api/v1/statuses/:id/reblog: boost one of the account's statuses, once.
+
+        Sent once, as statuses are (a 429 is waited out): a boost whose answer
+        was lost raises Unconfirmed, and the caller looks for it (`own_boost`)
+        before boosting again; Mastodon answers a second boost with the first,
+        but not every server does. Returns the boost; raises Rejected (the status
+        is gone, or cannot be boosted), AuthError, RateLimited or Interrupted.
+        """
+        what = "boosting a status"
+        status = self._policy.call(
+            what,
+            lambda: self._api.status_reblog(status_id, visibility=visibility),
+            resend=False,
+        )
+        boost_id = status.get("id") if isinstance(status, Mapping) else None
+        if not boost_id:
+            raise Unconfirmed(f"{what}: the server answered without the boost", answered=True)
+        return PostedStatus(
+            id=str(boost_id),
+            url=str(status.get("url") or status.get("uri") or ""),
+            created_at=self._time(status.get("created_at")),
+        )
+
+    def own_boost(self, status_id: str, limit: int = RECENT_BOOSTS) -> str | None:
+        """The id of the account's boost of status `status_id`, among its latest
+        statuses (boosts included); None when there is none. Recovery only: a boost
+        whose answer was lost is looked for before it is sent again."""
+        account_id = self.account().id
+        max_id: str | None = None
+        read = 0
+        while read < limit:
+            size = min(PAGE_SIZE, limit - read)
+            page = self._policy.call(
+                "reading the account's boosts",
+                partial(self._api.account_statuses, account_id, max_id=max_id, limit=size),
+            )
+            read += len(page)
+            for raw in page:
+                boosted = raw.get("reblog") or {}
+                if str(boosted.get("id")) == status_id:
+                    return str(raw["id"])
+            if len(page) < size:
+                return None
+            max_id = str(page[-1]["id"])
+        return None
 
     def status(self, status_id: str) -> OwnStatus:
         """GET /api/v1/statuses/:id: one status, with the `url` the server gives it."""

@@ -1,4 +1,4 @@
-"""What a quote tweet becomes on the fediverse: a quote post, or a link.
+"""What a quote tweet and a retweet of one's own tweet become on the fediverse.
 
 Pure. A quote of one of the owner's tweets that is already posted becomes a
 real quote post where the server takes them (Mastodon API version 7 and
@@ -9,8 +9,13 @@ points at the posted status as any link to the owner's own tweet does, or
 follows `links.self_unposted` while that tweet is not posted, and a quote of
 someone else keeps its link (`links.twitter_host` applies).
 
+A retweet of the owner's own tweet (`RT @owner: …`) becomes a boost of that
+tweet's status, never a copy; while that tweet is not posted it is skipped,
+with the reason, and a later run boosts it. Retweets of others are copied as
+they always were.
+
 `planned`: tweets that a run posts before this one (a day's earlier toots in
-`preview`); they count as posted for this decision, since by the time this
+`preview`); they count as posted for these decisions, since by the time this
 toot is sent they will be.
 """
 
@@ -20,7 +25,7 @@ import re
 from collections.abc import Container, Mapping
 
 from bot.compose.rewrite import url_spans
-from bot.model import Quote, Tweet
+from bot.model import Quote, Skip, Tweet
 
 
 def quote_form(
@@ -59,3 +64,27 @@ def without_quote_link(text: str, quoted: str) -> str:
         if re.search(rf"/status(?:es)?/{quoted}(?![0-9])", stripped[start:]):
             return stripped[:start].rstrip()
     return text
+
+
+def boost_target(
+    tweet: Tweet,
+    owner: str | None,
+    owner_ids: Container[str],
+    posted: Mapping[str, str],
+    planned: Container[str],
+) -> str | Skip | None:
+    """For a retweet of the owner's own tweet: the tweet whose status to boost,
+    or a Skip saying why it cannot be boosted (yet). None for any other tweet,
+    a retweet of someone else's included."""
+    if not tweet.is_retweet:
+        return None
+    original = tweet.retweet_of
+    known = original is not None and (original in owner_ids or original in posted)
+    by_owner = owner is not None and tweet.text.casefold().startswith(f"rt @{owner.casefold()}:")
+    if not (known or by_owner):
+        return None
+    if original is None or not known:
+        return Skip(tweet.id, "a retweet of your own tweet that is not in this archive")
+    if original in posted or original in planned:
+        return original
+    return Skip(tweet.id, f"a retweet of your tweet {original}, which is not posted yet")

@@ -17,7 +17,7 @@ from datetime import UTC, datetime, tzinfo
 from typing import Literal
 
 from bot.archive.alttext import NO_ALT_TEXTS, AltTexts
-from bot.compose.forms import quote_form, without_quote_link
+from bot.compose.forms import boost_target, quote_form, without_quote_link
 from bot.compose.language import toot_language
 from bot.compose.layout import Layout, media_groups, plan_parts
 from bot.compose.length import COUNTERS
@@ -83,9 +83,17 @@ def compose(tweet: Tweet, due: datetime, options: ComposeOptions) -> Toot | Skip
     Returns the Toot, every part's length within `max_characters`, or a Skip:
     "empty" (no text after rewriting and no usable media), "media missing:
     <path>" (with media_missing="skip_tweet"), "cannot fit …" when the
-    footer and spoiler text alone exceed the limit.
+    footer and spoiler text alone exceed the limit. A retweet of the owner's
+    own tweet is a Toot with no parts that boosts that tweet's status
+    (`boost_of_tweet`), or a Skip while that tweet is not posted.
     """
     links = options.links
+    owner = options.owner or links.owner
+    boost = boost_target(tweet, owner, links.owner_ids, links.posted, options.planned)
+    if isinstance(boost, Skip):
+        return boost
+    if boost is not None:
+        return Toot(tweet.id, tweet.created_at, due, parts=(), boost_of_tweet=boost)
     broken = [m for m in tweet.media if m.problem is not None]
     usable = tuple(_described(tweet.id, m, options.alt_texts) for m in tweet.media if not m.problem)
     quote = quote_form(tweet, links.owner_ids, links.posted, options.planned, options.quote_posts)

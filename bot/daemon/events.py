@@ -191,8 +191,17 @@ class EventLog:
         )
 
     def would_post(self, toot: Toot) -> None:
-        """Dry run: the exact text that would be posted."""
+        """Dry run: the exact text that would be posted, or the status that would be boosted."""
         tid = toot.tweet_id
+        if toot.boost_of_tweet is not None:
+            self.emit(
+                "would-post",
+                f"tweet {tid}: a boost of the toot of tweet {toot.boost_of_tweet}",
+                tweet_id=tid,
+                parts=0,
+                boost_of_tweet=toot.boost_of_tweet,
+            )
+            return
         self.emit(
             "would-post",
             f"tweet {tid} ({len(toot.parts)} part(s)): {toot.parts[0].text!r}",

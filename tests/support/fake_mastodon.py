@@ -130,6 +130,8 @@ class PostedStatus:
     spoiler_text: str
     sensitive: bool
     mentions: tuple[str, ...]
+    quoted_status_id: str | None = None
+    reblog_of: str | None = None  # a boost: the boosted status; its text is ""
 
 
 @dataclass(frozen=True)
@@ -493,9 +495,12 @@ class FakeMastodon:
             self._requests.clear()
 
     def duplicates(self) -> Duplicates:
-        """Texts and Idempotency-Keys that produced more than one status."""
+        """Texts and Idempotency-Keys that produced more than one status (a status boosted
+        twice counts as the text "boost of <id>")."""
         with self._lock:
-            texts = Counter(s.text for s in self._statuses)
+            texts = Counter(
+                s.text if s.reblog_of is None else f"boost of {s.reblog_of}" for s in self._statuses
+            )
             keys = Counter(s.idempotency_key for s in self._statuses if s.idempotency_key)
         return Duplicates(
             {t: n for t, n in texts.items() if n > 1}, {k: n for k, n in keys.items() if n > 1}
@@ -637,6 +642,8 @@ class FakeMastodon:
         account = self._account(m["id"])
         shown = self.profile.own_list_visibilities
         mine = [s for s in self._statuses if s.visibility in shown] if account is self._me else []
+        if _truthy(_first(req.query, "exclude_reblogs")):
+            mine = [s for s in mine if s.reblog_of is None]
         return self._status_page(req, _filter_statuses(mine, req.query))
 
     def _home_timeline(self, req: RecordedRequest, m: re.Match[str]) -> _Reply:
@@ -801,6 +808,9 @@ class FakeMastodon:
         reply_to = _first(req.fields, "in_reply_to_id")
         if reply_to and reply_to not in self._by_id:
             raise _error(404, REPLY_NOT_FOUND)
+        quoted = _first(req.fields, "quoted_status_id")
+        if quoted and self._takes_quotes() and quoted not in self._by_id:
+            raise _error(404, NOT_FOUND)
         key = req.headers.get("idempotency-key")
         if key and self.profile.replay == "no-body" and self._key_under_way(req, key):
             raise _error(409, KEY_UNDER_WAY)
@@ -880,6 +890,10 @@ class FakeMastodon:
             spoiler_text=_first(fields, "spoiler_text") or "",
             sensitive=_truthy(_first(fields, "sensitive")),
             mentions=tuple(a.username for a in self._mentioned(text)),
+            # A server before Mastodon API 7 ignores the parameter, as real ones do.
+            quoted_status_id=(_first(fields, "quoted_status_id") or None)
+            if self._takes_quotes()
+            else None,
         )
         for attachment in media:
             attachment.status_id = sid
@@ -888,6 +902,43 @@ class FakeMastodon:
         if key and self.profile.idempotency_ttl is not None:
             self._keys[self._key_slot(key)] = (sid, self._now())
         return status
+
+    def _takes_quotes(self) -> bool:
+        """Quote posts: Mastodon API version 7 (Mastodon 4.5) and later."""
+        return (self.profile.api_versions or {}).get("mastodon", 0) >= 7
+
+    def _reblog(self, req: RecordedRequest, m: re.Match[str]) -> _Reply:
+        # Mastodon's ReblogService: one boost per account and status; boosting again
+        # answers with the boost there is. A boost counts against the statuses budget.
+        target = self._by_id.get(m["id"])
+        if target is None or target.reblog_of is not None:
+            raise _error(404, NOT_FOUND)
+        existing = next((s for s in self._statuses if s.reblog_of == target.id), None)
+        if existing is not None:
+            return _Reply(200, self._status_json(existing), family="statuses")
+        if not self._windows["statuses"].take(self._now()):
+            raise _Rejected(_Reply(429, {"error": TOO_MANY}, family="statuses"))
+        sid = self._next_id()
+        boost = PostedStatus(
+            id=sid,
+            text="",
+            url=f"{self.url}/users/{self._me.username}/statuses/{sid}/activity",
+            created_at=self._now(),
+            idempotency_key=None,
+            in_reply_to_id=None,
+            media_ids=(),
+            visibility=_first(req.fields, "visibility") or "public",
+            language=None,
+            spoiler_text="",
+            sensitive=False,
+            mentions=(),
+            reblog_of=target.id,
+        )
+        self._statuses.append(boost)
+        self._by_id[sid] = boost
+        drop = self._drops > 0
+        self._drops -= int(drop)
+        return _Reply(200, self._status_json(boost), family="statuses", drop=drop)
 
     def _mentioned(self, text: str) -> list[_Account]:
         """Local accounts a bare `@name` in `text` names; `@name@domain` is remote, and a
@@ -988,7 +1039,7 @@ class FakeMastodon:
             "fields": [],
         }
 
-    def _status_json(self, status: PostedStatus) -> dict[str, Any]:
+    def _status_json(self, status: PostedStatus, depth: int = 0) -> dict[str, Any]:
         mentioned = [
             self._accounts[n.lower()] for n in status.mentions if n.lower() in self._accounts
         ]
@@ -1008,12 +1059,13 @@ class FakeMastodon:
             "favourites_count": 0,
             "edited_at": None,
             "favourited": False,
-            "reblogged": False,
+            "reblogged": any(s.reblog_of == status.id for s in self._statuses),
             "muted": False,
             "bookmarked": False,
             "pinned": False,
             "content": _render(status.text, mentioned, self.url, self._remote),
-            "reblog": None,
+            "reblog": self._nested(status.reblog_of, depth),
+            **self._quote_json(status, depth),
             "application": {"name": "fake_mastodon", "website": None},
             "account": self._account_json(self._me),
             "media_attachments": [
@@ -1030,6 +1082,22 @@ class FakeMastodon:
             "card": None,
             "poll": None,
         }
+
+    def _nested(self, status_id: str | None, depth: int) -> dict[str, Any] | None:
+        target = self._by_id.get(status_id) if status_id else None
+        return None if target is None else self._status_json(target, depth + 1)
+
+    def _quote_json(self, status: PostedStatus, depth: int) -> dict[str, Any]:
+        """Mastodon 4.5's `quote`: the quoted status in full at the top, only its id
+        (a ShallowQuote) further down; no key at all before API 7."""
+        if not self._takes_quotes():
+            return {}
+        quoted = status.quoted_status_id
+        if quoted is None:
+            return {"quote": None}
+        if depth > 0:
+            return {"quote": {"state": "accepted", "quoted_status_id": quoted}}
+        return {"quote": {"state": "accepted", "quoted_status": self._nested(quoted, depth)}}
 
     def _mention_json(self, account: _Account) -> dict[str, str]:
         return {
@@ -1112,6 +1180,7 @@ _ROUTES: list[_Route] = [
     _route("status", "GET", r"/api/v1/statuses/(?P<id>\d+)", FakeMastodon._get_status),
     _route("timelines_home", "GET", r"/api/v1/timelines/home", FakeMastodon._home_timeline),
     _route("post_status", "POST", r"/api/v1/statuses", FakeMastodon._post_status),
+    _route("reblog", "POST", r"/api/v1/statuses/(?P<id>\d+)/reblog", FakeMastodon._reblog),
     _route("post_media", "POST", r"/api/v[12]/media", FakeMastodon._post_media),
     _route("media", "GET", r"/api/v1/media/(?P<id>\d+)", FakeMastodon._get_media),
     _route("put_media", "PUT", r"/api/v1/media/(?P<id>\d+)", FakeMastodon._put_media),

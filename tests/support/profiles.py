@@ -36,6 +36,7 @@ ROUTES = frozenset(
         "nodeinfo",
         "status",
         "post_status",
+        "reblog",
         "post_media",
         "media",
         "put_media",
@@ -161,6 +162,9 @@ class ServerProfile:
 MASTODON = ServerProfile(name="mastodon", version="4.3.0")
 """Mastodon 4.3: keys kept one hour per account, pages at /@user/id, every route."""
 
+MASTODON_QUOTES = ServerProfile(name="mastodon-4.5", version="4.5.0", api_versions={"mastodon": 7})
+"""Mastodon 4.5: Mastodon API version 7, quote posts (`quoted_status_id`, a status's `quote`)."""
+
 GOTOSOCIAL = ServerProfile(
     name="gotosocial",
     version="v0.20.0-rc1-8-g57cb4fe74+git-57cb4fe",
@@ -250,6 +254,6 @@ REPLAY_NO_BODY = ServerProfile(
 no status, or 409 while the first request with that key is still under way."""
 
 PROFILES: dict[str, ServerProfile] = {
-    p.name: p for p in (MASTODON, GOTOSOCIAL, TAKAHE, PLEROMA, REPLAY_NO_BODY)
+    p.name: p for p in (MASTODON, MASTODON_QUOTES, GOTOSOCIAL, TAKAHE, PLEROMA, REPLAY_NO_BODY)
 }
 """Every profile by name."""
