@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -22,6 +22,8 @@ from bot.model import InstanceLimits
 from bot.preview import preview_day
 from bot.render import day_json, day_text
 from bot.settings import load_settings
+from tests.support.fake_mastodon import FakeMastodon
+from tests.support.profiles import MASTODON_QUOTES
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 OFFICIAL = FIXTURES / "official"
@@ -166,3 +168,27 @@ def test_an_unusable_alt_text_file_stops_before_anything_happens(
         result = tootback(*command)
         assert result.exit_code == 2, result.output
         assert message in result.output
+
+
+def test_after_a_run_on_a_server_that_takes_quotes_the_offline_preview_shows_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`repost` keeps the server's profile in the state file (Mastodon API 7), so the
+    preview, offline, shows the quote post and the boost that `repost` will send."""
+    clock = FakeClock(datetime(2026, 4, 6, 7, 0, tzinfo=UTC))
+    with FakeMastodon(token="tok-quotes", clock=clock, profile=MASTODON_QUOTES) as server:
+        monkeypatch.setenv("MASTODON_API_BASE_URL", server.url)
+        monkeypatch.setenv("MASTODON_ACCESS_TOKEN", "tok-quotes")
+        posted = CliRunner().invoke(cli, ["repost", "--tweet", A], obj=Context(clock=clock))
+        assert posted.exit_code == 0, posted.output
+    monkeypatch.delenv("MASTODON_API_BASE_URL")
+    monkeypatch.delenv("MASTODON_ACCESS_TOKEN")
+    result = CliRunner().invoke(
+        cli, ["preview", "--date", "2026-04-06", "--json"], obj=Context(clock=clock)
+    )
+    toots = {t["tweet_id"]: t for t in json.loads(result.output)["toots"]}
+    assert toots["1643886255928246277"]["quote"]["form"] == "quote"
+    assert toots["1643886255928246277"]["parts"][0]["text"].startswith(
+        "Four years on, the dotfiles are clean-ish.\n\n"
+    )
+    assert toots["1643901355422646277"]["boost_of_tweet"] == A
