@@ -595,6 +595,8 @@ def repost(
     done = [settled(state, job.tweet.id, retry_failed=retry_failed) for job in jobs]
     show = (lambda outcome: None) if as_json else _print_outcome
     outcomes: list[Outcome] = list(lost)
+    for outcome in lost:  # pending toots that will not be finished, and why
+        show(outcome)
     if all(done):
         # Nothing to send (a day already posted): no connection, no request.
         for outcome in filter(None, done):
@@ -945,6 +947,54 @@ def rebuild(obj: Context, limit: int) -> None:
         new, report = rebuild_state(current, statuses, Matcher(run.source.whole().tweets))
         run.store.save(new)
     click.echo(rebuild_report(len(statuses), report))
+
+
+@state.command()
+@click.option("--tweet", "tweet_id", required=True, metavar="ID", help="The tweet to forget.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.pass_obj
+def forget(obj: Context, tweet_id: str, yes: bool) -> None:
+    """Remove one tweet's record (posted, pending or failed) from the state file.
+
+    For a record that stands in the way: a pending toot that can never be
+    finished, a failed one you gave up on, or a posted one whose status you
+    deleted and want posted again. Shows the record and what forgetting it
+    means, and asks first (--yes skips the question; without a terminal,
+    --yes is required). The previous file is kept as state.json.bak.
+
+    \b
+    Examples:
+      tootback state forget --tweet 1511171364748771329
+      tootback state forget --tweet 1511171364748771329 --yes
+    """
+    from bot import render
+    from bot.state import StateStore, load_state
+
+    settings = obj.settings()
+    path = settings.state.path
+    record = load_state(path).record(tweet_id)
+    if record is None:
+        raise UsageError("--tweet", f"{path} has no record of tweet {tweet_id}")
+    question = render.forget_question(tweet_id, record)
+    if not yes:
+        if not _interactive():
+            raise UsageError("--yes", "no terminal to ask for confirmation: add --yes")
+        if not click.confirm(question, default=False):
+            click.echo("nothing changed")
+            return
+    # The lock is taken only now: a question left open must not block the daemon.
+    store = StateStore(path, obj.clock)
+    with store.lock():
+        current = store.load()
+        if current.record(tweet_id) != record:
+            raise UsageError("--tweet", f"tweet {tweet_id}'s record changed meanwhile; run again")
+        store.save(current.forget(tweet_id))
+    click.echo(render.forgotten(tweet_id, path))
+
+
+def _interactive() -> bool:
+    """Whether a person can answer a question: stdin is a terminal."""
+    return sys.stdin is not None and sys.stdin.isatty()
 
 
 def _writable_here(path: Path) -> Path:

@@ -509,6 +509,36 @@ def rebuild_report(statuses: int, report: RebuildReport) -> str:
     return "\n".join(lines)
 
 
+# --- state forget -------------------------------------------------------------------------
+
+
+def forget_question(tweet_id: str, record: Pending | Failed | Posted) -> str:
+    """What `state forget` is about to remove, what that means, and the question."""
+    if isinstance(record, Posted):
+        what = (
+            f"tweet {tweet_id} is posted as {record.url} "
+            f"({plural(len(record.status_ids), 'status', 'statuses')}, {record.posted_at:%Y-%m-%d})"
+        )
+        then = (
+            "Forgotten, it may be posted again by `repost` or the daemon; the status stays "
+            "on the server (delete it there first if you want it gone)."
+        )
+    elif isinstance(record, Pending):
+        what = f"tweet {tweet_id} is pending since {record.since:%Y-%m-%d %H:%M %Z}"
+        then = (
+            "Its status may already be on the server: forgotten, the record no longer lets "
+            "tootback look for it there, and posting the tweet again may make a second one."
+        )
+    else:
+        what = f"tweet {tweet_id} failed ({record.attempts}x): {record.error}"
+        then = "Forgotten, it is posted like a new tweet on its day or with `repost --tweet`."
+    return f"{what}\n{then}\nRemove this record from the state file?"
+
+
+def forgotten(tweet_id: str, path: Path) -> str:
+    return f"forgot tweet {tweet_id} (the previous file is kept as {path.name}.bak)"
+
+
 # --- login --------------------------------------------------------------------------------
 
 LOGIN_PROMPT = "Then paste the code it shows here"

@@ -23,7 +23,7 @@ from bot.cli import Context, cli
 from bot.client import SCOPES
 from bot.clock import FakeClock
 from bot.errors import EXIT_FAILED, EXIT_LOCKED, EXIT_USAGE
-from bot.state import Posted, StateStore, idempotency_key, load_state
+from bot.state import Pending, Posted, StateStore, idempotency_key, load_state
 from tests.support.fake_mastodon import FakeMastodon
 from tests.support.profiles import GOTOSOCIAL
 
@@ -420,6 +420,66 @@ def test_rebuild_keeps_known_records_and_reports_duplicates(
     assert "0 toots recovered, 1 already known" in result.stdout
     assert f"a second toot of the same tweet exists: {server.statuses()[1].url}" in result.stdout
     assert load_state(state_path).record(FIRST) == before
+
+
+# --- state forget ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("tweet", "says"),
+    [
+        (FIRST, "may be posted again"),
+        (SECOND, "posted like a new tweet"),
+        (APRIL_6, "may already be on the server"),
+    ],
+    ids=["posted", "failed", "pending"],
+)
+def test_forget_removes_one_record_after_saying_what_it_means(
+    mixed_state: Path, monkeypatch: pytest.MonkeyPatch, tweet: str, says: str
+) -> None:
+    monkeypatch.setattr("bot.cli._interactive", lambda: True)
+    declined = tootback("state", "forget", "--tweet", tweet, input="n\n")
+    assert declined.exit_code == 0 and "nothing changed" in declined.stdout
+    assert says in declined.stdout and "Remove this record" in declined.stdout
+    assert load_state(mixed_state).record(tweet) is not None
+    before = load_state(mixed_state)
+    done = tootback("state", "forget", "--tweet", tweet, input="y\n")
+    assert done.exit_code == 0, done.output
+    assert f"forgot tweet {tweet}" in done.stdout
+    after = load_state(mixed_state)
+    assert after.record(tweet) is None
+    assert {t: r for t, r in before.tweets.items() if t != tweet} == dict(after.tweets)
+    assert load_state(mixed_state.with_name("state.json.bak")) == before
+
+
+def test_forget_without_a_terminal_needs_yes(mixed_state: Path) -> None:
+    refused = tootback("state", "forget", "--tweet", APRIL_6)
+    assert refused.exit_code == EXIT_USAGE
+    assert "--yes" in refused.stderr and "terminal" in refused.stderr
+    assert isinstance(load_state(mixed_state).record(APRIL_6), Pending)
+    forced = tootback("state", "forget", "--tweet", APRIL_6, "--yes")
+    assert forced.exit_code == 0 and load_state(mixed_state).record(APRIL_6) is None
+
+
+def test_forget_an_unknown_tweet_is_an_error_and_changes_nothing(mixed_state: Path) -> None:
+    before = mixed_state.read_bytes()
+    result = tootback("state", "forget", "--tweet", "42", "--yes")
+    assert result.exit_code == EXIT_USAGE and "no record of tweet 42" in result.stderr
+    assert mixed_state.read_bytes() == before
+
+
+def test_a_forgotten_pending_toot_no_longer_blocks_and_an_excluded_one_is_skipped(
+    mixed_state: Path, monkeypatch: pytest.MonkeyPatch, server: FakeMastodon
+) -> None:
+    monkeypatch.setenv("TOOTBACK_SELECTION__EXCLUDE_IDS", APRIL_6)
+    excluded = tootback("repost", "--date", DAY)
+    assert f"skipped         tweet {APRIL_6}" in excluded.stdout
+    assert "selection.exclude_ids" in excluded.stdout
+    assert isinstance(load_state(mixed_state).record(APRIL_6), Pending)
+    assert tootback("state", "forget", "--tweet", APRIL_6, "--yes").exit_code == 0
+    monkeypatch.delenv("TOOTBACK_SELECTION__EXCLUDE_IDS")
+    again = tootback("repost", "--date", DAY)
+    assert APRIL_6 not in again.stdout
 
 
 # --- login ----------------------------------------------------------------------------

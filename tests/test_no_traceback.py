@@ -104,6 +104,7 @@ option_sets: dict[tuple[str, ...], dict[str, Any]] = {
     ("daemon",): {"--dry-run": None, "--log-format": values, "--archive": paths},
     ("login",): {"--instance": values, "--env-file": paths},
     ("state", "rebuild"): {"--limit": values, "--archive": paths},
+    ("state", "forget"): {"--tweet": values, "--yes": None},
 }  # fmt: skip
 
 
