@@ -927,7 +927,11 @@ def rebuild(obj: Context, limit: int) -> None:
     For a lost state file (an ephemeral disk, a new machine): finds this
     archive's toots among the account's latest statuses and records them as
     posted, so they are never posted again. Tweets the state file already
-    knows are kept as they are. Makes about limit/40 requests.
+    knows are kept as they are. Says how many statuses of each visibility it
+    could see, and warns when the server hides some (toots among them are not
+    protected from a repost); where the account's own list leaves out private
+    statuses (Takahe), the home timeline is read too. Makes about limit/40
+    requests per list.
 
     \b
     Examples:
@@ -937,16 +941,16 @@ def rebuild(obj: Context, limit: int) -> None:
     from bot.rebuild import Matcher
     from bot.rebuild import rebuild as rebuild_state
     from bot.render import rebuild_report
-    from bot.wiring import open_run
+    from bot.wiring import open_run, seen_statuses
 
     settings = obj.settings()
     run = open_run(settings, archive_source(settings), obj.clock)
-    statuses = run.client.own_statuses(limit=limit)
+    seen = seen_statuses(run, limit)
     with run.store.lock():
         current = run.store.load().bind_account(run.client.account())
-        new, report = rebuild_state(current, statuses, Matcher(run.source.whole().tweets))
+        new, report = rebuild_state(current, seen.statuses, Matcher(run.source.whole().tweets))
         run.store.save(new)
-    click.echo(rebuild_report(len(statuses), report))
+    click.echo(rebuild_report(report, seen, settings.post.visibility))
 
 
 @state.command()

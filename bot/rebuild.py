@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
@@ -88,12 +88,19 @@ class Matcher:
 
 @dataclass(frozen=True, slots=True)
 class RebuildReport:
-    """What `state rebuild` found: tweets recovered, statuses matched twice, the rest."""
+    """What `state rebuild` found: tweets recovered, statuses matched twice, the rest, and
+    how many statuses of each visibility it saw (`visibilities`: (name, count) pairs)."""
 
     recovered: int
     already_known: int
     duplicates: tuple[str, ...]
     unmatched: int
+    visibilities: tuple[tuple[str, int], ...] = ()
+
+    @property
+    def seen(self) -> int:
+        """How many statuses were seen."""
+        return sum(n for _, n in self.visibilities)
 
 
 def rebuild(
@@ -129,8 +136,17 @@ def rebuild(
             found[tid] = Posted(tuple(s.id for s in chain), status.url, status.created_at)
     known = {tid for tid in found if state.record(tid) is not None}
     tweets = {**{t: r for t, r in found.items() if t not in known}, **state.tweets}
-    report = RebuildReport(len(found) - len(known), len(known), tuple(duplicates), unmatched)
+    seen = Counter(s.visibility for s in statuses)
+    visibilities = tuple(sorted(seen.items(), key=lambda item: _visibility_order(item[0])))
+    report = RebuildReport(
+        len(found) - len(known), len(known), tuple(duplicates), unmatched, visibilities
+    )
     return replace(state, tweets=tweets), report
+
+
+def _visibility_order(name: str) -> tuple[int, str]:
+    order = ("public", "unlisted", "private", "direct")
+    return (order.index(name) if name in order else len(order), name)
 
 
 def _chain(first: OwnStatus, by_parent: dict[str | None, OwnStatus]) -> list[OwnStatus]:

@@ -31,6 +31,7 @@ if TYPE_CHECKING:  # types only: render must stay cheap to import for `preview`
     from bot.preview import DayPreview, Outlook
     from bot.rebuild import RebuildReport
     from bot.status import DayStatus
+    from bot.wiring import SeenStatuses
 
 # --- the commands a message suggests ------------------------------------------------------
 
@@ -499,13 +500,37 @@ def check_scopes(scopes: Sequence[str] | None, needed: str) -> str:
 # --- state rebuild ------------------------------------------------------------------------
 
 
-def rebuild_report(statuses: int, report: RebuildReport) -> str:
-    """What `state rebuild` found among `statuses` statuses."""
+def rebuild_report(report: RebuildReport, seen: SeenStatuses, visibility: str) -> str:
+    """What `state rebuild` found, what it could see, and what it could not."""
+    kinds = ", ".join(f"{n} {name}" for name, n in report.visibilities) or "none"
+    where = "the account's own list and its home timeline" if seen.home else "the account's list"
     lines = [
-        f"read {statuses} statuses: {report.recovered} toots recovered, "
-        f"{report.already_known} already known, {report.unmatched} not from this archive"
+        f"read {plural(report.seen, 'status', 'statuses')} ({kinds}) from {where}: "
+        f"{report.recovered} toots "
+        f"recovered, {report.already_known} already known, {report.unmatched} not from this "
+        "archive"
     ]
     lines += [f"  a second toot of the same tweet exists: {url}" for url in report.duplicates]
+    if seen.hidden:
+        hidden = " and ".join(sorted(seen.hidden))
+        where = "were looked for in" if seen.home else "could not be looked for in"
+        lines.append(
+            f"note: this server leaves {hidden} statuses out of the account's own list; "
+            f"they {where} the home timeline"
+        )
+    missing = (seen.reported or 0) - report.seen
+    if missing > 0 and not seen.limit_reached:
+        lines.append(
+            f"warning: the server says the account has {seen.reported} statuses and showed "
+            f"{report.seen}: {missing} are hidden from tootback, and toots among them are not "
+            f"protected from a repost (this account posts {visibility}). Check that none of "
+            "this archive's toots is among them before the next repost"
+        )
+    if seen.limit_reached:
+        lines.append(
+            "note: the --limit was reached; older statuses were not read "
+            "(tootback state rebuild --limit N reads more)"
+        )
     return "\n".join(lines)
 
 

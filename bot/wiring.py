@@ -22,7 +22,7 @@ from bot.archive.source import ArchiveSource
 from bot.backfill import BackfillPlan, plan_backfill
 from bot.clock import Clock
 from bot.compose import Composer
-from bot.errors import SettingsError, UsageError
+from bot.errors import Rejected, SettingsError, UsageError
 from bot.exactly_once import Outcome, PostOptions, Publisher, Recovery, ServerTraits
 from bot.handles import load_handles
 from bot.options import day_reader, make_composer, plan, selection_options
@@ -34,7 +34,7 @@ from bot.settings import Settings
 from bot.state import AccountLike, State, StateStore
 
 if TYPE_CHECKING:  # Mastodon.py costs ~100 ms to import: only runs that connect pay it
-    from bot.client import MastodonClient, OnWait
+    from bot.client import MastodonClient, OnWait, OwnStatus
 
 
 @dataclass(frozen=True)
@@ -227,3 +227,45 @@ def tweets_between(settings: Settings, source: ArchiveSource, first: date, last:
         for o in source.outline().outlines
         if first <= o.tweet.created_at.astimezone(zone).date() <= last
     ]
+
+
+@dataclass(frozen=True)
+class SeenStatuses:
+    """The account's statuses as `state rebuild` could see them.
+
+    statuses: own statuses, newest first, each once.
+    home: the home timeline was read too (the own list hides some visibilities).
+    hidden: visibilities the server is known to leave out of the own list.
+    limit_reached: `limit` statuses were read from a list: older ones were not seen.
+    reported: how many statuses the account has, as the server says (None: not said).
+    """
+
+    statuses: list[OwnStatus]
+    home: bool
+    hidden: frozenset[str]
+    limit_reached: bool
+    reported: int | None
+
+
+def seen_statuses(run: Run, limit: int) -> SeenStatuses:
+    """The account's latest statuses (at most `limit` from each list read) wherever the
+    server shows them: its own list, and the home timeline too where the own list is known
+    to hide some visibilities, or where it shows fewer than the account says it has."""
+    client = run.client
+    hidden = run.runner.publisher.recovery.traits.own_list_hides
+    own = client.own_statuses(limit=limit)
+    reported = client.account().statuses_count
+    short = reported is not None and len(own) < min(limit, reported)
+    home = bool(hidden) or short
+    statuses = own
+    if home:
+        known = {s.id for s in own}
+        try:
+            extra = client.own_statuses(limit=limit, home=True)
+        except Rejected:  # no home timeline here: what the own list shows is all there is
+            extra, home = [], False
+        statuses = own + [s for s in extra if s.id not in known]
+        limit_reached = len(own) >= limit or len(extra) >= limit
+    else:
+        limit_reached = len(own) >= limit
+    return SeenStatuses(statuses, home, hidden, limit_reached, reported)

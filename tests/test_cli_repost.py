@@ -23,9 +23,12 @@ from bot.cli import Context, cli
 from bot.client import SCOPES
 from bot.clock import FakeClock
 from bot.errors import EXIT_FAILED, EXIT_LOCKED, EXIT_USAGE
+from bot.rebuild import RebuildReport
+from bot.render import rebuild_report
 from bot.state import Pending, Posted, StateStore, idempotency_key, load_state
+from bot.wiring import SeenStatuses
 from tests.support.fake_mastodon import FakeMastodon
-from tests.support.profiles import GOTOSOCIAL
+from tests.support.profiles import GOTOSOCIAL, PROFILES
 
 DAY = "2026-04-05"
 NOON = datetime(2026, 4, 5, 12, 0, tzinfo=UTC)
@@ -420,6 +423,54 @@ def test_rebuild_keeps_known_records_and_reports_duplicates(
     assert "0 toots recovered, 1 already known" in result.stdout
     assert f"a second toot of the same tweet exists: {server.statuses()[1].url}" in result.stdout
     assert load_state(state_path).record(FIRST) == before
+
+
+@pytest.mark.parametrize("home_timeline", [True, False], ids=["home read", "no home"])
+def test_rebuild_finds_private_toots_where_the_server_shows_them_and_warns_otherwise(
+    monkeypatch: pytest.MonkeyPatch, isolated: Path, own_archive: Path, home_timeline: bool
+) -> None:
+    # Takahe: the own list leaves private statuses out, the home timeline has them.
+    profile = PROFILES["takahe"]
+    if not home_timeline:
+        profile = replace(profile, missing_routes=frozenset({"timelines_home"}))
+    with FakeMastodon(token=TOKEN, profile=profile) as takahe:
+        path = isolated / "state" / "state.json"
+        monkeypatch.setenv("MASTODON_API_BASE_URL", takahe.url)
+        monkeypatch.setenv("MASTODON_ACCESS_TOKEN", TOKEN)
+        monkeypatch.setenv("TOOTBACK_STATE__PATH", str(path))
+        monkeypatch.setenv("TOOTBACK_POST__VISIBILITY", "private")
+        assert tootback("repost", "--date", DAY).exit_code == 0
+        takahe.add_status("an ordinary public post")
+        path.unlink()
+        result = tootback("state", "rebuild")
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    if home_timeline:
+        assert (
+            "read 3 statuses (1 public, 2 private) from the account's own list and its "
+            "home timeline: 2 toots recovered" in out
+        )
+        assert "warning" not in out
+        assert load_state(path).counts().posted == 2
+    else:
+        assert "read 1 status (1 public) from the account's list: 0 toots recovered" in out
+        assert "they could not be looked for in the home timeline" in out
+        assert (
+            "warning: the server says the account has 3 statuses and showed 1: 2 are "
+            "hidden from tootback, and toots among them are not protected from a repost "
+            "(this account posts private)" in out
+        )
+
+
+def test_rebuild_report_names_what_the_server_is_known_to_hide() -> None:
+    report = RebuildReport(1, 0, (), 0, (("public", 1), ("private", 1)))
+    seen = SeenStatuses([], True, frozenset({"private", "direct"}), False, 2)
+    text = rebuild_report(report, seen, "private")
+    assert "(1 public, 1 private) from the account's own list and its home timeline" in text
+    assert "leaves direct and private statuses out of the account's own list" in text
+    assert "warning" not in text
+    limited = rebuild_report(report, replace(seen, limit_reached=True, reported=900), "public")
+    assert "--limit was reached" in limited and "warning" not in limited
 
 
 # --- state forget ---------------------------------------------------------------------
