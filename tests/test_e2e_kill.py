@@ -32,7 +32,6 @@ from click.testing import CliRunner
 from bot.cli import Context, cli
 from bot.clock import FakeClock
 from bot.state import Posted, idempotency_key, load_state
-from tests.support.archives import JPEG, write_old_markdown
 from tests.support.fake_mastodon import FakeMastodon
 from tests.support.processes import (
     DEADLINE,
@@ -41,70 +40,14 @@ from tests.support.processes import (
     kill_then_settle,
     wait_for,
 )
+from tests.support.trials import DAY, LINKER, THREAD, write_archive
 
 pytestmark = pytest.mark.slow
 
-DAY = "2026-04-05"
 TOKEN = "tok-SECRET-e2e-2718"
 STATUSES = "/api/v1/statuses"
 MEDIA = "/api/v2/media"
 HOLD = 10.0  # seconds a held request waits at most; it is released as soon as the run is dead
-
-WORDS = [
-    *("archive", "pickle", "tensor", "stride", "kernel", "thread", "garden", "coffee"),
-    *("window", "river", "planet", "signal", "compiler", "lattice", "harbor", "meadow"),
-    *("violin", "pocket", "ledger", "silver", "canvas", "orbit", "marble", "engine"),
-]
-
-
-def prose(seed: int, sentences: int) -> str:
-    """Deterministic sentences of ordinary words, long enough to split where needed."""
-    out = []
-    for i in range(sentences):
-        words = [WORDS[(seed * 7 + i * 5 + j * 3) % len(WORDS)] for j in range(9)]
-        out.append(f"Note {seed}.{i}: " + " ".join(words) + ".")
-    return " ".join(out)
-
-
-@dataclass(frozen=True)
-class ArchiveTweet:
-    id: str
-    year: int
-    hour: int
-    minute: int
-    text: str
-
-
-def archive_tweets() -> list[ArchiveTweet]:
-    thread = "1584000000000000015"
-    return [
-        ArchiveTweet(
-            "1450000000000000014", 2014, 8, 0, "Spring cleaning today; found a ZIP drive."
-        ),
-        ArchiveTweet(thread, 2015, 8, 10, prose(15, 14)),
-        ArchiveTweet(
-            "1716000000000000016", 2016, 8, 20, "The view from the office ![](media/1716-view.jpg)"
-        ),
-        ArchiveTweet("1817000000000000017", 2017, 8, 30, prose(17, 8)),
-        ArchiveTweet("1918000000000000018", 2018, 8, 40, "Lunch with @cHHillee was great"),
-        ArchiveTweet(
-            "1119000000000000019",
-            2019,
-            8,
-            50,
-            f"Four years on, still true: https://twitter.com/me/status/{thread}",
-        ),
-        ArchiveTweet("1220000000000000020", 2020, 9, 0, prose(20, 7)),
-        ArchiveTweet("1321000000000000021", 2021, 9, 10, "Last one of the day."),
-    ]
-
-
-def write_archive(root: Path) -> None:
-    tweets = [
-        (t.id, datetime(t.year, 4, 5, t.hour, t.minute, 7, tzinfo=UTC), t.text)
-        for t in archive_tweets()
-    ]
-    write_old_markdown(root, tweets, media={"media/1716-view.jpg": JPEG})
 
 
 @dataclass
@@ -197,8 +140,8 @@ def verify(bench: Bench, state_path: Path, label: str) -> None:
         replies = [s.in_reply_to_id if s else "missing" for s in chain[1:]]
         if replies != list(record.status_ids[:-1]):
             bench.problems.append(f"{label}: tweet {tid} is not a reply chain: {replies}")
-    thread = state.record("1584000000000000015")
-    linker = state.record("1119000000000000019")
+    thread = state.record(THREAD)
+    linker = state.record(LINKER)
     if isinstance(thread, Posted) and isinstance(linker, Posted):
         text = by_id[linker.status_ids[0]].text
         if thread.url not in text:

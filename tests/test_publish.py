@@ -477,19 +477,25 @@ def test_a_server_that_answers_nothing_stops_the_run_and_the_toot_stays_pending(
     assert len(server.statuses()) == 2
 
 
-def test_a_failing_upload_marks_only_its_tweet_failed(
-    server: FakeMastodon, clock: FakeClock, tmp_path: Path
-) -> None:
+def test_a_stuck_video_does_not_stop_the_days_other_toots(clock: FakeClock, tmp_path: Path) -> None:
     video = Media("media/clip.mp4")
     a = Tweet("1000000000000000001", NOON.replace(year=2022), "a clip", "u1", media=(video,))
     b = tweet("1000000000000000002", "the day goes on")
-    w = wire(server, tmp_path, clock, [a, b])
-    server.fail_next(MEDIA, 500, times=6)  # as Takahe answers a video
-    outcomes = w.run(a, b)
-    assert [o.result for o in outcomes] == ["failed", "posted"]
-    record = w.store.load().record(a.id)
-    assert isinstance(record, Failed) and record.fingerprints == ()  # no status was sent
-    assert [field(r, "status") for r in posts(server)] == [texts(w, b, NOON)[0]]
+    # Takahe answers every video upload with a 500 page.
+    takahe = replace(
+        PROFILES["takahe"], refused_media=frozenset({"video"}), media_refusal=(500, "Error")
+    )
+    with FakeMastodon(token=TOKEN, clock=clock, profile=takahe) as server:
+        w = wire(server, tmp_path, clock, [a, b])
+        outcomes = w.run(a, b)
+        assert [o.result for o in outcomes] == ["failed", "posted"]
+        assert "uploading clip.mp4: 500" in outcomes[0].detail
+        record = w.store.load().record(a.id)
+        assert isinstance(record, Failed) and record.fingerprints == ()  # no status was sent
+        assert len(server.requests("POST", MEDIA)) == 6
+        assert [field(r, "status") for r in posts(server)] == [texts(w, b, NOON)[0]]
+        # The next run of the day is not held up by it either.
+        assert [o.result for o in w.run(a, b)] == ["failed before", "already posted"]
 
 
 # --- replayed keys answered without the status ----------------------------------------

@@ -111,7 +111,8 @@ class ForkedRun:
         """Wait for the exit, then return everything it wrote to stdout and stderr."""
         self.wait(timeout)
         try:
-            return self._out.read_bytes(), self._err.read_bytes()
+            # A run killed before it opened them wrote nothing.
+            return tuple(f.read_bytes() if f.exists() else b"" for f in (self._out, self._err))  # type: ignore[return-value]
         finally:
             shutil.rmtree(self._folder, ignore_errors=True)
 
