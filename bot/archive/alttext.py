@@ -72,8 +72,7 @@ def export_rows(tweets: Iterable[Tweet], zone: tzinfo) -> Iterator[tuple[str, ..
         day = tweet.created_at.astimezone(zone).date().isoformat()
         for media in tweet.media:
             if media.problem is None:
-                row = (tweet.id, day, media.path, media.description or "", "", tweet.text)
-                yield row
+                yield (tweet.id, day, media.path, media.description or "", "", tweet.text)
 
 
 def write_alt_text_file(handle: TextIO, tweets: Iterable[Tweet], zone: tzinfo) -> int:

@@ -3,8 +3,8 @@
 Pure. A quote of one of the owner's tweets that is already posted becomes a
 real quote post where the server takes them (Mastodon API version 7 and
 later): the toot's first part carries the quoted status, and the quoted
-tweet's link, which ended the tweet, is left out (Mastodon shows the quote,
-and writes its own link for older clients). Otherwise the link stays: it
+tweet's link, which ended the tweet, is left out (Mastodon shows the quoted
+toot itself). Otherwise the link stays: it
 points at the posted status as any link to the owner's own tweet does, or
 follows `links.self_unposted` while that tweet is not posted, and a quote of
 someone else keeps its link (`links.twitter_host` applies).
