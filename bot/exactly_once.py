@@ -29,7 +29,6 @@ toot; when the server answers nothing, it stays pending and the run stops.
 
 from __future__ import annotations
 
-import mimetypes
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -37,6 +36,7 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Literal
 
 from bot.clock import Clock
+from bot.compose.media import media_type
 from bot.errors import Interrupted, Rejected, StateError, Unavailable, Unconfirmed
 from bot.model import Media, Skip, Toot
 from bot.rebuild import fingerprint
@@ -172,6 +172,8 @@ class Publisher:
                     return done
                 record = state.record(tweet_id)
                 toot = make(state.posted_urls())
+                if isinstance(toot, Skip) and toot.failed:  # decided before any upload
+                    return self._failed(tweet_id, toot.reason, refused=True)
                 if isinstance(toot, Skip):
                     return Outcome(tweet_id, "skipped", detail=toot.reason)
                 wait = self._turn(state, record)
@@ -421,8 +423,8 @@ class Publisher:
 
     def _upload(self, media: Media) -> str:
         name = PurePosixPath(media.path).name
-        mime = mimetypes.guess_type(name)[0] or "application/octet-stream"
-        return self.client.upload_media(self.read_media(media), name, mime, media.description)
+        data = self.read_media(media)
+        return self.client.upload_media(data, name, media_type(media), media.description)
 
     def _key(self, state: State, tweet_id: str, index: int) -> str:
         assert state.account is not None

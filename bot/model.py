@@ -134,10 +134,15 @@ class Toot:
 
 @dataclass(frozen=True, slots=True)
 class Skip:
-    """A tweet that will not be posted, and why ("reply", "retweet", "excluded id", …)."""
+    """A tweet that will not be posted, and why ("reply", "retweet", "excluded id", …).
+
+    failed: the tweet is to be recorded as failed with the reason, not just left
+        out: the server cannot take it as it is (`media.refused = "fail_tweet"`).
+    """
 
     tweet_id: str
     reason: str
+    failed: bool = False
 
 
 LengthRule = Literal["mastodon", "code points"]

@@ -18,6 +18,7 @@ from bot.archive import Archive
 from bot.archive.alttext import NO_ALT_TEXTS, AltTexts
 from bot.archive.source import ArchiveSource
 from bot.compose import ComposeOptions, Composer
+from bot.compose.media import MediaLimits
 from bot.compose.rewrite import LinkOptions, MentionOptions
 from bot.model import InstanceLimits
 from bot.profile import ServerProfile
@@ -97,6 +98,8 @@ def make_composer(
             length_rule=limits.length_rule,
             spoiler_text=settings.post.spoiler_text,
             media_missing=settings.media.missing,
+            media_limits=MediaLimits.of(limits),
+            media_refused=settings.media.refused,
             owner=archive.username,
             language=settings.post.language,
             sensitive=settings.media.sensitive,

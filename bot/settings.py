@@ -281,6 +281,11 @@ class PostSettings(Section):
 
 class MediaSettings(Section):
     missing: Literal["post_without", "skip_tweet"] = "post_without"
+    refused: Literal["post_without", "fail_tweet"] = Field(
+        default="post_without",
+        description="a file the server cannot take (its type or size, from the server "
+        "profile): post the toot without it, saying so, or mark the tweet failed",
+    )
     sensitive: Literal["archive", "always", "never"] = "archive"
     alt_text_file: Annotated[Path | None, BeforeValidator(_optional_path)] = Field(
         default=None, description="the filled-in `tootback alt-text export` file; unset: none"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,12 +21,13 @@ from click.testing import CliRunner, Result
 from bot.cli import Context, cli
 from bot.clock import FakeClock
 from bot.compose.length import COUNTERS
-from bot.errors import EXIT_USAGE
+from bot.errors import EXIT_FAILED, EXIT_USAGE
 from bot.software import GRANULAR_SCOPES, software
+from bot.state import Failed, load_state
 from tests.support import NOON
 from tests.support.archives import write_old_markdown
 from tests.support.fake_mastodon import FakeMastodon
-from tests.support.profiles import PROFILES
+from tests.support.profiles import PROFILES, TAKAHE
 
 TOKEN = "tok-SECRET-servers-4711"
 
@@ -198,3 +200,67 @@ def test_preview_uses_the_limit_and_rule_of_the_kept_server_profile(
     lengths = [p["length"] for p in toot["parts"]]
     counter = COUNTERS[rule]
     assert lengths == [counter(p["text"], "", 23) for p in toot["parts"]]
+
+
+# --- media the server cannot take -------------------------------------------------------
+
+OFFICIAL = Path(__file__).resolve().parent / "fixtures" / "official"
+VIDEO_TWEET = "1511238455915446273"  # 2022-04-05, one MP4
+
+
+@pytest.fixture
+def official(env: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = env.parent / "official"
+    shutil.copytree(OFFICIAL, path)
+    monkeypatch.setenv("TOOTBACK_ARCHIVE__PATH", str(path))
+    return path
+
+
+def uploads(server: FakeMastodon) -> list[str]:
+    """The names of the files uploaded (or tried)."""
+    posts = server.requests("POST")
+    return [r.files["file"].filename for r in posts if r.path.endswith("/media")]
+
+
+def takes_video(server: FakeMastodon) -> bool:
+    limits = server.profile.limits
+    return "video/mp4" in limits.media_types and limits.video_size_limit != 0
+
+
+@pytest.mark.usefixtures("official")
+def test_a_video_the_server_cannot_take_is_left_out_before_any_upload(
+    server: FakeMastodon,
+) -> None:
+    result = tootback("repost", "--tweet", VIDEO_TWEET)
+    assert result.exit_code == 0, result.output
+    [status] = server.statuses()
+    if takes_video(server):
+        assert len(uploads(server)) == 1 and len(status.media_ids) == 1
+    else:  # Takahē: no video at all (it would answer 500, over and over)
+        assert uploads(server) == [] and status.media_ids == ()
+        assert "(video left out: the server takes no video/mp4)" in status.text
+
+
+def test_fail_tweet_fails_only_that_tweet_and_preview_says_so_first(
+    isolated: Path, own_archive: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TOOTBACK_ARCHIVE__PATH", str(shutil.copytree(OFFICIAL, isolated / "o")))
+    monkeypatch.setenv("TOOTBACK_STATE__PATH", str(isolated / "state" / "state.json"))
+    monkeypatch.setenv("TOOTBACK_MEDIA__REFUSED", "fail_tweet")
+    with FakeMastodon(profile=TAKAHE, token=TOKEN) as server:
+        monkeypatch.setenv("MASTODON_API_BASE_URL", server.url)
+        monkeypatch.setenv("MASTODON_ACCESS_TOKEN", TOKEN)
+        assert tootback("state", "rebuild").exit_code == 0  # keeps Takahē's profile
+        preview = tootback("preview", "--date", "2026-04-05", "--show-skipped")
+        reason = "the server cannot take data/tweets_media/1511238455915446273-Kq3VidBuild.mp4"
+        assert f"{VIDEO_TWEET}  {reason}: the server takes no video/mp4" in preview.stdout
+        shown = json.loads(tootback("preview", "--date", "2026-04-05", "--json").stdout)
+        others = sum(len(toot["parts"]) for toot in shown["toots"])
+        result = tootback("repost", "--date", "2026-04-05")
+        assert result.exit_code == EXIT_FAILED, result.output
+        assert not [name for name in uploads(server) if name.endswith(".mp4")]
+        assert others and len(server.statuses()) == others  # the day's other toots went out
+        record = load_state(isolated / "state" / "state.json").record(VIDEO_TWEET)
+        assert isinstance(record, Failed) and record.error.startswith(reason)
+        again = tootback("repost", "--date", "2026-04-05")
+        assert again.exit_code == 0 and "failed before" in again.stdout

@@ -21,6 +21,7 @@ from bot.compose.forms import boost_target, quote_form, without_quote_link
 from bot.compose.language import toot_language
 from bot.compose.layout import Layout, media_groups, plan_parts
 from bot.compose.length import COUNTERS
+from bot.compose.media import MediaLimits, MediaRefused, left_out_note
 from bot.compose.rewrite import LinkOptions, MentionOptions, rewrite, rewrite_mentions
 from bot.model import LengthRule, Media, Skip, Toot, Tweet
 
@@ -43,6 +44,9 @@ class ComposeOptions:
     spoiler_text: the content warning of every part; counts toward the limit.
     media_missing: a tweet with an unusable media file is posted without it
         ("post_without") or not at all ("skip_tweet").
+    media_limits: what uploads the server takes (see bot.compose.media).
+    media_refused: a file the server would refuse is left out and the toot says
+        so ("post_without"), or the tweet is failed with the reason ("fail_tweet").
     owner: the archive owner's screen name, for self-replies and self-retweets
         (None: use `links.owner`).
     language: `post.language`, the language of every toot; "" for each
@@ -64,6 +68,8 @@ class ComposeOptions:
     length_rule: LengthRule = "mastodon"
     spoiler_text: str = ""
     media_missing: MediaMissing = "post_without"
+    media_limits: MediaLimits = field(default_factory=MediaLimits)
+    media_refused: MediaRefused = "post_without"
     owner: str | None = None
     language: str = ""
     sensitive: Sensitive = "archive"
@@ -83,9 +89,10 @@ def compose(tweet: Tweet, due: datetime, options: ComposeOptions) -> Toot | Skip
     Returns the Toot, every part's length within `max_characters`, or a Skip:
     "empty" (no text after rewriting and no usable media), "media missing:
     <path>" (with media_missing="skip_tweet"), "cannot fit …" when the
-    footer and spoiler text alone exceed the limit. A retweet of the owner's
-    own tweet is a Toot with no parts that boosts that tweet's status
-    (`boost_of_tweet`), or a Skip while that tweet is not posted.
+    footer and spoiler text alone exceed the limit, or a failed Skip naming the
+    file the server would refuse (with media_refused="fail_tweet"). A retweet
+    of the owner's own tweet is a Toot with no parts that boosts that tweet's
+    status (`boost_of_tweet`), or a Skip while that tweet is not posted.
     """
     links = options.links
     owner = options.owner or links.owner
@@ -95,7 +102,15 @@ def compose(tweet: Tweet, due: datetime, options: ComposeOptions) -> Toot | Skip
     if boost is not None:
         return Toot(tweet.id, tweet.created_at, due, parts=(), boost_of_tweet=boost)
     broken = [m for m in tweet.media if m.problem is not None]
-    usable = tuple(_described(tweet.id, m, options.alt_texts) for m in tweet.media if not m.problem)
+    refused = [(m, why) for m in tweet.media if not m.problem and (why := _refusal(m, options))]
+    if refused and options.media_refused == "fail_tweet":
+        media, why = refused[0]
+        return Skip(tweet.id, f"the server cannot take {media.path}: {why}", failed=True)
+    usable = tuple(
+        _described(tweet.id, m, options.alt_texts)
+        for m in tweet.media
+        if not m.problem and all(m is not r for r, _ in refused)
+    )
     quote = quote_form(tweet, links.owner_ids, links.posted, options.planned, options.quote_posts)
     body = rewrite(tweet.text, links, options.mentions).strip()
     if quote is not None and quote.form == "quote":
@@ -104,6 +119,9 @@ def compose(tweet: Tweet, due: datetime, options: ComposeOptions) -> Toot | Skip
             body = words.strip()
         else:
             quote = replace(quote, form="link", reason="the tweet is nothing but its link")
+    if refused:  # said where the files would have been: at the end of the text
+        note = left_out_note(refused)
+        body = f"{body}\n\n{note}" if body else note
     # Rewriting never empties a text that has words: the calendar relies on it.
     early = skip_before_layout(bool(body), len(usable), len(broken), options.media_missing)
     if early is not None:
@@ -129,6 +147,10 @@ def compose(tweet: Tweet, due: datetime, options: ComposeOptions) -> Toot | Skip
         sensitive=_sensitive(tweet, options.sensitive),
         quote=quote,
     )
+
+
+def _refusal(media: Media, options: ComposeOptions) -> str | None:
+    return options.media_limits.refusal(media)
 
 
 def _sensitive(tweet: Tweet, setting: Sensitive) -> bool:
