@@ -650,11 +650,13 @@ def _calendar_notes(calendar: Calendar, today: date) -> list[str]:
             else f"no day over max_per_day ({calendar.max_per_day})"
         )
     upcoming = calendar.next_day(today)
-    lines.append(
-        f"next day with toots: {upcoming.day:%a %Y-%m-%d} ({plural(upcoming.toots, 'toot')})"
-        if upcoming
-        else f"no day with toots from {today:%Y-%m-%d} to {calendar.last:%Y-%m-%d}"
-    )
+    if upcoming is not None:
+        count = plural(upcoming.toots, "toot")
+        lines.append(f"next day with toots: {upcoming.day:%a %Y-%m-%d} ({count})")
+    elif today > calendar.last:
+        lines.append(f"the range is over: it ends before today, {today:%Y-%m-%d}")
+    else:
+        lines.append(f"no day with toots from {today:%Y-%m-%d} to {calendar.last:%Y-%m-%d}")
     return lines
 
 

@@ -85,6 +85,13 @@ def test_the_grid_shows_counts_totals_busiest_and_the_next_day() -> None:
     assert "\x1b[" not in text  # no colour codes where the output is not a terminal
 
 
+def test_a_range_in_the_past_says_so_instead_of_a_next_day() -> None:
+    text = ok("calendar", "--from", "2026-03-01", "--to", "2026-03-31")
+    assert text.splitlines()[-1] == "the range is over: it ends before today, 2026-04-05"
+    text = ok("calendar", "--from", "2026-04-19", "--to", "2026-04-21")
+    assert text.splitlines()[-1] == "no day with toots from 2026-04-05 to 2026-04-21"
+
+
 def test_a_cap_shows_the_days_it_trims() -> None:
     env = {"TOOTBACK_SELECTION__MAX_PER_DAY": "4"}
     text = ok("calendar", "--from", "2026-04-01", "--to", "2026-04-30", env=env)
