@@ -26,6 +26,11 @@ parts, real-looking tweets); the machine and its load average are printed.
 - requests per posted toot and per run, against the stand-in, with
   `tootback repost` as a real process.
 
+Every child runs with Python's bytecode cache, as an installed tootback does
+(pip compiles a wheel's modules when it installs them): `bot/` is compiled
+first and `PYTHONDONTWRITEBYTECODE` is dropped from the children's
+environment, else each run would compile tootback's sources anew.
+
 Generated archives are kept in bench/.data/ (gitignored; `--data` moves it);
 `--quick` uses a temporary folder.
 """
@@ -143,6 +148,18 @@ def measure(argv: Sequence[str], env: dict[str, str], cwd: Path) -> Result:
     return result
 
 
+def child_env(**extra: str) -> dict[str, str]:
+    """The environment of a measured child: a fresh shell's, with the bytecode cache on."""
+    env = clean_environ(**extra)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
+def compile_sources() -> None:
+    """Write the bytecode cache of `bot/`, as installing a wheel does."""
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "bot")], check=True)
+
+
 def tootback_command() -> list[str]:
     """The console script beside this Python, else `python -m bot`."""
     script = Path(sys.executable).with_name("tootback")
@@ -188,7 +205,7 @@ def measure_size(data: Generated, runs: int, work: Path) -> SizeReport:
 
 def measure_loads(data: Generated, runs: int, work: Path) -> dict[str, Samples]:
     """In-process loads of each variant, and bare `json.loads` of the parts."""
-    env = clean_environ()
+    env = child_env()
 
     def seconds(code: str, *args: str) -> Callable[[], float]:
         def job() -> float:
@@ -222,7 +239,7 @@ def measure_cold_preview(data: Generated, runs: int, work: Path) -> tuple[Sample
     wall, rss = Samples(), Samples()
     for run in range(runs):
         index = work / f"index-{data.n}-cold-{run}"
-        result = measure(preview_command(data), clean_environ(**index_dir(index)), work)
+        result = measure(preview_command(data), child_env(**index_dir(index)), work)
         wall.values.append(result.wall)
         rss.values.append(result.rss_mb)
         shutil.rmtree(index)
@@ -245,7 +262,7 @@ def posted_day(data: Generated, work: Path) -> Iterator[dict[str, str]]:
     with FakeMastodon(
         media_processing_polls=0, api_budget=plenty, statuses_budget=plenty, media_budget=plenty
     ) as server:
-        env = clean_environ(
+        env = child_env(
             MASTODON_API_BASE_URL=server.url,
             MASTODON_ACCESS_TOKEN=TOKEN,
             TOOTBACK_STATE__PATH=str(work / f"state-{data.n}" / "state.json"),
@@ -360,7 +377,7 @@ def _memory(pid: int) -> dict[str, float]:
 
 def measure_startup(runs: int, work: Path) -> dict[str, Samples]:
     """`tootback --version` and `python -c pass`, interleaved."""
-    env = clean_environ()
+    env = child_env()
     return interleaved(
         runs,
         {
@@ -394,7 +411,7 @@ def measure_requests(data: Generated, work: Path, each: int, polls: int) -> Requ
     for kind, ids in kinds.items():
         with FakeMastodon(media_processing_polls=polls) as server:
             state = work / f"state-{kind}" / "state.json"
-            env = clean_environ(
+            env = child_env(
                 MASTODON_API_BASE_URL=server.url,
                 MASTODON_ACCESS_TOKEN=TOKEN,
                 TOOTBACK_STATE__PATH=str(state),
@@ -571,6 +588,7 @@ def main(argv: list[str] | None = None) -> int:
     sizes = [2000] if args.quick else [int(n) for n in args.sizes.split(",")]
     runs = 1 if args.quick else args.runs
     before = load_average()
+    compile_sources()
     with tempfile.TemporaryDirectory(prefix="tootback-bench-") as temp:
         work = Path(temp)
         data_dir = work / "data" if args.quick else args.data

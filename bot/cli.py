@@ -321,7 +321,7 @@ def _previews(
     from bot.preview import preview_day
 
     s = settings.selection
-    archive = source.days(days, s.feb29, whole_threads=s.threads == "whole")
+    archive = source.days(days, s.feb29, whole_threads=s.threads == "whole", zone=s.zone)
     posted, handles, limits, limit_from = _composing(settings)
     alt_texts = alt_texts_for(settings.media.alt_text_file, archive, limits.description_limit)
     return archive, [

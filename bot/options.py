@@ -111,9 +111,10 @@ def make_composer(
 
 def day_reader(settings: Settings, source: ArchiveSource) -> Callable[[date], Archive]:
     """Reads what a day needs from `source` under `settings`: the month-days of the
-    Feb 29 policy, and with `selection.threads = "whole"` the rest of its threads."""
+    Feb 29 policy in `selection.timezone`, and with `selection.threads = "whole"`
+    the rest of its threads."""
     s = settings.selection
-    return partial(source.day, feb29=s.feb29, whole_threads=s.threads == "whole")
+    return partial(source.day, feb29=s.feb29, whole_threads=s.threads == "whole", zone=s.zone)
 
 
 def plan(archive: Archive, day: date, settings: Settings) -> DayPlan:

@@ -8,6 +8,7 @@ from array import array
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -206,6 +207,14 @@ def test_utc_month_days_cover_both_neighbours_in_leap_and_common_years() -> None
         (2, 27), (2, 28), (2, 29), (3, 1)
     }  # fmt: skip
     assert utc_month_days(date(2026, 1, 1), "feb28") == {(12, 31), (1, 1), (1, 2)}
+
+
+def test_a_zone_that_is_always_utc_needs_only_the_days_own_month_days() -> None:
+    assert utc_month_days(date(2026, 1, 1), "feb28", ZoneInfo("UTC")) == {(1, 1)}
+    assert utc_month_days(date(2027, 2, 28), "feb28", ZoneInfo("Etc/GMT")) == {(2, 28), (2, 29)}
+    assert utc_month_days(date(2026, 1, 1), "feb28", ZoneInfo("Europe/London")) == {
+        (12, 31), (1, 1), (1, 2)
+    }  # fmt: skip
 
 
 # -- rebuilt when the archive changes --------------------------------------------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 from datetime import UTC, date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -15,6 +16,8 @@ from bot.archive import Archive, Summary, load_archive
 from bot.archive.index import DayIndex, index_file
 from bot.archive.source import ArchiveSource
 from bot.model import ReadLimits
+from bot.options import plan
+from bot.settings import load_settings
 from tests.support.archives import write_old_markdown
 from tests.test_index import age
 
@@ -120,3 +123,18 @@ def test_a_stale_index_is_rebuilt_once_then_served(tmp_path: Path, loads: list[P
     assert len(loads) == 2
     file = index_file(archive.absolute(), tmp_path / "index")
     assert DayIndex.open(file, archive.absolute(), ReadLimits()) is not None
+
+
+@pytest.mark.parametrize("feb29", ["feb28", "mar1", "skip"])
+def test_a_day_in_utc_reads_only_its_own_month_days_and_plans_the_same(
+    synthetic: Generated, tmp_path: Path, feb29: str
+) -> None:
+    full = load_archive(synthetic.folder)
+    options = load_settings(None, {"selection": {"timezone": "UTC", "feb29": feb29}}, env_file=None)
+    ArchiveSource(synthetic.folder, tmp_path).whole()  # builds the index
+    source = ArchiveSource(synthetic.folder, tmp_path)
+    for day in [date(2026, 4, 5), date(2027, 2, 28), date(2028, 2, 29), date(2027, 3, 1)]:
+        utc = source.day(day, feb29, zone=ZoneInfo("UTC"))  # type: ignore[arg-type]
+        anywhere = source.day(day, feb29)  # type: ignore[arg-type]
+        assert len(utc.tweets) < len(anywhere.tweets)
+        assert plan(utc, day, options) == plan(full, day, options)

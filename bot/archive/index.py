@@ -47,7 +47,7 @@ from array import array
 from bisect import bisect_left
 from collections.abc import Container, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import IO, Any
 
@@ -68,6 +68,29 @@ _DATA_SUFFIXES = (".md", ".txt", ".js", ".zip")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 _SETTLE_NS = 2_000_000_000
+# The zone names that mean UTC at every instant (tzdata's links to it).
+_UTC_ZONES = frozenset(
+    [
+        "UTC",
+        "Etc/UTC",
+        "Etc/UCT",
+        "UCT",
+        "Etc/Universal",
+        "Universal",
+        "Etc/Zulu",
+        "Zulu",
+        "GMT",
+        "Etc/GMT",
+        "Etc/GMT0",
+        "Etc/GMT+0",
+        "Etc/GMT-0",
+        "GMT0",
+        "GMT+0",
+        "GMT-0",
+        "Etc/Greenwich",
+        "Greenwich",
+    ]
+)
 
 Fingerprint = list[list[Any]]  # [path, size or -1 for a folder, mtime_ns]; [path] if absent
 
@@ -186,8 +209,14 @@ def index_file(source: Path, index_dir: Path) -> Path:
     return index_dir / f"archive-{digest}.index"
 
 
-def utc_month_days(day: date, feb29: Feb29) -> set[tuple[int, int]]:
-    """The UTC (month, day) groups that can hold a tweet falling on `day` locally."""
+def utc_month_days(day: date, feb29: Feb29, zone: tzinfo | None = None) -> set[tuple[int, int]]:
+    """The UTC (month, day) groups that can hold a tweet falling on `day` locally.
+
+    zone: the local time zone; one that is UTC at every instant needs only the
+    day's own month-days, any other (or None) their neighbours too.
+    """
+    if zone is not None and _always_utc(zone):
+        return set(source_days(day, feb29))
     found: set[tuple[int, int]] = set()
     for month, dom in source_days(day, feb29):
         for year in (2000, 2001):  # a leap year and a common one
@@ -199,6 +228,10 @@ def utc_month_days(day: date, feb29: Feb29) -> set[tuple[int, int]]:
                 near = centre + timedelta(days=delta)
                 found.add((near.month, near.day))
     return found
+
+
+def _always_utc(zone: tzinfo) -> bool:
+    return zone is UTC or getattr(zone, "key", None) in _UTC_ZONES
 
 
 def fingerprint(source: Path) -> Fingerprint:
@@ -527,11 +560,17 @@ class DayIndex:
         return cls(file, header, limits)
 
     def days(
-        self, path: Path, days: Iterable[date], feb29: Feb29, whole_threads: bool = False
+        self,
+        path: Path,
+        days: Iterable[date],
+        feb29: Feb29,
+        whole_threads: bool = False,
+        zone: tzinfo | None = None,
     ) -> Archive:
         """What `archive_for_day` returns, for every one of `days` at once, from this
-        index (path: as given by the user). Raises CorruptIndex."""
-        groups = {group for day in days for group in utc_month_days(day, feb29)}
+        index (path: as given by the user; zone: see `utc_month_days`). Raises
+        CorruptIndex."""
+        groups = {group for day in days for group in utc_month_days(day, feb29, zone)}
         if not whole_threads:
             return self.archive(path, groups)
         outline = self.outline()

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
-from datetime import date
+from datetime import date, tzinfo
 from pathlib import Path
 from typing import TypeVar
 
@@ -42,18 +42,27 @@ class ArchiveSource:
         self._opened: DayIndex | None = None
         self._whole: Archive | None = None  # only when no index could be written
 
-    def day(self, day: date, feb29: Feb29, whole_threads: bool = False) -> Archive:
-        """Enough of the archive to plan and compose local `day` in any time zone
-        (feb29: which month-days feed it): every tweet that can fall on it, and
-        `owner_ids` that know every tweet of the archive; with whole_threads, also
-        the later tweets of the threads that start on it, and the archive's
-        threads (see `archive_for_day`)."""
-        return self.days([day], feb29, whole_threads)
+    def day(
+        self, day: date, feb29: Feb29, whole_threads: bool = False, zone: tzinfo | None = None
+    ) -> Archive:
+        """Enough of the archive to plan and compose local `day` (feb29: which
+        month-days feed it; zone: the local time zone, None for any): every tweet
+        that can fall on it, and `owner_ids` that know every tweet of the archive;
+        with whole_threads, also the later tweets of the threads that start on it,
+        and the archive's threads (see `archive_for_day`)."""
+        return self.days([day], feb29, whole_threads, zone)
 
-    def days(self, days: Sequence[date], feb29: Feb29, whole_threads: bool = False) -> Archive:
+    def days(
+        self,
+        days: Sequence[date],
+        feb29: Feb29,
+        whole_threads: bool = False,
+        zone: tzinfo | None = None,
+    ) -> Archive:
         """As `day`, for several days at once (a range to preview)."""
         return self._served(
-            lambda index: index.days(self.path, days, feb29, whole_threads), lambda whole: whole
+            lambda index: index.days(self.path, days, feb29, whole_threads, zone),
+            lambda whole: whole,
         )
 
     def tweets(self, ids: Iterable[str]) -> dict[str, Tweet]:

@@ -61,7 +61,8 @@ _PATH_END = rf"[+\-a-z\u0400-\u04ff0-9=_#/{_ACCENTS}]"
 _PATH_ITEM = rf"{_P}*(?:{_PARENS}{_P}*)*{_PATH_END}|{_PARENS}|@{_P}+/"
 _QUERY = r"\?[a-z0-9!?*'@();:&=+$/%#\[\]\-_.,~|]*[a-z0-9\-_&=#/]"
 _AFTER_HOST = re.compile(rf"(?::[0-9]+)?(?:/(?:{_PATH_ITEM})*)?(?:{_QUERY})?", _I)
-_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+# Characters that may join a neighbour into one cluster: non-ASCII ones, and CR (CR LF).
+_SPECIAL_RUN = re.compile(r"[^\x00-\x0c\x0e-\x7f]+")
 # `@user@domain`, not after a word character or "/": counted as `@user`.
 _REMOTE_MENTION = re.compile(r"(^|[^/\w])(@[a-z0-9_]+)@[a-z0-9.\-]+[a-z0-9]", _I)
 
@@ -193,8 +194,11 @@ def _grapheme_count() -> Callable[[str], int]:
     what composing a day costs. Yet characters only ever join into one cluster
     through a character of a few break classes (a combining mark, a joiner, a
     spacing mark, a prepended one, Hangul jamo and syllables, a flag's halves),
-    or as CR LF. Text without such a character, which is most text, is counted
-    with len(); grapheme's own tables say which characters those are.
+    all outside ASCII, or as CR LF; and between two ASCII characters other than
+    CR LF there is always a break. So only the runs of non-ASCII characters (and
+    CRs), each with the character on either side, can differ from len(), and
+    only when they hold one of those characters (grapheme's own tables say
+    which): grapheme counts those runs, len() the rest.
     """
     import grapheme
     from grapheme.grapheme_property_group import GraphemePropertyGroup as Group
@@ -210,11 +214,30 @@ def _grapheme_count() -> Callable[[str], int]:
         return get_group(char) in joining
 
     def count(text: str) -> int:
-        if text.isascii() or not any(map(joins, set(_NON_ASCII.findall(text)))):
-            return len(text) - text.count("\r\n")
-        return int(grapheme.length(text))
+        if text.isascii() and "\r" not in text:
+            return len(text)
+        total = len(text)
+        for start, end in _joinable_runs(text):
+            run = text[start:end]
+            if any(map(joins, set(run))):
+                total -= len(run) - int(grapheme.length(run))
+        return total
 
     return count
+
+
+def _joinable_runs(text: str) -> list[tuple[int, int]]:
+    """The runs of non-ASCII characters and CRs, each widened by the character on
+    either side and merged when they touch: the only places where clusters can
+    hold more than one character."""
+    runs: list[tuple[int, int]] = []
+    for match in _SPECIAL_RUN.finditer(text):
+        start, end = max(match.start() - 1, 0), min(match.end() + 1, len(text))
+        if runs and start <= runs[-1][1]:
+            runs[-1] = (runs[-1][0], end)
+        else:
+            runs.append((start, end))
+    return runs
 
 
 @cache
