@@ -9,7 +9,6 @@ in the settings must exist, or a typo in its name would map nobody silently.
 from __future__ import annotations
 
 import re
-import tomllib
 from pathlib import Path
 
 from bot.errors import SettingsError
@@ -32,6 +31,8 @@ def load_handles(path: Path) -> dict[str, str]:
     """
     try:
         with path.open("rb") as f:
+            import tomllib  # here: most runs have no handles file to parse
+
             data = tomllib.load(f)
     except FileNotFoundError:
         if path == DEFAULT_HANDLES:

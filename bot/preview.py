@@ -14,15 +14,18 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from bot.archive import Archive, Problem, Summary
 from bot.archive.alttext import NO_ALT_TEXTS, AltTexts
 from bot.archive.base import OutlineArchive
-from bot.calendar import Calendar, DayCount, day_counts
 from bot.compose import ComposeOptions, fits_any_text
 from bot.model import InstanceLimits, LengthRule, Outline, Skip, Toot
 from bot.options import make_composer, plan, schedule_options, selection_options
 from bot.settings import Settings
+
+if TYPE_CHECKING:  # the calendar is imported by the commands that count days
+    from bot.calendar import Calendar, DayCount
 
 # How far `next_toots` looks: four years and a day reach a Feb 29 whatever the policy.
 HORIZON = timedelta(days=4 * 365 + 2)
@@ -89,6 +92,8 @@ def preview_day(
 
 def calendar_of(previews: Sequence[DayPreview], settings: Settings) -> Calendar:
     """The calendar of consecutive days already previewed (for the HTML page)."""
+    from bot.calendar import Calendar, DayCount
+
     days = tuple(DayCount(p.day, len(p.toots), p.trimmed) for p in previews)
     return Calendar(
         previews[0].day,
@@ -187,6 +192,8 @@ def calendar(
     words: None to count from the outline alone; else each selected tweet is
         composed (needed when `calendar_needs_words`).
     """
+    from bot.calendar import Calendar
+
     counts = tuple(_day_counts(settings, first, last, words or outline))
     s = settings.selection
     return Calendar(first, last, s.timezone, s.max_per_day, counts)
@@ -197,6 +204,8 @@ def _day_counts(
 ) -> Iterator[DayCount]:
     """Each day's count, as it is asked for: from the outline alone, or composing
     each selected tweet of the whole archive (`Words`)."""
+    from bot.calendar import day_counts
+
     username = source.username if isinstance(source, OutlineArchive) else source.archive.username
     selection, schedule = selection_options(settings, username), schedule_options(settings)
     missing = settings.media.missing

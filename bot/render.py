@@ -19,16 +19,16 @@ import click
 
 from bot.archive import Archive, Problem, Summary
 from bot.archive.alttext import AltTexts
-from bot.calendar import Calendar, DayCount, heat_level, month_days
 from bot.model import InstanceLimits, LengthRule, Quote, Toot, TootPart
-from bot.profile import ServerProfile
 from bot.state import Failed, Pending, Posted, State
 
 if TYPE_CHECKING:  # types only: render must stay cheap to import for `preview`
     from bot.backfill import BackfillPlan, Progress
+    from bot.calendar import Calendar, DayCount
     from bot.client import Account
     from bot.exactly_once import Outcome
     from bot.preview import DayPreview, Outlook
+    from bot.profile import ServerProfile
     from bot.rebuild import RebuildReport
     from bot.status import DayStatus
     from bot.wiring import SeenStatuses
@@ -661,6 +661,8 @@ def _calendar_notes(calendar: Calendar, today: date) -> list[str]:
 
 
 def _month_lines(year: int, month: int, counts: Mapping[date, DayCount], peak: int) -> list[str]:
+    from bot.calendar import month_days
+
     days = month_days(year, month)
     total = sum(counts[d].toots for d in days if d in counts)
     lines = [f"{days[0]:%B %Y}: {total}".center(_MONTH_WIDTH).rstrip()]
@@ -679,6 +681,8 @@ def _count_cell(count: DayCount | None, peak: int) -> str:
         return " " * _CELL
     if not count.toots:
         return f"{'·':>{_CELL - 1}} "
+    from bot.calendar import heat_level
+
     level = heat_level(count.toots, peak)
     cell = f"{count.toots:>{_CELL - 1}}{'!' if count.trimmed else SHADES[level]}"
     return click.style(cell, fg=_HEAT_COLOURS[level], bold=level >= 3)

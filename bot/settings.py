@@ -9,13 +9,11 @@ environment. The two secrets, `MASTODON_ACCESS_TOKEN` and
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
 import re
 import string
 import sys
-import tomllib
 from collections.abc import Mapping
 from contextvars import ContextVar
 from datetime import time
@@ -469,6 +467,8 @@ def _closest(name: str, known: list[str]) -> str:
     alike, or else the one setting whose key is alike (TOOTBACK_TIMEZONE)."""
     by_tail = {k.removeprefix(ENV_PREFIX): k for k in known}
     tail = name.removeprefix(ENV_PREFIX)
+    import difflib  # only for a setting that does not exist
+
     guess = difflib.get_close_matches(tail, by_tail, 1, 0.75)
     if not guess:
         keys = [t for t in by_tail if "__" in t]
@@ -481,6 +481,8 @@ def _closest(name: str, known: list[str]) -> str:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    import tomllib  # only when there is a config file: most runs have none
+
     try:
         with path.open("rb") as f:
             data = tomllib.load(f)

@@ -56,12 +56,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
 from bot.clock import Clock
 from bot.errors import AccountMismatch, StateCorrupt, StateError, StateLocked
-from bot.profile import ServerProfile, parse_profile, profile_json
+
+if TYPE_CHECKING:  # the server profile is read only from state files that keep one
+    from bot.profile import ServerProfile
 
 VERSION = 1
 LOCK_POLL_SECONDS = 0.1
@@ -401,8 +403,14 @@ def decode_state(raw: bytes) -> State:
         account=None if account is None else _parse_account(account),
         tweets={str(tid): _parse_record(str(tid), rec) for tid, rec in tweets.items()},
         last_post_at=_optional_time(data, "last_post_at", "the file"),
-        server=None if server is None else parse_profile(server),
+        server=None if server is None else _parse_server(server),
     )
+
+
+def _parse_server(data: object) -> ServerProfile:
+    from bot.profile import parse_profile  # only a state file that keeps a profile needs it
+
+    return parse_profile(data)
 
 
 def encode_state(state: State) -> bytes:
@@ -415,6 +423,8 @@ def encode_state(state: State) -> bytes:
     if state.last_post_at is not None:
         data["last_post_at"] = state.last_post_at.isoformat()
     if state.server is not None:
+        from bot.profile import profile_json
+
         data["server"] = profile_json(state.server)
     data["tweets"] = {
         tid: _record_json(state.tweets[tid]) for tid in sorted(state.tweets, key=_id_order)
