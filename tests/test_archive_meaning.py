@@ -15,9 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from bot.archive import Archive, load_archive
+from bot.archive import Archive, load_archive, retweets
 from bot.archive.index import archive_for_day
+from bot.archive.text import _TRAILING_STATUS, quoted_id
 from bot.model import Tweet
 from tests.support import archives
 
@@ -277,3 +280,42 @@ def test_the_index_keeps_what_the_tweet_was(tmp_path: Path) -> None:
         ("en", False, None, ORIGINAL),
         ("qme", False, ORIGINAL, None),
     }
+
+
+# -- the shortcuts the readers take on big archives say what the long way says ----------------
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(["a", "b", " ", "  ", "\n", "\t", "http://x.co/p", "é", "."]), max_size=24
+    ).map("".join)
+)
+def test_an_originals_key_read_off_its_text_is_its_plain_texts(text: str) -> None:
+    key = retweets._key(text)
+    assert key is None or (retweets._plain(text)[: retweets._KEY] == key and len(key) == 12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                " ",
+                "\n",
+                "word",
+                "https://twitter.com/bob/status/123",
+                "http://x.com/i/status/9?s=1",
+                "https://t.co/abc",
+                "https://twitter.com/bob/status/",
+                "#frag",
+                "\u00a0",
+                "x",
+            ]
+        ),
+        max_size=6,
+    ).map("".join)
+)
+def test_a_quote_found_in_the_last_word_is_the_one_found_in_the_whole_text(text: str) -> None:
+    whole = _TRAILING_STATUS.search(text.rstrip())
+    assert quoted_id(text, "1") == (whole.group(1) if whole and whole.group(1) != "1" else None)

@@ -54,16 +54,47 @@ def _plain(text: str) -> str:
     return _SPACE.sub(" ", _URL.sub(" ", text)).strip()
 
 
+def _key(text: str) -> str | None:
+    """`_plain(text)[:_KEY]` read straight off a text that starts plainly (no
+    white space but single spaces, no link), None for any other text. Most
+    texts do: the index of originals then costs no regex."""
+    head = text[:_KEY]
+    if (
+        len(head) == _KEY
+        and head.isprintable()  # so its only white space is " "
+        and head[0] != " "
+        and head[-1] != " "  # else the plain text might end there
+        and "  " not in head
+        and "http" not in text[: _KEY + 4]  # a link starting within the key
+    ):
+        return head
+    return None
+
+
+class _Lazy:
+    """`_plain` of each tweet's text, computed when first asked for."""
+
+    def __init__(self, tweets: Sequence[Tweet]) -> None:
+        self.tweets = tweets
+        self.done: dict[int, str] = {}
+
+    def __getitem__(self, index: int) -> str:
+        if index not in self.done:
+            self.done[index] = _plain(self.tweets[index].text)
+        return self.done[index]
+
+
 class _Originals:
     """The owner's tweets by the start of their plain text."""
 
     def __init__(self, tweets: Sequence[Tweet]) -> None:
         self.tweets = tweets
-        self.plain = [_plain(t.text) for t in tweets]
+        self.plain = _Lazy(tweets)
         self.by_key: dict[str, list[int]] = defaultdict(list)
-        for index, text in enumerate(self.plain):
-            if len(text) >= _KEY:
-                self.by_key[text[:_KEY]].append(index)
+        for index, tweet in enumerate(tweets):
+            key = _key(tweet.text) or self.plain[index][:_KEY]
+            if len(key) == _KEY:
+                self.by_key[key].append(index)
 
     def find(self, retweet: Tweet) -> str | None:
         """The id of the latest tweet before `retweet` that it repeats, or None."""
@@ -77,7 +108,7 @@ class _Originals:
         wanted = _plain(body)
         if not wanted:
             return None
-        candidates = (
+        candidates: Sequence[int] = (
             self.by_key.get(wanted[:_KEY], []) if len(wanted) >= _KEY else range(len(self.tweets))
         )
         best: Tweet | None = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 from bot.archive.repair import repair
 
@@ -171,7 +172,12 @@ def is_retweet(text: str) -> bool:
 def language_code(raw: object) -> str | None:
     """`raw` when it is shaped like a language code, else None (a hostile or
     broken `lang` goes no further)."""
-    return raw if isinstance(raw, str) and _LANGUAGE.fullmatch(raw) else None
+    return _language_code(raw) if isinstance(raw, str) else None
+
+
+@lru_cache(maxsize=256)  # an archive holds a few dozen codes, once per tweet
+def _language_code(raw: str) -> str | None:
+    return raw if _LANGUAGE.fullmatch(raw) else None
 
 
 def retweeted(text: str) -> tuple[str, str] | None:
@@ -184,7 +190,10 @@ def quoted_id(text: str, tweet_id: str) -> str | None:
     """The id of the tweet that `text` (of tweet `tweet_id`) quotes: the status
     its last URL points at; None when the text does not end with a tweet URL
     (or ends with a link to the tweet itself)."""
-    match = _TRAILING_STATUS.search(text.rstrip())
+    # The URL runs to the end and holds no white space: it is the last word, and
+    # matching that word alone spares a search through the whole text.
+    words = text.rsplit(None, 1)
+    match = _TRAILING_STATUS.match(words[-1]) if words else None
     if match is None or match.group(1) == tweet_id:
         return None
     return match.group(1)
