@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Mapping
 from datetime import date, timedelta
 from functools import partial
+from typing import TYPE_CHECKING
 
 from bot.archive import Archive
 from bot.archive.alttext import NO_ALT_TEXTS, AltTexts
@@ -21,9 +22,11 @@ from bot.compose import ComposeOptions, Composer
 from bot.compose.media import MediaLimits
 from bot.compose.rewrite import LinkOptions, MentionOptions
 from bot.model import InstanceLimits
-from bot.profile import ServerProfile
 from bot.selection import DayPlan, ScheduleOptions, SelectionOptions, plan_day
 from bot.settings import Settings
+
+if TYPE_CHECKING:  # a profile is only read from a state file that keeps one
+    from bot.profile import ServerProfile
 
 
 def selection_options(settings: Settings, owner: str | None) -> SelectionOptions:
