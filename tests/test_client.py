@@ -356,6 +356,8 @@ def test_refused_token_is_an_auth_error_about_the_token(
     message = str(info.value)
     assert "access token" in message
     assert "write:statuses write:media read:accounts read:statuses" in message
+    said = answer.get("body") or answer["json"]["error"]
+    assert f"({status} {said})" in message
     assert TOKEN not in message
     assert info.value.status == status
     assert len(mock.calls) == 1

@@ -273,6 +273,11 @@ class RequestPolicy:
     def _api_error(self, what: str, exc: mastodon.MastodonAPIError) -> MastodonError:
         status = status_of(exc)
         reason = self._redact(server_reason(exc))
+        plain = " ".join(self._last_refusal.split())
+        if len(exc.args) == 4 and exc.args[3] is None and plain and "<" not in plain:
+            # Not JSON, so Mastodon.py kept no message: a short plain-text answer is
+            # the server's reason (Takahē's "Invalid Bearer token").
+            reason = self._redact(f"{status} {plain[:100]}")
         if is_refused_token(status, self._last_refusal or reason):
             return AuthError(
                 f"{what}: the server refused the access token ({reason}). It may be revoked "
