@@ -509,6 +509,8 @@ def check(obj: Context, quick: bool) -> None:
         limits = _check_account(obj, settings, summary.username)
     if quick:
         return
+    if (too_large := render.media_over_limits(archive, limits)) is not None:
+        click.secho(too_large, fg="yellow")  # never uploaded
     alt_file = settings.media.alt_text_file
     alt_texts = alt_texts_for(alt_file, archive, limits.description_limit)
     click.echo(render.check_alt_texts(archive, alt_texts, alt_file, limits.description_limit))

@@ -5,9 +5,12 @@ under the state lock (held per toot, so a daemon and a manual `repost` can
 run side by side):
 
 1. re-read the state; a posted tweet is skipped, one that failed before is
-   reported unless retried; compose now, so self-links see the statuses
-   posted a moment ago; if the last status request of any process was less
-   than `min_interval` ago, let go of the lock, wait, and start again;
+   reported unless retried; take the toot the caller composed before taking
+   the lock (`make`, see `compose.Draft`): composed again only if a tweet it
+   depends on was posted meanwhile, so self-links see the statuses posted a
+   moment ago and the lock is never held for composing; if the last status
+   request of any process was less than `min_interval` ago, let go of the
+   lock, wait, and start again;
 2. write `pending` with a deterministic Idempotency-Key, before any request;
 3. for each part not yet confirmed: if its request may have gone out before
    (a fingerprint of it is recorded), look for it among the account's latest
@@ -63,7 +66,8 @@ LOOKUP_LIMIT = 200
 RECENT_STATUSES = 80
 
 Result = Literal["posted", "already posted", "skipped", "failed", "failed before", "left pending"]
-# Composes one toot from the current map tweet id -> status URL (read under the lock).
+# The toot for the current map tweet id -> status URL (read under the lock); cheap:
+# composed beforehand, and again only when that map changed where it matters.
 MakeToot = Callable[[Mapping[str, str]], "Toot | Skip"]
 
 
@@ -154,7 +158,7 @@ class Publisher:
         """Post one tweet unless it is posted already.
 
         tweet_id: the tweet to post.
-        make: composes its toot from the current map tweet id -> status URL.
+        make: its toot for the current map tweet id -> status URL (see `compose.Draft`).
         retry_failed: post a tweet that failed before (else it is reported).
 
         Returns the Outcome. A refusal (4xx), or failing after the retry budget

@@ -208,6 +208,10 @@ class Outline:
     usable_media / broken_media: how many of its media files can be uploaded,
         and how many cannot (missing, outside the archive).
     url_length: len() of its URL (a footer may show it).
+    text_length: len() of its text (a long one may take more toots than
+        `compose.max_parts` allows).
+    largest_media: the size in bytes of its largest usable media file (the
+        server may take none that large).
     """
 
     tweet: Tweet
@@ -215,6 +219,8 @@ class Outline:
     usable_media: int = 0
     broken_media: int = 0
     url_length: int = 0
+    text_length: int = 0
+    largest_media: int = 0
 
     @classmethod
     def of(cls, tweet: Tweet) -> Outline:
@@ -229,4 +235,13 @@ class Outline:
             tweet.in_reply_to_user,
             tweet.is_retweet,
         )
-        return cls(bare, not tweet.text.strip(), len(tweet.media) - broken, broken, len(tweet.url))
+        sizes = [m.size or 0 for m in tweet.media if m.problem is None]
+        return cls(
+            bare,
+            not tweet.text.strip(),
+            len(tweet.media) - broken,
+            broken,
+            len(tweet.url),
+            len(tweet.text),
+            max(sizes, default=0),
+        )

@@ -99,6 +99,7 @@ def make_composer(
             max_media_attachments=limits.max_media_attachments,
             characters_reserved_per_url=limits.characters_reserved_per_url,
             length_rule=limits.length_rule,
+            max_parts=settings.compose.max_parts,
             spoiler_text=settings.post.spoiler_text,
             media_missing=settings.media.missing,
             media_limits=MediaLimits.of(limits),

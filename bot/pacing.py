@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 
+from bot.compose import Draft
 from bot.exactly_once import Outcome, Publisher
 from bot.model import Skip, Toot, Tweet
 from bot.selection import Due
@@ -49,11 +50,20 @@ class Runner:
         """
         outcomes: list[Outcome] = []
         for job in jobs:
-            make = partial(self.compose, job.tweet, job.due)
-            outcome = self.publisher.publish(job.tweet.id, make, retry_failed=retry_failed)
+            draft = self._draft(job)
+            outcome = self.publisher.publish(
+                job.tweet.id, draft.for_state, retry_failed=retry_failed
+            )
             outcomes.append(outcome)
             self.on_outcome(outcome)
         return outcomes
+
+    def _draft(self, job: Due) -> Draft:
+        """The job's toot composed now, before the state lock is taken, against the
+        state as it is (read without the lock: the file is always whole)."""
+        posted = self.publisher.store.load().posted_urls()
+        compose = partial(self.compose, job.tweet, job.due)
+        return Draft.compose(compose, job.tweet, posted)
 
 
 def pending_jobs(

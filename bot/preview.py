@@ -20,6 +20,7 @@ from bot.archive import Archive, Problem, Summary
 from bot.archive.alttext import NO_ALT_TEXTS, AltTexts
 from bot.archive.base import OutlineArchive
 from bot.compose import ComposeOptions, fits_any_text
+from bot.compose.media import MediaLimits
 from bot.model import InstanceLimits, LengthRule, Outline, Skip, Toot
 from bot.options import make_composer, plan, schedule_options, selection_options
 from bot.settings import Settings
@@ -166,16 +167,33 @@ def calendar_needs_words(
     settings: Settings, outline: OutlineArchive, limits: InstanceLimits
 ) -> bool:
     """Whether counting days needs the tweets' words, not just their outline:
-    with `exclude_patterns`, or a footer and spoiler text so long that compose
-    may find no room for a tweet (`fits_any_text`)."""
+    with `exclude_patterns`, a footer and spoiler text so long that compose may
+    find no room for a tweet (`fits_any_text`), a text long enough that it may
+    take more than `compose.max_parts` toots, or, with `media.refused =
+    fail_tweet`, a media file the server may not take."""
     options = ComposeOptions(
         footer=settings.compose.footer,
         spoiler_text=settings.post.spoiler_text,
         max_characters=limits.max_characters,
     )
     lengths = {o.url_length for o in outline.outlines}
-    return bool(settings.selection.exclude_patterns) or not all(
-        fits_any_text(options, n) for n in lengths
+    # Mastodon counts a text at most about twice its code points (a short URL
+    # counts 23): under a third of what max_parts toots hold, it surely fits.
+    room = settings.compose.max_parts * (limits.max_characters - 100)
+    media = MediaLimits.of(limits)
+    sizes = [size for size in (media.image_size, media.video_size) if size is not None]
+
+    def may_be_refused(o: Outline) -> bool:
+        return o.usable_media > 0 and (
+            bool(media.types) or 0 in sizes or any(o.largest_media > s for s in sizes)
+        )
+
+    fail = settings.media.refused == "fail_tweet"
+    return (
+        bool(settings.selection.exclude_patterns)
+        or not all(fits_any_text(options, n) for n in lengths)
+        or any(o.text_length * 3 > room for o in outline.outlines)
+        or (fail and any(may_be_refused(o) for o in outline.outlines))
     )
 
 

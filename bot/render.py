@@ -476,6 +476,30 @@ def check_server(profile: ServerProfile) -> str:
     )
 
 
+def media_over_limits(archive: Archive, limits: InstanceLimits) -> str | None:
+    """The archive's media files the server cannot take (their type or size, against
+    its profile: `compose.media`), which are never uploaded; None if there are none."""
+    from bot.compose.media import MediaLimits
+
+    media = MediaLimits.of(limits)
+    found = [
+        (m, why)
+        for t in archive.tweets
+        for m in t.media
+        if m.problem is None and (why := media.refusal(m)) is not None
+    ]
+    if not found:
+        return None
+    lines = [
+        f"media: {len(found)} files the server cannot take are never uploaded "
+        "(`media.refused` says what becomes of their tweets):"
+    ]
+    lines += [f"  {m.path}: {why}" for m, why in found[:20]]
+    if len(found) > 20:
+        lines.append(f"  … and {len(found) - 20} more")
+    return "\n".join(lines)
+
+
 def owner_warning(account: Account, owner: str | None) -> str | None:
     """A warning when the archive's owner and the account's name differ, else None.
 

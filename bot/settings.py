@@ -250,6 +250,9 @@ class ComposeSettings(Section):
     max_characters: int = Field(
         default=500, ge=100, description="used until the instance's own limit is known"
     )
+    max_parts: int = Field(
+        default=10, ge=1, le=100, description="a tweet needing more toots than this is skipped"
+    )
 
     @field_validator("footer")
     @classmethod
@@ -328,6 +331,28 @@ def _check_base_url(value: str | None) -> str | None:
     return value.rstrip("/")
 
 
+def check_token(value: SecretStr | None) -> SecretStr | None:
+    """The access token without surrounding white space (a `.env` line or a paste
+    often ends in one); None when nothing is left.
+
+    Raises ValueError, never showing the token, when it holds a character no
+    token has: a control character, a space or a non-ASCII one. (Sent as it is,
+    such a token is refused by the HTTP library, which looked like an outage.)
+    """
+    if value is None:
+        return None
+    token = value.get_secret_value().strip()
+    if not token:
+        return None
+    if not (token.isascii() and token.isprintable()) or " " in token:
+        raise ValueError(
+            "holds a character no access token has (a control character, a space or a "
+            "non-ASCII one); it is not shown here. Copy it again, or get a new one with "
+            "`tootback login`"
+        )
+    return SecretStr(token)
+
+
 _config_file: ContextVar[Path | None] = ContextVar("_config_file", default=None)
 
 
@@ -360,6 +385,11 @@ class Settings(BaseSettings):
     @classmethod
     def _https_only(cls, value: str | None) -> str | None:
         return _check_base_url(value)
+
+    @field_validator("access_token")
+    @classmethod
+    def _token_as_sent(cls, value: SecretStr | None) -> SecretStr | None:
+        return check_token(value)
 
     @classmethod
     def settings_customise_sources(

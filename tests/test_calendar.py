@@ -18,6 +18,7 @@ from bot.settings import Settings, load_settings
 
 ZONES = ["UTC", "America/New_York", "Pacific/Kiritimati", "Asia/Kolkata"]
 EPOCH = datetime(2019, 1, 1, tzinfo=UTC)
+LONG = "A sentence that goes on. " * 300  # more toots than compose.max_parts allows
 
 
 @st.composite
@@ -32,14 +33,18 @@ def archives(draw: st.DrawFn) -> Archive:
         when = start + timedelta(minutes=draw(st.integers(0, 8 * 24 * 60)))
         parent = draw(st.sampled_from([None, None, "other", *[t.id for t in tweets]]))
         media = tuple(
-            Media(f"m/{i}-{j}.jpg", problem=draw(st.sampled_from([None, "missing"])))
+            Media(
+                f"m/{i}-{j}.jpg",
+                problem=draw(st.sampled_from([None, "missing"])),
+                size=draw(st.sampled_from([None, 1000, 20 << 20])),  # 20 MiB: over the server's
+            )
             for j in range(draw(st.integers(0, 2)))
         )
         tweets.append(
             Tweet(
                 str(1000 + i),
                 when,
-                draw(st.sampled_from(["hello", "", " ", "secret word", "a #tag"])),
+                draw(st.sampled_from(["hello", "", " ", "secret word", "a #tag", LONG])),
                 f"https://twitter.com/me/status/{1000 + i}",
                 in_reply_to_id=None if parent in (None, "other") else parent,
                 in_reply_to_user=None if parent is None else ("bob" if parent == "other" else "me"),

@@ -238,7 +238,8 @@ def test_prefers_a_paragraph_break() -> None:
 def test_never_cuts_a_url_or_handle() -> None:
     url = "https://example.com/" + "p" * 80
     text = ("word " * 90 + url + " @someone@mastodon.social ") * 3
-    result = toot(compose(tweet(text), DUE, ComposeOptions(max_characters=120, footer="")))
+    options = ComposeOptions(max_characters=120, footer="", max_parts=100)
+    result = toot(compose(tweet(text), DUE, options))
     joined = " ".join(p.text for p in result.parts)
     assert joined.count(url) == 3
     assert joined.count("@someone@mastodon.social") == 3
@@ -363,6 +364,7 @@ def test_every_part_fits_and_nothing_is_lost(
         max_characters=limit,
         spoiler_text=spoiler,
         max_media_attachments=4,
+        max_parts=100,
     )
     result = compose(tweet(text, media=images(pictures)), DUE, options)
     if isinstance(result, Skip):
@@ -380,3 +382,45 @@ def test_every_part_fits_and_nothing_is_lost(
     if n == 1 and footer:
         bodies = [result.parts[0].text.rsplit("\n\n", 1)[0] if text.strip() else ""]
     assert "".join("".join(bodies).split()) == "".join(expected.split())
+
+
+# --- bounded work (issue 11, finding 5) and media the server would refuse ----------------
+
+TOO_LONG_REASON = "too long: it would take more than 10 toots (compose.max_parts)"
+
+
+@pytest.mark.parametrize("size", [6_000, 300_000, 5_000_000])
+def test_a_tweet_needing_more_than_max_parts_toots_is_skipped_with_its_reason(size: int) -> None:
+    text = ("Another sentence of a very long note. " * (size // 38 + 1))[:size]
+    assert compose(tweet(text), DUE, ComposeOptions()) == Skip("1", TOO_LONG_REASON)
+
+
+def test_max_parts_is_the_most_toots_a_tweet_becomes() -> None:
+    text = " ".join(f"Sentence {i} of a thread that goes on." for i in range(40))
+    three = toot(compose(tweet(text), DUE, ComposeOptions(max_characters=600, max_parts=3)))
+    assert len(three.parts) == 3
+    reason = "too long: it would take more than 2 toots (compose.max_parts)"
+    assert compose(tweet(text), DUE, ComposeOptions(max_characters=600, max_parts=2)) == Skip(
+        "1", reason
+    )
+
+
+def test_a_huge_text_is_never_measured_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Mastodon's count of a megabyte takes seconds: a 300 KB tweet took minutes to lay
+    out into 617 parts, and a 5 MB one was still at it after 300 s."""
+    from bot.compose.length import COUNTERS
+
+    measured: list[int] = []
+    real = COUNTERS["mastodon"]
+
+    def counting(text: str, spoiler: str, url_length: int) -> int:
+        measured.append(len(text))
+        return real(text, spoiler, url_length)
+
+    monkeypatch.setitem(COUNTERS, "mastodon", counting)
+    for size in (6_000, 39_000, 300_000, 5_000_000):
+        compose(tweet("word " * (size // 5)), DUE, ComposeOptions())
+    assert measured  # the counter in use was the one watched
+    # At most the whole of a text that may still fit: 10 toots of 500, 8 code points
+    # a character (URLs and combining marks); longer ones are refused unmeasured.
+    assert max(measured) <= 10 * 500 * 8 + 100

@@ -166,14 +166,23 @@ def test_an_outline_row_keeps_every_field() -> None:
     from bot.archive.index import _outline, _outline_row
     from bot.model import Media, Tweet
 
-    media = (Media("a.jpg"), Media("b.mp4", "video", problem="missing"), Media("c.jpg"))
+    media = (
+        Media("a.jpg", size=5),
+        Media("b.mp4", "video", problem="missing"),
+        Media("c.jpg", size=7),
+    )
     for tweet in [
         Tweet("12", DAY_TIME, "  \n", "https://x", "11", "Me", True, media),
         Tweet("x7", DAY_TIME, "words", "u" * 300, None, None, False, ()),
     ]:
         assert _outline(_outline_row(tweet)) == Outline.of(tweet)
     assert Outline.of(Tweet("1", DAY_TIME, " \t", "", media=media)) == Outline(
-        Tweet("1", DAY_TIME, "", ""), blank=True, usable_media=2, broken_media=1
+        Tweet("1", DAY_TIME, "", ""),
+        blank=True,
+        usable_media=2,
+        broken_media=1,
+        text_length=2,
+        largest_media=7,
     )
 
 

@@ -23,7 +23,7 @@ from bot.client import MastodonClient
 from bot.clock import FakeClock
 from bot.compose import ComposeOptions, Composer
 from bot.compose.rewrite import LinkOptions
-from bot.errors import AccountMismatch, AuthError, StateError, Unavailable
+from bot.errors import AccountMismatch, AuthError, StateError, StateLocked, Unavailable
 from bot.exactly_once import Outcome, PostOptions, Publisher, Recovery, ServerTraits
 from bot.model import InstanceLimits, Media, Toot, Tweet
 from bot.pacing import Runner, failed
@@ -915,3 +915,62 @@ def test_a_quote_post_carries_quoted_status_id_where_the_server_takes_them(
             field(second, "status")
             == f"Still true {record.url}\n\n(tweeted 4 years ago, 2022-04-05)"
         )
+
+
+# --- composing before the state lock (issue 11, finding 5) ------------------------------
+
+
+def test_the_toot_is_composed_before_the_state_lock_is_taken(
+    server: FakeMastodon, clock: FakeClock, tmp_path: Path
+) -> None:
+    a = tweet("1000000000000000001", "hello")
+    w = wire(server, tmp_path, clock, [a])
+    free: list[bool] = []
+
+    def compose(t: Tweet, due: datetime, posted: Any) -> Any:
+        probe = StateStore(w.store.path, clock, lock_timeout=0)
+        try:
+            with probe.lock():
+                free.append(True)
+        except StateLocked:
+            free.append(False)
+        return w.runner.compose(t, due, posted)
+
+    outcomes = replace(w.runner, compose=compose).run([Due(a, NOON)])
+    assert [o.result for o in outcomes] == ["posted"]
+    assert free == [True]  # nothing holds the lock while a toot is composed
+
+
+def posted_elsewhere(w: Wiring, clock: FakeClock, tweet_id: str, url: str) -> None:
+    """Another process (the daemon) records `tweet_id` as posted."""
+    other = StateStore(w.store.path, clock)
+    with other.lock():
+        other.save(other.load().mark_posted(tweet_id, [url.rsplit("/", 1)[1]], url, NOON))
+
+
+@pytest.mark.parametrize("meanwhile", ["the linked tweet", "another tweet"])
+def test_composed_again_under_the_lock_only_when_a_linked_tweet_was_posted_meanwhile(
+    server: FakeMastodon, clock: FakeClock, tmp_path: Path, meanwhile: str
+) -> None:
+    first = tweet("1000000000000000001", "the original")
+    other = tweet("1000000000000000003", "something else")
+    later = tweet("1000000000000000002", f"see https://twitter.com/me/status/{first.id}")
+    w = wire(server, tmp_path, clock, [first, other, later])
+    elsewhere = status_url(server, "77")
+    calls: list[dict[str, str]] = []
+
+    def compose(t: Tweet, due: datetime, posted: Any) -> Any:
+        if not calls:  # between composing and taking the lock, another process posts
+            target = first if meanwhile == "the linked tweet" else other
+            posted_elsewhere(w, clock, target.id, elsewhere)
+        calls.append(dict(posted))
+        return w.runner.compose(t, due, posted)
+
+    replace(w.runner, compose=compose).run([Due(later, NOON)])
+    text = field(posts(server)[0], "status") or ""
+    if meanwhile == "the linked tweet":
+        assert calls == [{}, {first.id: elsewhere}]
+        assert text.startswith(f"see {elsewhere}\n\n")
+    else:
+        assert calls == [{}]  # the draft stands: nothing it links to changed
+        assert text.startswith(f"see https://twitter.com/me/status/{first.id}\n\n")

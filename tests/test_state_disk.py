@@ -18,7 +18,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ from bot.bundled import demo_archive
 from bot.clock import FakeClock
 from bot.errors import StateError
 from bot.state import Posted, State, StateAccount, StateStore, load_state, resolve_state_path
+from tests.support.archives import caught_up_archive, no_catch_up_now
 from tests.support.fake_mastodon import FakeMastodon
 from tests.support.processes import clean_environ
 
@@ -295,16 +296,10 @@ def test_the_daemon_stops_with_exit_2_when_the_state_cannot_be_written(
     tmp_path: Path, server: FakeMastodon
 ) -> None:
     now = datetime.now(UTC)
-    if (now.hour == 0 and now.minute < 5) or (now.month, now.day) == (2, 29):
+    if no_catch_up_now(now):
         pytest.skip("too close to midnight UTC, or Feb 29: no toot to catch up at start")
     archive = tmp_path / "today"
-    archive.mkdir()
-    when = now.replace(year=now.year - 3, microsecond=0) - timedelta(minutes=1)
-    (archive / "output.md").write_text(
-        f"Caught up at start\n\n(Originally on Twitter: [{when:%a %b %d %H:%M:%S +0000 %Y}]"
-        "(https://twitter.com/me/status/1600000000000000001))\n",
-        encoding="utf-8",
-    )
+    caught_up_archive(archive, now)
     state = tmp_path / "state" / "state.json"
     env = run_env(server, state, archive, FAULT_DIR=str(tmp_path / "state"), FAULT_CALL="fsync")
     env["FAULT_ERRNO"] = "ENOSPC"

@@ -61,7 +61,7 @@ from bot.model import Media, Outline, ReadLimits, Tweet
 from bot.selection import Feb29, source_days
 from bot.threads import NO_THREADS, Threads
 
-FORMAT = 5  # bump when the layout or the meaning of a field changes
+FORMAT = 6  # bump when the layout or the meaning of a field changes
 MAGIC = b"tootback-index\n"
 _FOOTER = struct.Struct("<QI")  # header length, header CRC-32
 _DATA_SUFFIXES = (".md", ".txt", ".js", ".zip")
@@ -505,7 +505,8 @@ def _outline_row(tweet: Tweet) -> list[Any]:
     # One number for the rest: 100,000 rows load noticeably faster than with five.
     bits = o.tweet.is_retweet | o.blank << 1 | min(o.usable_media, 255) << 2
     bits |= min(o.broken_media, 255) << 10 | o.url_length << 18
-    return [tweet.id, (tweet.created_at - _EPOCH) // _MICROSECOND, *_reply(tweet), bits]
+    when = (tweet.created_at - _EPOCH) // _MICROSECOND
+    return [tweet.id, when, *_reply(tweet), bits, o.text_length, o.largest_media]
 
 
 def _reply(tweet: Tweet) -> tuple[str | None, str | None]:
@@ -513,13 +514,15 @@ def _reply(tweet: Tweet) -> tuple[str | None, str | None]:
 
 
 def _outline(row: list[Any]) -> Outline:
-    tweet_id, micros, reply_id, reply_user, bits = row
-    if not (isinstance(tweet_id, str) and isinstance(micros, int) and isinstance(bits, int)):
+    tweet_id, micros, reply_id, reply_user, bits, text_length, largest = row
+    numbers = (micros, bits, text_length, largest)
+    if not (isinstance(tweet_id, str) and all(isinstance(n, int) for n in numbers)):
         raise ValueError("bad outline row")
     tweet = Tweet(
         tweet_id, _EPOCH + micros * _MICROSECOND, "", "", reply_id, reply_user, bool(bits & 1)
     )
-    return Outline(tweet, bool(bits & 2), bits >> 2 & 255, bits >> 10 & 255, bits >> 18)
+    usable, broken = bits >> 2 & 255, bits >> 10 & 255
+    return Outline(tweet, bool(bits & 2), usable, broken, bits >> 18, text_length, largest)
 
 
 # -- reading ----------------------------------------------------------------------------

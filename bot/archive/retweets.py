@@ -12,6 +12,7 @@ off; a cut retweet matches on the words before the cut.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import replace
@@ -21,9 +22,11 @@ from bot.model import Tweet
 
 _URL = re.compile(r"https?://\S+")
 _SPACE = re.compile(r"\s+")
-# Originals are found by the first characters of their text; a retweet cut
-# shorter than this is compared with every tweet of the owner.
+# Originals of cut retweets are found by the first characters of their text.
 _KEY = 12
+# The most originals a retweet is compared with: an archive of thousands of
+# tweets alike (made to be slow) costs a missed link, not minutes.
+_SCAN = 200
 
 
 def link_retweets(tweets: Sequence[Tweet], owner: str | None) -> tuple[Tweet, ...]:
@@ -85,16 +88,22 @@ class _Lazy:
 
 
 class _Originals:
-    """The owner's tweets by the start of their plain text."""
+    """The owner's tweets (in time order) by their plain text, and by its start.
+
+    Lookups are bounded whatever the archive holds: an uncut retweet is found by
+    its whole text, a cut one among the tweets sharing its first _KEY characters
+    (at most _SCAN of them, latest first); a retweet cut shorter than that says
+    too little to tell its original, and is left unlinked.
+    """
 
     def __init__(self, tweets: Sequence[Tweet]) -> None:
         self.tweets = tweets
         self.plain = _Lazy(tweets)
         self.by_key: dict[str, list[int]] = defaultdict(list)
+        self.short: dict[str, list[int]] = defaultdict(list)  # plain texts under _KEY
         for index, tweet in enumerate(tweets):
             key = _key(tweet.text) or self.plain[index][:_KEY]
-            if len(key) == _KEY:
-                self.by_key[key].append(index)
+            (self.by_key if len(key) == _KEY else self.short)[key].append(index)
 
     def find(self, retweet: Tweet) -> str | None:
         """The id of the latest tweet before `retweet` that it repeats, or None."""
@@ -106,15 +115,17 @@ class _Originals:
             # The last word (or link) may be cut in the middle: compare the words before it.
             body = " ".join(body[:-1].split()[:-1])
         wanted = _plain(body)
-        if not wanted:
+        if not wanted or (cut and len(wanted) < _KEY):
             return None
-        candidates: Sequence[int] = (
-            self.by_key.get(wanted[:_KEY], []) if len(wanted) >= _KEY else range(len(self.tweets))
-        )
-        best: Tweet | None = None
-        for index in candidates:
+        if len(wanted) >= _KEY:
+            candidates = self.by_key.get(wanted[:_KEY], [])
+        else:
+            candidates = self.short.get(wanted, [])
+        # Candidates are in time order: the latest one not after the retweet comes first.
+        end = bisect_right(candidates, retweet.created_at, key=lambda i: self.tweets[i].created_at)
+        for index in reversed(candidates[max(0, end - _SCAN) : end]):
             text, tweet = self.plain[index], self.tweets[index]
             repeats = text.startswith(wanted) if cut else text == wanted
-            if repeats and tweet.created_at <= retweet.created_at and tweet.id != retweet.id:
-                best = tweet  # candidates are in time order: the latest wins
-        return best.id if best is not None else None
+            if repeats and tweet.id != retweet.id:
+                return tweet.id
+        return None

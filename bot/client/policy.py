@@ -29,10 +29,13 @@ clock. The access token is removed from every message.
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
+from urllib.parse import quote, quote_plus
 
 import mastodon
 
@@ -289,7 +292,32 @@ class RequestPolicy:
         return Unavailable(f"{what}: unexpected answer from the server: {reason}", status)
 
     def _redact(self, text: str) -> str:
-        return text.replace(self._secret, "[token]") if self._secret else text
+        return redact(text, self._secret)
+
+
+def redact(text: str, secret: str) -> str:
+    """text with `secret` replaced by "[token]" in every form a library may print it:
+    as is (also after `Bearer `), escaped as `repr` or JSON escape it, URL-encoded
+    (with upper- or lower-case hex), and with the white space around it trimmed."""
+    secret = secret.strip()
+    if not secret:
+        return text
+    encoded = quote(secret, safe="")
+    escaped = secret.replace("\\", "\\\\")  # as in a repr of any string holding it
+    forms = {
+        secret,
+        escaped,
+        escaped.replace("'", "\\'"),
+        escaped.replace('"', '\\"'),
+        json.dumps(secret)[1:-1],
+        encoded,
+        re.sub("%[0-9A-F]{2}", lambda m: m.group().lower(), encoded),
+        quote_plus(secret),
+        quote(secret),
+    }
+    for form in sorted(forms, key=len, reverse=True):  # longest first: no half-replaced form
+        text = text.replace(form, "[token]")
+    return text
 
 
 def status_of(exc: Exception) -> int | None:

@@ -10,6 +10,7 @@ from bot.compose.layout import media_groups
 from bot.compose.toot import (
     ComposeOptions,
     Composer,
+    Draft,
     MediaMissing,
     compose,
     fits_any_text,
@@ -20,6 +21,7 @@ from bot.compose.toot import (
 __all__ = [
     "ComposeOptions",
     "Composer",
+    "Draft",
     "MediaMissing",
     "compose",
     "fits_any_text",

@@ -98,10 +98,20 @@ class _Break(NamedTuple):
     priority: int  # 3 blank line, 2 line break or sentence end, 1 space
 
 
+class TooManyParts(Exception):
+    """The text and media need more parts than the most allowed."""
+
+
 def plan_parts(
-    body: str, groups: Sequence[tuple[Media, ...]], layout: Layout
+    body: str, groups: Sequence[tuple[Media, ...]], layout: Layout, max_parts: int | None = None
 ) -> tuple[TootPart, ...] | None:
-    """The parts for `body` and the media `groups`, or None when nothing fits the limit."""
+    """The parts for `body` and the media `groups`, or None when nothing fits the limit.
+
+    max_parts: raise TooManyParts as soon as more parts than this are needed
+    (packing stops there, so a long text costs what max_parts + 1 parts cost).
+    """
+    if max_parts is not None and len(groups) > max_parts:
+        raise TooManyParts
     single = layout.render(body, 1, 1, last=True)
     if len(groups) <= 1 and layout.fits(single):
         return (TootPart(single, layout.length(single), groups[0] if groups else ()),)
@@ -109,10 +119,12 @@ def plan_parts(
     # digits, and widen until the count agrees (9 parts -> 10 adds a digit).
     digits = 1
     while True:
-        chunks = _pack(body, layout, 10**digits - 1)
+        chunks = _pack(body, layout, 10**digits - 1, max_parts)
         if chunks is None:
             return None
         total = max(len(chunks), len(groups))
+        if max_parts is not None and total > max_parts:
+            raise TooManyParts
         if len(str(total)) <= digits:
             break
         digits += 1
@@ -133,13 +145,14 @@ def _build(
     return tuple(parts) or None
 
 
-def _pack(body: str, layout: Layout, total: int) -> list[str] | None:
+def _pack(body: str, layout: Layout, total: int, most: int | None = None) -> list[str] | None:
     """Cut `body` into chunks for parts of `total` parts (an upper bound of the count).
 
     Returns the chunks, the last one "" when the footer needs a part of its
-    own; None when a single character does not fit.
+    own; None when a single character does not fit. With `most`, stops after
+    `most` + 1 chunks (the caller then refuses the text).
     """
-    return _Packer(body, layout, total).chunks()
+    return _Packer(body, layout, total).chunks(most)
 
 
 class _Packer:
@@ -156,10 +169,12 @@ class _Packer:
         spans = url_spans(body) + handle_spans(body)
         self.forbidden = {k for start, end in spans for k in range(start + 1, end)}
 
-    def chunks(self) -> list[str] | None:
+    def chunks(self, most: int | None = None) -> list[str] | None:
         chunks: list[str] = []
         pos = 0
         while pos < len(self.body):
+            if most is not None and len(chunks) > most:
+                return chunks  # too many already: the rest would not be posted
             cut = self._next(pos, len(chunks) + 1)
             if cut is None:
                 return None
@@ -262,7 +277,9 @@ def _breaks(body: str) -> list[_Break]:
 
 
 def _ends_sentence(body: str, at: int) -> bool:
-    before = body[:at].rstrip(_CLOSERS)
+    # A few characters back suffice; the whole text before every break would make
+    # a long text cost its length squared.
+    before = body[max(0, at - 32) : at].rstrip(_CLOSERS)
     return before.endswith(tuple(_SENTENCE_END))
 
 

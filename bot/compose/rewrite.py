@@ -208,6 +208,21 @@ def rewrite_link(url: str, links: LinkOptions) -> str:
     return url
 
 
+def linked_statuses(text: str) -> frozenset[str]:
+    """The ids of every tweet a twitter.com / x.com link in `text` points at: all that
+    `rewrite` may look up in `LinkOptions.posted` (the owner's, and more)."""
+    found = set()
+    for start, end in url_spans(text):
+        parts = urlsplit(text[start:end])
+        if parts.netloc.lower() in TWITTER_HOSTS:
+            match = _STATUS_PATH_RE.fullmatch(parts.path) or _WEB_STATUS_PATH_RE.fullmatch(
+                parts.path
+            )
+            if match:
+                found.add(match["id"])
+    return frozenset(found)
+
+
 def _self_link(path: str, links: LinkOptions) -> tuple[str | None, str]:
     """(tweet id, canonical URL) when `path` is a status of the owner, else (None, "")."""
     owner = links.owner

@@ -11,7 +11,7 @@ sensitive as `media.sensitive` says.
 
 from __future__ import annotations
 
-from collections.abc import Container, Mapping
+from collections.abc import Callable, Container, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, tzinfo
 from typing import Literal
@@ -19,14 +19,25 @@ from typing import Literal
 from bot.archive.alttext import NO_ALT_TEXTS, AltTexts
 from bot.compose.forms import boost_target, quote_form, without_quote_link
 from bot.compose.language import toot_language
-from bot.compose.layout import Layout, media_groups, plan_parts
+from bot.compose.layout import Layout, TooManyParts, media_groups, plan_parts
 from bot.compose.length import COUNTERS
 from bot.compose.media import MediaLimits, MediaRefused, left_out_note
-from bot.compose.rewrite import LinkOptions, MentionOptions, rewrite, rewrite_mentions
+from bot.compose.rewrite import (
+    LinkOptions,
+    MentionOptions,
+    linked_statuses,
+    rewrite,
+    rewrite_mentions,
+)
 from bot.model import LengthRule, Media, Skip, Toot, Tweet
 
 MediaMissing = Literal["post_without", "skip_tweet"]
 Sensitive = Literal["archive", "always", "never"]
+# A text longer than max_parts x max_characters x _SLACK code points is refused
+# before it is measured (Mastodon's count of a megabyte takes seconds). No real
+# tweet is near: URLs count 23 whatever their length and a character may take
+# a few code points, but a note tweet holds at most 25,000 characters.
+_SLACK = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +52,8 @@ class ComposeOptions:
     max_characters, max_media_attachments, characters_reserved_per_url: the
         instance's limits (the last is what a URL counts).
     length_rule: how the server counts a part against max_characters.
+    max_parts: the most toots one tweet may become; a longer one is skipped (and
+        laying it out stops there, so a huge text costs what ten parts cost).
     spoiler_text: the content warning of every part; counts toward the limit.
     media_missing: a tweet with an unusable media file is posted without it
         ("post_without") or not at all ("skip_tweet").
@@ -66,6 +79,7 @@ class ComposeOptions:
     max_media_attachments: int = 4
     characters_reserved_per_url: int = 23
     length_rule: LengthRule = "mastodon"
+    max_parts: int = 10
     spoiler_text: str = ""
     media_missing: MediaMissing = "post_without"
     media_limits: MediaLimits = field(default_factory=MediaLimits)
@@ -89,7 +103,8 @@ def compose(tweet: Tweet, due: datetime, options: ComposeOptions) -> Toot | Skip
     Returns the Toot, every part's length within `max_characters`, or a Skip:
     "empty" (no text after rewriting and no usable media), "media missing:
     <path>" (with media_missing="skip_tweet"), "cannot fit …" when the
-    footer and spoiler text alone exceed the limit, or a failed Skip naming the
+    footer and spoiler text alone exceed the limit, "too long …" when it would
+    take more than `max_parts` toots, or a failed Skip naming the
     file the server would refuse (with media_refused="fail_tweet"). A retweet
     of the owner's own tweet is a Toot with no parts that boosts that tweet's
     status (`boost_of_tweet`), or a Skip while that tweet is not posted.
@@ -101,6 +116,8 @@ def compose(tweet: Tweet, due: datetime, options: ComposeOptions) -> Toot | Skip
         return boost
     if boost is not None:
         return Toot(tweet.id, tweet.created_at, due, parts=(), boost_of_tweet=boost)
+    if len(tweet.text) > options.max_parts * options.max_characters * _SLACK:
+        return Skip(tweet.id, _too_long(options))  # not even measured: see _SLACK
     broken = [m for m in tweet.media if m.problem is not None]
     refused = [(m, why) for m in tweet.media if not m.problem and (why := _refusal(m, options))]
     if refused and options.media_refused == "fail_tweet":
@@ -134,7 +151,11 @@ def compose(tweet: Tweet, due: datetime, options: ComposeOptions) -> Toot | Skip
         url_length=options.characters_reserved_per_url,
         count=COUNTERS[options.length_rule],
     )
-    parts = plan_parts(body, media_groups(usable, options.max_media_attachments), layout)
+    groups = media_groups(usable, options.max_media_attachments)
+    try:
+        parts = plan_parts(body, groups, layout, options.max_parts)
+    except TooManyParts:
+        return Skip(tweet.id, _too_long(options))
     if parts is None:
         return Skip(tweet.id, f"cannot fit within {options.max_characters} characters")
     return Toot(
@@ -147,6 +168,10 @@ def compose(tweet: Tweet, due: datetime, options: ComposeOptions) -> Toot | Skip
         sensitive=_sensitive(tweet, options.sensitive),
         quote=quote,
     )
+
+
+def _too_long(options: ComposeOptions) -> str:
+    return f"too long: it would take more than {options.max_parts} toots (compose.max_parts)"
 
 
 def _refusal(media: Media, options: ComposeOptions) -> str | None:
@@ -232,11 +257,8 @@ def _parent(tweet: Tweet, options: ComposeOptions) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class Composer:
-    """Composes toots with the options fixed once and the posted map given per call.
-
-    Publishing composes each toot under the state lock, so self-links see the
-    statuses posted a moment before; everything else is fixed per run.
-    """
+    """Composes toots with the options fixed once and the posted map given per call
+    (read from the state just before: self-links see the statuses posted so far)."""
 
     options: ComposeOptions
 
@@ -251,3 +273,37 @@ class Composer:
         status URL) and the tweets the run posts before it (`planned`)."""
         links = replace(self.options.links, posted=posted)
         return compose(tweet, due, replace(self.options, links=links, planned=planned))
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """A toot composed ahead, against `basis`: the posted URL (None: not posted) of
+    every tweet it depends on (those its text links to, the one it quotes, the
+    one it boosts), the only entries of the posted map that can change it.
+
+    Publishing takes the state lock only after composing; under the lock it calls
+    `for_state` with the posted map as it is then, and gets the same toot back
+    unless one of those tweets was posted (by another process) meanwhile.
+    """
+
+    result: Toot | Skip
+    basis: Mapping[str, str | None]
+    remake: Callable[[Mapping[str, str]], Toot | Skip]
+
+    @classmethod
+    def compose(
+        cls, compose: Callable[[Mapping[str, str]], Toot | Skip], tweet: Tweet,
+        posted: Mapping[str, str],
+    ) -> Draft:  # fmt: skip
+        """The toot `compose(posted)` of `tweet`."""
+        depends = set(linked_statuses(tweet.text))
+        depends |= {tid for tid in (tweet.quote_of, tweet.retweet_of) if tid is not None}
+        basis = {tid: posted.get(tid) for tid in depends}
+        return cls(compose(posted), basis, compose)
+
+    def for_state(self, posted: Mapping[str, str]) -> Toot | Skip:
+        """The toot for the posted map `posted`: the draft when nothing it depends on
+        changed, else composed again (bounded work: see ComposeOptions.max_parts)."""
+        if all(posted.get(tid) == url for tid, url in self.basis.items()):
+            return self.result
+        return self.remake(posted)

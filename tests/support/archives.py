@@ -22,7 +22,7 @@ import struct
 import zipfile
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -286,6 +286,22 @@ def write_old_markdown(
         old_block(text, at, f"https://twitter.com/{user}/status/{tid}") for tid, at, text in tweets
     ]
     return write_files(folder, {name: old_markdown(blocks), **(media or {})})
+
+
+def caught_up_archive(folder: Path, now: datetime, text: str = "Caught up at start") -> str:
+    """An older-generation archive in `folder` whose one tweet was posted three years
+    before `now`, a minute earlier in the day: a daemon started at `now` posts it at once
+    (catch-up). Returns its id. Callers skip the few minutes after midnight and Feb 29."""
+    when = now.replace(year=now.year - 3, microsecond=0) - timedelta(minutes=1)
+    tweet_id = "1600000000000000001"
+    write_old_markdown(folder, [(tweet_id, when, text)])
+    return tweet_id
+
+
+def no_catch_up_now(now: datetime) -> bool:
+    """Whether `caught_up_archive` cannot work at `now` (its tweet would fall on
+    another day)."""
+    return (now.hour == 0 and now.minute < 5) or (now.month, now.day) == (2, 29)
 
 
 _SPECIAL = set("\\_*[]()~`>#+-=|{}.!")

@@ -269,7 +269,7 @@ class FakeMastodon:
 
     Parameters: `max_characters`, `max_media_attachments`, `characters_reserved_per_url` and
     `description_limit` are what `/api/v2/instance` advertises and what posting enforces (None:
-    the profile's `limits`);
+    the profile's `limits`; uploads are held to its image and video size limits too);
     `media_processing_polls` is how many `GET /api/v1/media/:id` answer 206 before a
     video/GIF/audio upload is ready (0: ready at once, still answered 202); the budgets are the
     per-account API budget (every request), statuses created, and media uploads; `token` is the
@@ -376,8 +376,9 @@ class FakeMastodon:
     ) -> None:
         """Answer the next `times` requests whose path starts with `path_prefix` (and whose
         method is `method`, if given) with `status` and nothing done, after letting `skip` of
-        them through. 5xx bodies are HTML, as from a proxy; others are Mastodon's
-        `{"error": …}`, with `error` as the message (default "Injected failure <status>")."""
+        them through. 5xx bodies are HTML, as from a proxy, unless `error` is given (then
+        JSON, as from Mastodon itself); others are Mastodon's `{"error": …}`, with `error`
+        as the message (default "Injected failure <status>")."""
         with self._lock:
             failure = _Failure(path_prefix, status, times, method and method.upper(), skip, error)
             self._failures.append(failure)
@@ -965,6 +966,11 @@ class FakeMastodon:
         if kind in self.profile.refused_media:
             status, text = self.profile.media_refusal
             raise _Rejected(_injected(status, text))
+        limits = self.profile.limits
+        limit = limits.image_size_limit if kind == "image" else limits.video_size_limit
+        if upload.size > limit:
+            megabytes = limit // (1024 * 1024)
+            raise _error(422, f"Validation failed: File file size must be less than {megabytes} MB")
         description = self._checked_description(_first(req.fields, "description"))
         # v1 processes synchronously; v2 hands video, GIF and audio to a background job.
         deferred = (
@@ -1199,6 +1205,8 @@ _NOT_FOUND_PAGE = "<!DOCTYPE html><html><head><title>Not Found</title></head></h
 
 
 def _injected(status: int, error: str | None = None) -> _Reply:
+    if status >= 500 and error is not None:  # an application error: Mastodon's JSON
+        return _Reply(status, {"error": error})
     if status >= 500:
         title = f"{status} Service Unavailable" if status == 503 else f"{status} Server Error"
         title = error or title

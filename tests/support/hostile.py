@@ -64,6 +64,7 @@ class Entry:
         ids that must still be read. env: settings to run it with (limits).
     posts: how many toots `repost --date DAY` must send (None: not checked).
     uploads: the media uploads allowed (the server could refuse none of them).
+    skipped: tweet id -> what `preview --show-skipped` must give as its reason.
     """
 
     name: str
@@ -73,6 +74,7 @@ class Entry:
     env: dict[str, str] = field(default_factory=dict)
     posts: int | None = None
     uploads: int = 0
+    skipped: dict[str, str] = field(default_factory=dict)
 
 
 # --- real-format items -------------------------------------------------------------------
@@ -99,7 +101,7 @@ def photo(tid: int | str, name: str, text: str = "A picture") -> dict[str, Any]:
     )
     return tweet(
         tid,
-        f"{text} {short}",
+        f"{text} ({tid}) {short}",
         entities=entities(media=[media]),
         extended_entities={"media": [media]},
     )
@@ -317,7 +319,7 @@ def deep_nesting(root: Path) -> Entry:
     """100,000 nested arrays in one item, in the export's layout and on one line."""
     deep = b"[" * 100_000 + b"]" * 100_000
     laid_out = js([tweet(501, "Before"), tweet(502, "Deep", x="@DEEP@"), tweet(503, "After")])
-    one_line = [tweet(511, "One line"), tweet(512, "Deep", x="@DEEP@"), tweet(513, "After")]
+    one_line = [tweet(511, "One line"), tweet(512, "Deep too", x="@DEEP@"), tweet(513, "Last")]
     flat = PART0.replace(b"part0", b"part1") + json.dumps(one_line).encode()
     folder = write_files(
         root / "deep-nesting",
@@ -447,6 +449,7 @@ def huge_texts(root: Path) -> Entry:
             Expect("tweets_2022-04.md:9", "block larger than 1.0 MiB"),
         ),
         frozenset({"802", "803", "811", "812"}),
+        skipped={"802": "too long: it would take more than 10 toots (compose.max_parts)"},
     )
 
 
@@ -500,6 +503,40 @@ def broken_bytes(root: Path) -> Entry:
     )
 
 
+def over_the_server_limit(root: Path) -> Entry:
+    """A 20 MB picture: within the readers' cap, over the server's 16 MB. Known from
+    its size before it is read: never uploaded, the tweet goes without it."""
+    folder = write_files(
+        root / "over-the-server-limit",
+        {
+            "data/account.js": account(),
+            "data/tweets.js": js([photo(1101, "large.jpg"), photo(1102, "small.jpg")]),
+            "data/tweets_media/1102-small.jpg": JPEG,
+        },
+    )
+    sparse(folder / "data/tweets_media/1101-large.jpg", 20 * MiB)
+    return Entry(
+        "over-the-server-limit", folder, (), frozenset({"1101", "1102"}), posts=2, uploads=1
+    )
+
+
+def look_alike_retweets(root: Path) -> Entry:
+    """20,000 tweets alike and 20,000 retweets of them, cut: matching each retweet to
+    its original is bounded (it was every retweet against every tweet)."""
+    text = "the same words every time, again and again and again"
+    july = "Fri Jul 01 10:00:00 +0000 2022"  # not DAY: `repost` has nothing to post
+    items = [tweet(2_000_000 + n, text, created_at=july) for n in range(20_000)]
+    retweet = f"RT @{OWNER}: {text[:30]}…"
+    items += [tweet(3_000_000 + n, retweet, created_at=july) for n in range(20_000)]
+    compact = [
+        {"tweet": {k: i["tweet"][k] for k in ("id_str", "created_at", "full_text")}} for i in items
+    ]
+    folder = write_files(
+        root / "look-alike-retweets", {"data/account.js": account(), "data/tweets.js": js(compact)}
+    )
+    return Entry("look-alike-retweets", folder, (), frozenset({"2000000", "3019999"}), posts=0)
+
+
 BUILDERS: tuple[Callable[[Path], Entry], ...] = (
     whitespace_bomb,
     whitespace_in_an_item,
@@ -511,6 +548,8 @@ BUILDERS: tuple[Callable[[Path], Entry], ...] = (
     huge_texts,
     duplicate_ids,
     broken_bytes,
+    over_the_server_limit,
+    look_alike_retweets,
 )
 
 
