@@ -1,16 +1,20 @@
 """Kill -9 trials against a real Mastodon-API server: duplicates, losses, URLs, counted.
 
     MASTODON_ACCESS_TOKEN=… python -m bench.kill_trials --url http://127.0.0.1:8480 \\
-        --trials 20 [--visibility private] [--lookup-delay 30] [--seed N] [--work DIR]
+        --trials 20 [--visibility private] [--length 12] [--lookup-delay 30] [--seed N] \\
+        [--work DIR]
 
-Each trial writes the kill trials' archive (`tests/support/trials.py`) with a tag word of
-its own in every text, so that its statuses are told apart from every earlier trial's on
-the same account; runs `python -m bot repost` for its day from an empty state file; kills
-it with SIGKILL at a random moment (a third of the time the rerun too); runs it again to
-the end; then reads the account's statuses (its own list, and its home timeline where the
-own list leaves out the visibility posted with) and counts, for that trial's tag:
-duplicates, losses, and whether each recorded URL is the one the server lists. It prints
-one line per trial and a total. The token is read from the environment, never printed.
+Each trial writes the kill trials' archive (`tests/support/trials.py`) with a tag word
+of its own in every text, so that its statuses are told apart from every earlier trial's
+on the same account (`--length N` makes its long tweets N times longer, so that they are
+still split on a server with a high limit); runs `python -m bot repost` for its day from
+an empty state file; kills it with SIGKILL at a random moment while it posts (from its
+first write of the state file, up to as long as a whole run posts; a third of the time
+the rerun too); runs it again to the end; then reads the account's statuses (its own
+list, and its home timeline where the own list leaves out the visibility posted with)
+and counts, for that trial's tag: duplicates, losses, and whether each recorded URL is
+the one the server lists. It prints one line per trial and a total. The token is read
+from the environment, never printed.
 
 Nothing here changes the server. It is not run in CI (CI keeps the loopback fake).
 """
@@ -44,6 +48,7 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=20)
     parser.add_argument("--visibility", default="public", choices=["public", "unlisted", "private"])
     parser.add_argument("--lookup-delay", type=float, default=30.0, help="post.lookup_delay")
+    parser.add_argument("--length", type=int, default=1, help="long tweets N times longer")
     parser.add_argument("--seed", type=int, default=random.SystemRandom().randrange(10**6))
     parser.add_argument("--work", type=Path, default=None, help="where trials keep their files")
     args = parser.parse_args()
@@ -63,34 +68,36 @@ def main() -> None:
     for number in range(args.trials):
         tag = f"kt{series}x{number:02d}"
         folder = work / tag
-        archive = write_archive(folder / "archive", tag)
+        archive = write_archive(folder / "archive", tag, args.length)
+        state = folder / "state" / "state.json"
         env = {
             **{k: v for k, v in os.environ.items() if not k.startswith("TOOTBACK_")},
             "MASTODON_API_BASE_URL": server.url,
             "TOOTBACK_ARCHIVE__PATH": str(archive),
-            "TOOTBACK_STATE__PATH": str(folder / "state" / "state.json"),
+            "TOOTBACK_STATE__PATH": str(state),
             "TOOTBACK_SCHEDULE__MIN_INTERVAL": "0",
             "TOOTBACK_POST__VISIBILITY": args.visibility,
             "TOOTBACK_POST__LOOKUP_DELAY": str(args.lookup_delay),
         }
         started = time.monotonic()
         kills = 0
-        for _ in range(1 + (rng.random() < 1 / 3)):
+        # The first trial runs whole: how long posting a day takes, the kills' window.
+        for _ in range(0 if not window else 1 + (rng.random() < 1 / 3)):
             proc = start(env, folder)
-            if kill_after(proc, rng.uniform(0.0, window or 3.0)):
+            began = posting(proc, state)
+            if kill_after(proc, rng.uniform(0.0, window), lambda: False) and began:
                 kills += 1
-                tally.left_pending += bool(load_state(folder / "state" / "state.json").pending())
+                tally.left_pending += bool(load_state(state).pending())
         tally.kills += kills
-        last = time.monotonic()
         proc = start(env, folder)
+        began = posting(proc, state)
         _, err = proc.communicate(timeout=3600)
         if proc.returncode != 0:
             tally.problems.append(f"{tag}: the last run exited {proc.returncode}: {err[-400:]!r}")
-        if not kills:  # a whole run: how long the next ones may live before a kill
-            window = max(window, time.monotonic() - last)
+        if not window:
+            window = time.monotonic() - (began or started)
         statuses = tagged(server.own_statuses(args.visibility), tag)
         before = (tally.duplicates, tally.losses, tally.bad_urls)
-        state = folder / "state" / "state.json"
         # What the day makes on this server: preview with the profile the runs kept.
         parts = expected_parts(archive, state)
         tally.count(tag, parts, statuses, load_state(state))
@@ -118,6 +125,17 @@ def tagged(statuses: list[SeenStatus], tag: str) -> list[SeenStatus]:
         ids |= more
         grew = bool(more)
     return [s for s in statuses if s.id in ids]
+
+
+def posting(proc: subprocess.Popen[bytes], state: Path) -> float | None:
+    """Wait until `proc` first writes the state file (it starts posting); return when (a
+    monotonic time), None when it ended first."""
+    before = state.stat().st_mtime_ns if state.exists() else 0
+    while proc.poll() is None:
+        if state.exists() and state.stat().st_mtime_ns != before:
+            return time.monotonic()
+        time.sleep(0.002)
+    return None
 
 
 def start(env: dict[str, str], folder: Path) -> subprocess.Popen[bytes]:
@@ -153,7 +171,8 @@ class Server:
 
     def own_statuses(self, visibility: str) -> list[SeenStatus]:
         """The account's statuses from its own list, and from home too for a non-public
-        visibility (Takahe leaves private ones out of the own list), newest 400 each."""
+        visibility (Takahe leaves private ones out of the own list), newest 80 each: a
+        trial's are the newest."""
         me = self.get("/api/v1/accounts/verify_credentials")["id"]
         seen: dict[str, SeenStatus] = {}
         lists = [f"/api/v1/accounts/{me}/statuses"]
@@ -165,7 +184,7 @@ class Server:
                     seen.setdefault(str(raw["id"]), _seen(raw))
         return list(seen.values())
 
-    def _pages(self, path: str, limit: int = 400) -> Iterator[dict[str, Any]]:
+    def _pages(self, path: str, limit: int = 80) -> Iterator[dict[str, Any]]:
         max_id: str | None = None
         read = 0
         while read < limit:

@@ -65,18 +65,19 @@ class ArchiveTweet:
     text: str
 
 
-def archive_tweets(tag: str = "") -> list[ArchiveTweet]:
-    """The day's tweets; `tag` (a word) starts every text, so each trial's are its own."""
+def archive_tweets(tag: str = "", length: int = 1) -> list[ArchiveTweet]:
+    """The day's tweets; `tag` (a word) starts every text, so each trial's are its own;
+    `length` times as many sentences in the long ones (for a server with a high limit)."""
     lead = f"{tag} " if tag else ""
     return [
         ArchiveTweet(
             "1450000000000000014", 2014, 8, 0, f"{lead}Spring cleaning today; found a ZIP drive."
         ),
-        ArchiveTweet(THREAD, 2015, 8, 10, lead + prose(15, 14)),
+        ArchiveTweet(THREAD, 2015, 8, 10, lead + prose(15, 14 * length)),
         ArchiveTweet(
             "1716000000000000016", 2016, 8, 20, f"{lead}The view from the office ![]({PICTURE})"
         ),
-        ArchiveTweet("1817000000000000017", 2017, 8, 30, lead + prose(17, 8)),
+        ArchiveTweet("1817000000000000017", 2017, 8, 30, lead + prose(17, 8 * length)),
         ArchiveTweet("1918000000000000018", 2018, 8, 40, f"{lead}Lunch with @cHHillee was great"),
         ArchiveTweet(
             LINKER,
@@ -85,16 +86,16 @@ def archive_tweets(tag: str = "") -> list[ArchiveTweet]:
             50,
             f"{lead}Four years on, still true: https://twitter.com/me/status/{THREAD}",
         ),
-        ArchiveTweet("1220000000000000020", 2020, 9, 0, lead + prose(20, 7)),
+        ArchiveTweet("1220000000000000020", 2020, 9, 0, lead + prose(20, 7 * length)),
         ArchiveTweet("1321000000000000021", 2021, 9, 10, f"{lead}Last one of the day."),
     ]
 
 
-def write_archive(root: Path, tag: str = "") -> Path:
+def write_archive(root: Path, tag: str = "", length: int = 1) -> Path:
     """The day's archive as parser markdown under `root`, with a real (tiny) picture."""
     tweets = [
         (t.id, datetime(t.year, 4, 5, t.hour, t.minute, 7, tzinfo=UTC), t.text)
-        for t in archive_tweets(tag)
+        for t in archive_tweets(tag, length)
     ]
     return write_old_markdown(root, tweets, media={PICTURE: png((40, 120, 200))})
 
