@@ -326,8 +326,15 @@ def measure_daemon(
     # No catch-up: the toots due earlier today are logged as missed, not posted now.
     daemon_env = env | {"TOOTBACK_SCHEDULE__CATCH_UP": "0"}
     for _ in range(runs):
+        # Unbuffered: lines a buffered reader had taken in would not wake the select()
+        # of `_wait_until_planned`, which then waited out its 300 s (a flaky CI run).
         process = subprocess.Popen(
-            argv, env=daemon_env, cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+            argv,
+            env=daemon_env,
+            cwd=work,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            bufsize=0,
         )
         try:
             _wait_until_planned(process)
