@@ -10,8 +10,11 @@ from pathlib import Path
 
 import pytest
 
+import bot.archive.loader
+from bot.archive import Archive
 from bot.bundled import demo_archive
 from bot.clock import FakeClock
+from bot.model import ReadLimits
 from tests.support import NOON
 from tests.support.fake_mastodon import FakeMastodon
 
@@ -64,3 +67,17 @@ def unused_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def loads(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """Records every full read of an archive."""
+    calls: list[Path] = []
+    real = bot.archive.loader.load_archive
+
+    def counting(path: Path, limits: ReadLimits | None = None) -> Archive:
+        calls.append(path)
+        return real(path, limits)
+
+    monkeypatch.setattr(bot.archive.loader, "load_archive", counting)
+    return calls

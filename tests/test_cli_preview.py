@@ -12,11 +12,9 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from bot.archive import Archive
 from bot.bundled import demo_archive
 from bot.cli import Context, cli
 from bot.clock import FakeClock
-from bot.model import ReadLimits
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = demo_archive()
@@ -239,25 +237,16 @@ def test_check_reports_the_seeds() -> None:
 
 
 def test_check_quick_reports_from_the_index_and_counts_the_problems(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, loads: list[Path]
 ) -> None:
-    import bot.archive.loader
-
     monkeypatch.setenv("TOOTBACK_ARCHIVE__PATH", str(FIXTURES / "official-bad"))
     monkeypatch.setenv("TOOTBACK_ARCHIVE__INDEX_DIR", str(tmp_path / "index"))
     full = tootback("check")  # a full read, which writes the index
     assert full.exit_code == 0, full.output
-    reads: list[Path] = []
-    real = bot.archive.loader.load_archive
-
-    def counting(path: Path, limits: ReadLimits | None = None) -> Archive:
-        reads.append(path)
-        return real(path, limits)
-
-    monkeypatch.setattr(bot.archive.loader, "load_archive", counting)
+    del loads[:]  # from here on
     quick = tootback("check", "--quick")
     assert quick.exit_code == 0, quick.output
-    assert reads == []
+    assert loads == []
     listed = [line for line in full.output.splitlines() if line.startswith("    ")]
     counted = f"  {len(listed)} skipped or degraded items when it was last read whole"
     assert listed and counted in quick.output

@@ -248,21 +248,33 @@ def test_a_state_locked_by_another_process_exits_3_naming_it(
     assert server.statuses() == []
 
 
-@pytest.mark.usefixtures("state_path")
-def test_a_pending_toot_is_finished_first_and_reported_once(
-    server: FakeMastodon, state_path: Path
-) -> None:
-    tootback("repost", "--tweet", APRIL_6)  # binds the state file to the account
+def leave_pending(state_path: Path, tweet_id: str) -> None:
+    """Record tweet_id as a crash would leave it: pending since 11:50, nothing sent."""
     store = StateStore(state_path, FakeClock(NOON))
     with store.lock():
         state = store.load()
         assert state.account is not None
-        k = idempotency_key(state.account.id, state.account.instance, SECOND, 0)
-        store.save(state.mark_pending(SECOND, k, NOON.replace(hour=11, minute=50)))
+        key = idempotency_key(state.account.id, state.account.instance, tweet_id, 0)
+        store.save(state.mark_pending(tweet_id, key, NOON.replace(hour=11, minute=50)))
+
+
+@pytest.mark.usefixtures("state_path")
+@pytest.mark.parametrize(
+    ("first", "pending", "summary"),
+    [
+        (APRIL_6, SECOND, "2 posted"),  # one of the day's own toots
+        (FIRST, APRIL_6, "1 already posted, 2 posted"),  # another day's: found by its id
+    ],
+)
+def test_a_pending_toot_is_finished_first_and_reported_once(
+    server: FakeMastodon, state_path: Path, first: str, pending: str, summary: str
+) -> None:
+    tootback("repost", "--tweet", first)  # binds the state file to the account
+    leave_pending(state_path, pending)
     result = tootback("repost", "--date", DAY)
     lines = result.stdout.splitlines()
-    assert lines[0].startswith(f"posted          tweet {SECOND}")  # pending first
-    assert lines[-1] == "2 posted"
+    assert lines[0].startswith(f"posted          tweet {pending}")  # pending first
+    assert lines[-1] == summary
     assert len(server.statuses()) == 3 and not server.duplicates()
 
 
@@ -274,24 +286,6 @@ def test_a_day_already_posted_makes_no_request(server: FakeMastodon) -> None:
     assert again.exit_code == 0, again.output
     assert json.loads(again.stdout)["counts"] == {"already posted": 2}
     assert server.requests() == []
-
-
-@pytest.mark.usefixtures("state_path")
-def test_a_toot_left_pending_on_another_day_is_found_by_its_id(
-    server: FakeMastodon, state_path: Path
-) -> None:
-    tootback("repost", "--tweet", FIRST)  # binds the state file to the account
-    store = StateStore(state_path, FakeClock(NOON))
-    with store.lock():
-        state = store.load()
-        assert state.account is not None
-        k = idempotency_key(state.account.id, state.account.instance, APRIL_6, 0)
-        store.save(state.mark_pending(APRIL_6, k, NOON.replace(hour=11, minute=50)))
-    result = tootback("repost", "--date", DAY)
-    lines = result.stdout.splitlines()
-    assert lines[0].startswith(f"posted          tweet {APRIL_6}")  # pending first
-    assert lines[-1] == "1 already posted, 2 posted"
-    assert len(server.statuses()) == 3 and not server.duplicates()
 
 
 @pytest.mark.usefixtures("state_path")

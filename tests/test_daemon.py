@@ -22,8 +22,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-import bot.archive.loader
-from bot.archive import Archive
 from bot.clock import FakeClock
 from bot.daemon.backends import dry_backend, live_backend
 from bot.daemon.events import EventLog
@@ -39,7 +37,7 @@ from bot.daemon.scheduler import (
 )
 from bot.errors import AuthError, Interrupted, StateCorrupt, Unavailable
 from bot.exactly_once import Outcome
-from bot.model import ReadLimits, Tweet
+from bot.model import Tweet
 from bot.selection import DayPlan, Due, ScheduleOptions, SelectionOptions, plan_day
 from bot.settings import Settings, load_settings
 from bot.state import Failed, Posted, State, load_state
@@ -668,18 +666,10 @@ def test_live_revoked_token_at_start_is_fatal_in_every_servers_form(
 
 
 def test_every_day_is_planned_from_the_index_not_from_the_whole_archive(
-    tmp_path: Path, server: FakeMastodon, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, server: FakeMastodon, loads: list[Path]
 ) -> None:
     settings = settings_for(tmp_path, server)
     age(archive_of(settings))  # an archive that just changed is not indexed yet
-    reads: list[Path] = []
-    real = bot.archive.loader.load_archive
-
-    def counting(path: Path, limits: ReadLimits | None = None) -> Archive:
-        reads.append(path)
-        return real(path, limits)
-
-    monkeypatch.setattr(bot.archive.loader, "load_archive", counting)
 
     def started(now: datetime) -> tuple[Daemon, Scheduler, FakeClock]:
         clock = FakeClock(now)
@@ -700,10 +690,10 @@ def test_every_day_is_planned_from_the_index_not_from_the_whole_archive(
     planned = [e["day"] for e in log_of(daemon) if e["event"] == "planned" and "posted" in e]
     assert planned == ["2026-04-05", "2026-04-06", "2026-04-07"]
     assert len(server.statuses()) == 3
-    assert len(reads) == 1  # the index, written at the start; every day read from it
+    assert len(loads) == 1  # the index, written at the start; every day read from it
     _, scheduler, clock = started(at(10, day=DAY + timedelta(days=2)))
     scheduler.run_until(clock, at(10, day=DAY + timedelta(days=2)))
-    assert len(reads) == 1
+    assert len(loads) == 1
 
 
 def test_dry_run_logs_each_toot_at_its_due_time_and_writes_nothing(tmp_path: Path) -> None:

@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-import bot.archive.loader
 from bench.generate import Generated, generate
 from bot.archive import Archive, load_archive
 from bot.archive.index import (
@@ -58,20 +57,6 @@ def official(tmp_path: Path) -> Path:
     shutil.copytree(OFFICIAL, copy)
     age(copy)
     return copy
-
-
-@pytest.fixture
-def loads(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
-    """Records every full read of an archive."""
-    calls: list[Path] = []
-    real = bot.archive.loader.load_archive
-
-    def counting(path: Path, limits: ReadLimits | None = None) -> Archive:
-        calls.append(path)
-        return real(path, limits)
-
-    monkeypatch.setattr(bot.archive.loader, "load_archive", counting)
-    return calls
 
 
 def settings(timezone: str = "UTC", feb29: str = "feb28", **more: Any) -> Settings:

@@ -10,9 +10,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-import bot.archive.loader
 from bench.generate import Generated, generate
-from bot.archive import Archive, Summary, load_archive
+from bot.archive import Summary, load_archive
 from bot.archive.index import DayIndex, index_file
 from bot.archive.source import ArchiveSource
 from bot.model import ReadLimits
@@ -27,20 +26,6 @@ OFFICIAL = Path(__file__).resolve().parent / "fixtures" / "official"
 @pytest.fixture(scope="module")
 def synthetic(tmp_path_factory: pytest.TempPathFactory) -> Generated:
     return generate(1200, tmp_path_factory.mktemp("synthetic") / "a", seed=11)
-
-
-@pytest.fixture
-def loads(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
-    """Records every full read of an archive."""
-    calls: list[Path] = []
-    real = bot.archive.loader.load_archive
-
-    def counting(path: Path, limits: ReadLimits | None = None) -> Archive:
-        calls.append(path)
-        return real(path, limits)
-
-    monkeypatch.setattr(bot.archive.loader, "load_archive", counting)
-    return calls
 
 
 def test_tweets_by_id_read_only_their_groups(
