@@ -97,7 +97,8 @@ class ArchiveSource:
 
     def refresh(self) -> None:
         """Check the index against the archive again at the next request (the daemon
-        does every day), rebuilding it when the archive changed."""
+        does every day), rebuilding it when the archive changed. A source that could
+        write no index keeps serving the archive it read."""
         self._opened = None
 
     def _served(self, from_index: Callable[[DayIndex], T], from_whole: Callable[[Archive], T]) -> T:
