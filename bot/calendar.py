@@ -5,14 +5,16 @@ tweet without its words) put through the very selection `preview` uses, so a
 day's count is the number of toots `preview --date` shows for it: selected,
 not trimmed by `max_per_day`, and not skipped by compose (a blank tweet, a
 missing media file under `media.missing = "skip_tweet"`, a footer that
-leaves no room). Whether compose keeps a toot is told from the outline
-alone, by compose's own `skip_before_layout`, or, when that cannot tell (see
-`bot.compose.fits_any_text`), asked of `keeps`, which composes the tweet.
+leaves no room, a boost of a toot not posted yet). Whether compose keeps a
+toot is told from the outline alone, by compose's own `skip_before_layout`,
+or, when that cannot tell (see `bot.preview.calendar_needs_words`), asked of
+`keeps`, which composes the tweet after the day's earlier toots, as `preview`
+does.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Container, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -21,7 +23,8 @@ from bot.model import Outline, Tweet
 from bot.selection import ScheduleOptions, SelectionOptions, plan_day, select_day, source_days
 from bot.threads import NO_THREADS, Threads
 
-Keeps = Callable[[Outline, datetime], bool]  # would compose make a toot of it, due then?
+# Would compose make a toot of it, due then, after the day's earlier toots (their ids)?
+Keeps = Callable[[Outline, datetime, Container[str]], bool]
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +111,7 @@ def day_counts(
     threads: the archive's self-threads (asked for only when they are kept whole).
     keeps: None to tell from each outline whether compose keeps it (by
         `skip_before_layout` under `media_missing`); else asked of each
-        selected tweet with its due time.
+        selected tweet with its due time and the tweets the day posts before it.
     """
     outline = {o.tweet.id: o for o in outlines}
     whole = threads() if selection.threads == "whole" else NO_THREADS
@@ -125,8 +128,11 @@ def day_counts(
             yield DayCount(day, toots, chosen.trimmed)
         else:
             planned = plan_day(found, day, selection, schedule, whole)
-            toots = sum(keeps(outline[d.tweet.id], d.due) for d in planned.due)
-            yield DayCount(day, toots, planned.trimmed)
+            earlier: set[str] = set()
+            for d in planned.due:
+                if keeps(outline[d.tweet.id], d.due, frozenset(earlier)):
+                    earlier.add(d.tweet.id)
+            yield DayCount(day, len(earlier), planned.trimmed)
 
 
 def _composes(o: Outline, media_missing: MediaMissing) -> bool:

@@ -11,7 +11,7 @@ a link, as it will when `repost` sends them in order.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Container, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -169,8 +169,10 @@ def calendar_needs_words(
     """Whether counting days needs the tweets' words, not just their outline:
     with `exclude_patterns`, a footer and spoiler text so long that compose may
     find no room for a tweet (`fits_any_text`), a text long enough that it may
-    take more than `compose.max_parts` toots, or, with `media.refused =
-    fail_tweet`, a media file the server may not take."""
+    take more than `compose.max_parts` toots, with `media.refused =
+    fail_tweet` a media file the server may not take, or with
+    `selection.include_retweets` a retweet, which may be a boost of your own
+    tweet, posted only once that tweet is (the outline cannot tell)."""
     options = ComposeOptions(
         footer=settings.compose.footer,
         spoiler_text=settings.post.spoiler_text,
@@ -194,6 +196,10 @@ def calendar_needs_words(
         or not all(fits_any_text(options, n) for n in lengths)
         or any(o.text_length * 3 > room for o in outline.outlines)
         or (fail and any(may_be_refused(o) for o in outline.outlines))
+        or (
+            settings.selection.include_retweets
+            and any(o.tweet.is_retweet for o in outline.outlines)
+        )
     )
 
 
@@ -236,8 +242,8 @@ def _day_counts(
     words = source
     composer = make_composer(settings, words.archive, words.handles, words.limits)
 
-    def keeps(o: Outline, due: datetime) -> bool:
-        return not isinstance(composer(o.tweet, due, words.posted), Skip)
+    def keeps(o: Outline, due: datetime, earlier: Container[str]) -> bool:
+        return not isinstance(composer(o.tweet, due, words.posted, earlier), Skip)
 
     outlines = tuple(map(Outline, words.archive.tweets))  # the full tweets, words included
     return day_counts(

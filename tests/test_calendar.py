@@ -23,8 +23,8 @@ LONG = "A sentence that goes on. " * 300  # more toots than compose.max_parts al
 
 @st.composite
 def archives(draw: st.DrawFn) -> Archive:
-    """Tweets over a few Februaries and Marches: threads, replies, retweets, blank
-    texts, media missing or not."""
+    """Tweets over a few Februaries and Marches: threads, replies, retweets (of
+    your own tweets too), blank texts, media missing or not."""
     count = draw(st.integers(1, 40))
     tweets: list[Tweet] = []
     for i in range(count):
@@ -40,16 +40,21 @@ def archives(draw: st.DrawFn) -> Archive:
             )
             for j in range(draw(st.integers(0, 2)))
         )
+        retweet = draw(st.booleans()) and parent is None and i % 3 == 0
+        # A retweet of one of your own tweets: a boost, once that tweet is posted.
+        boosted = draw(st.sampled_from([None, *[t.id for t in tweets]])) if retweet else None
+        text = draw(st.sampled_from(["hello", "", " ", "secret word", "a #tag", LONG]))
         tweets.append(
             Tweet(
                 str(1000 + i),
                 when,
-                draw(st.sampled_from(["hello", "", " ", "secret word", "a #tag", LONG])),
+                f"RT @me: {text}" if boosted else text,
                 f"https://twitter.com/me/status/{1000 + i}",
                 in_reply_to_id=None if parent in (None, "other") else parent,
                 in_reply_to_user=None if parent is None else ("bob" if parent == "other" else "me"),
-                is_retweet=draw(st.booleans()) and parent is None and i % 3 == 0,
+                is_retweet=retweet,
                 media=media,
+                retweet_of=boosted,
             )
         )
     tweets.sort(key=lambda t: (t.created_at, t.id))
@@ -137,3 +142,34 @@ def test_the_summary_of_a_calendar() -> None:
     assert cal.next_day(date(2026, 5, 1)) is None
     assert [heat_level(n, 4) for n in (0, 1, 2, 3, 4)] == [0, 1, 2, 3, 4]
     assert len(month_days(2028, 2)) == 29 and month_days(2026, 12)[-1] == date(2026, 12, 31)
+
+
+def test_a_retweet_of_your_own_tweet_counts_as_preview_shows_it() -> None:
+    """A boost goes out only once its original is posted (or due earlier that day):
+    the outline cannot tell, so the calendar composes, as preview does."""
+    original = Tweet("1", datetime(2020, 4, 5, 9, tzinfo=UTC), "hello world", "https://t/1")
+    same_day = Tweet(
+        "2",
+        datetime(2021, 4, 5, 10, tzinfo=UTC),
+        "RT @me: hello world",
+        "https://t/2",
+        is_retweet=True,
+        retweet_of="1",
+    )
+    next_day = Tweet(
+        "3",
+        datetime(2021, 4, 6, 10, tzinfo=UTC),
+        "RT @me: hello world",
+        "https://t/3",
+        is_retweet=True,
+        retweet_of="1",
+    )
+    archive = Archive(Path("."), "me", (original, same_day, next_day), (), ("official",))
+    outline = OutlineArchive("me", tuple(map(Outline.of, archive.tweets)))
+    options = load_settings(None, {"selection": {"include_retweets": True}}, env_file=None)
+    limits = InstanceLimits()
+    assert calendar_needs_words(options, outline, limits)
+    first, last = date(2026, 4, 5), date(2026, 4, 6)
+    counted = calendar(outline, first, last, options, Words(archive, {}, {}, limits))
+    shown = [len(preview_day(archive, d.day, options, {}, {}, limits).toots) for d in counted.days]
+    assert [d.toots for d in counted.days] == shown == [2, 0]
