@@ -775,3 +775,35 @@ def test_json_log_lines_carry_the_fields_without_nones() -> None:
         "tweet_id": "1",
         "error": "503",
     }
+
+
+def test_dry_run_shows_a_boost_of_a_toot_it_showed_earlier_that_day(tmp_path: Path) -> None:
+    """As `preview` does: the day's earlier toots count as posted for a boost."""
+    settings = settings_for(tmp_path, None)
+    settings = settings.model_copy(
+        update={"selection": settings.selection.model_copy(update={"include_retweets": True})}
+    )
+    write_old_markdown(
+        archive_of(settings),
+        [
+            ("1511000000000000001", datetime(2022, 4, 5, 8, 0, tzinfo=UTC), "Breakfast thoughts"),
+            (
+                "1511000000000000004",
+                datetime(2023, 4, 5, 9, 0, tzinfo=UTC),
+                "RT @me: Breakfast thoughts",
+            ),
+        ],
+        user="me",
+    )
+    clock = FakeClock(at(7, 0))
+    stream = io.StringIO()
+    events = EventLog(stream, clock, "json", UTC_ZONE)
+    backend = dry_backend(settings, archive_of(settings), events)
+    for item in backend.plan(DAY).due:
+        assert backend.post(item) is None, item.tweet.id  # logged as would-post
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    shown = [(e["tweet_id"], e.get("boost_of_tweet")) for e in lines if e["event"] == "would-post"]
+    assert shown == [
+        ("1511000000000000001", None),
+        ("1511000000000000004", "1511000000000000001"),
+    ]

@@ -69,7 +69,9 @@ def dry_backend(settings: Settings, archive_path: Path, events: EventLog) -> Bac
         tid = item.tweet.id
         if tid in shown:
             return Outcome(tid, "already posted", detail="shown before in this dry run")
-        toot = composer(item.tweet, item.due, state().posted_urls())
+        # The toots shown before count as posted, as `preview` counts a day's earlier
+        # toots: a boost or a quote of one is what the live daemon would send.
+        toot = composer(item.tweet, item.due, state().posted_urls(), frozenset(shown))
         if isinstance(toot, Skip):
             return Outcome(tid, "skipped", detail=toot.reason)
         shown.add(tid)
