@@ -28,9 +28,9 @@ from bot.bundled import demo_archive
 from bot.clock import FakeClock
 from bot.errors import StateError
 from bot.state import Posted, State, StateAccount, StateStore, load_state, resolve_state_path
-from tests.support.archives import caught_up_archive, no_catch_up_now
+from tests.support.archives import caught_up_archive, noon_zone
 from tests.support.fake_mastodon import FakeMastodon
-from tests.support.processes import clean_environ
+from tests.support.processes import clean_environ, wait_for
 
 NOW = datetime(2026, 4, 5, 12, 0, tzinfo=UTC)
 DAY = "2026-04-05"
@@ -295,14 +295,13 @@ def test_repost_on_a_failing_disk_exits_2_with_one_line(
 def test_the_daemon_stops_with_exit_2_when_the_state_cannot_be_written(
     tmp_path: Path, server: FakeMastodon
 ) -> None:
-    now = datetime.now(UTC)
-    if no_catch_up_now(now):
-        pytest.skip("too close to midnight UTC, or Feb 29: no toot to catch up at start")
+    now = datetime.now(UTC)  # a daemon runs on the real clock (APScheduler)
     archive = tmp_path / "today"
     caught_up_archive(archive, now)
     state = tmp_path / "state" / "state.json"
     env = run_env(server, state, archive, FAULT_DIR=str(tmp_path / "state"), FAULT_CALL="fsync")
     env["FAULT_ERRNO"] = "ENOSPC"
+    env["TOOTBACK_SELECTION__TIMEZONE"] = noon_zone(now)
     done = run([sys.executable, "-c", FAULTY, "daemon", "--log-format", "json"], tmp_path, env)
     events = [json.loads(line) for line in done.stderr.splitlines() if line.startswith("{")]
     kinds = [e["event"] for e in events]
@@ -415,7 +414,7 @@ def test_a_kill_mid_save_through_a_symlink_loses_nothing_and_posts_nothing_twice
         stderr=subprocess.PIPE,
     )
     try:
-        _wait_for(lambda: mark.exists() or proc.poll() is not None)
+        wait_for(mark.exists, proc)
         assert mark.exists(), proc.stderr.read().decode() if proc.stderr else ""
     finally:
         proc.kill()
@@ -439,11 +438,3 @@ def test_a_kill_mid_save_through_a_symlink_loses_nothing_and_posts_nothing_twice
     assert link.is_symlink() and link.resolve() == target
     assert [p.name for p in target.parent.iterdir() if p.name.startswith(".")] == []
     assert sorted(p.name for p in link.parent.iterdir()) == ["state.json"]
-
-
-def _wait_for(condition: Callable[[], bool], timeout: float = 30.0) -> None:
-    import time
-
-    deadline = time.monotonic() + timeout
-    while not condition() and time.monotonic() < deadline:
-        time.sleep(0.01)

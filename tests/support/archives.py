@@ -25,6 +25,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import orjson
 
@@ -289,19 +290,23 @@ def write_old_markdown(
 
 
 def caught_up_archive(folder: Path, now: datetime, text: str = "Caught up at start") -> str:
-    """An older-generation archive in `folder` whose one tweet was posted three years
-    before `now`, a minute earlier in the day: a daemon started at `now` posts it at once
-    (catch-up). Returns its id. Callers skip the few minutes after midnight and Feb 29."""
-    when = now.replace(year=now.year - 3, microsecond=0) - timedelta(minutes=1)
+    """An older-generation archive in `folder` whose one tweet a daemon started at `now`
+    posts at once (catch-up): tweeted four years before (a Feb 29 has one then), a minute
+    earlier in the day, in `noon_zone(now)`, so that the minute before is the same local
+    day whatever the time. Returns its id; the daemon runs with that zone as
+    `selection.timezone`."""
+    local = now.astimezone(ZoneInfo(noon_zone(now)))
+    when = local.replace(year=local.year - 4, microsecond=0) - timedelta(minutes=1)
     tweet_id = "1600000000000000001"
     write_old_markdown(folder, [(tweet_id, when, text)])
     return tweet_id
 
 
-def no_catch_up_now(now: datetime) -> bool:
-    """Whether `caught_up_archive` cannot work at `now` (its tweet would fall on
-    another day)."""
-    return (now.hour == 0 and now.minute < 5) or (now.month, now.day) == (2, 29)
+def noon_zone(now: datetime) -> str:
+    """A time zone (a fixed offset) in which `now` falls in the hour of noon: a test of a
+    daemon on the real clock then never runs near its local midnight."""
+    east = 12 - now.astimezone(UTC).hour  # hours ahead of UTC: -11 to 12
+    return "UTC" if east == 0 else f"Etc/GMT{-east:+d}"  # tzdata's signs are POSIX's
 
 
 _SPECIAL = set("\\_*[]()~`>#+-=|{}.!")
