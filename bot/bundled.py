@@ -54,8 +54,3 @@ def refuse_demo(path: Path, command: str) -> None:
 def default_config() -> str:
     """`config/tootback.toml` as shipped: every setting with its default and meaning."""
     return (files("bot") / "defaults" / "tootback.toml").read_text(encoding="utf-8")
-
-
-def default_handles() -> str:
-    """`config/handles.toml` as shipped: how to map Twitter names, with examples."""
-    return (files("bot") / "defaults" / "handles.toml").read_text(encoding="utf-8")

@@ -47,10 +47,6 @@ class ServerProfile:
         """What tootback knows about this software (bot.software's row)."""
         return software(self.software)
 
-    def api_version(self, name: str = "mastodon") -> int:
-        """The instance's API version for `name`; 0 when it does not say."""
-        return dict(self.api_versions).get(name, 0)
-
     def describe(self) -> str:
         """The software and version: "mastodon 4.3.2", "takahe/0.11.0" (a version that
         names its software is enough), "unknown software 1.2" when nodeinfo named none."""

@@ -196,7 +196,7 @@ def make_world(
             raise failures.pop(0)
         return Backend(plan, lambda: instance.state, pending, instance.post, "test backend")
 
-    options = DaemonOptions(UTC_ZONE, catch_up, schedule.min_interval)
+    options = DaemonOptions(UTC_ZONE, catch_up)
     events = EventLog(log, clock, "json", UTC_ZONE)
     daemon = Daemon(connect, scheduler, clock, events, options, wake=lambda: woken.append(True))
     return World(clock, instance, scheduler, log, daemon, woken, connects)

@@ -119,7 +119,8 @@ def compose(tweet: Tweet, due: datetime, options: ComposeOptions) -> Toot | Skip
     if len(tweet.text) > options.max_parts * options.max_characters * _SLACK:
         return Skip(tweet.id, _too_long(options))  # not even measured: see _SLACK
     broken = [m for m in tweet.media if m.problem is not None]
-    refused = [(m, why) for m in tweet.media if not m.problem and (why := _refusal(m, options))]
+    limits = options.media_limits
+    refused = [(m, why) for m in tweet.media if not m.problem and (why := limits.refusal(m))]
     if refused and options.media_refused == "fail_tweet":
         media, why = refused[0]
         return Skip(tweet.id, f"the server cannot take {media.path}: {why}", failed=True)
@@ -172,10 +173,6 @@ def compose(tweet: Tweet, due: datetime, options: ComposeOptions) -> Toot | Skip
 
 def _too_long(options: ComposeOptions) -> str:
     return f"too long: it would take more than {options.max_parts} toots (compose.max_parts)"
-
-
-def _refusal(media: Media, options: ComposeOptions) -> str | None:
-    return options.media_limits.refusal(media)
 
 
 def _sensitive(tweet: Tweet, setting: Sensitive) -> bool:

@@ -104,20 +104,16 @@ class Backend:
 
 @dataclass(frozen=True, slots=True)
 class DaemonOptions:
-    """zone: `selection.timezone`; catch_up and min_interval: from `schedule`."""
+    """zone: `selection.timezone`; catch_up: `schedule.catch_up` (the spacing of the
+    toots is the publisher's: `schedule.min_interval`, counted from the state file)."""
 
     zone: ZoneInfo
     catch_up: timedelta
-    min_interval: timedelta
 
     @classmethod
     def from_settings(cls, settings: Settings) -> DaemonOptions:
         """The options `settings` give."""
-        return cls(
-            settings.selection.zone,
-            timedelta(seconds=settings.schedule.catch_up),
-            timedelta(seconds=settings.schedule.min_interval),
-        )
+        return cls(settings.selection.zone, timedelta(seconds=settings.schedule.catch_up))
 
 
 class Daemon:
@@ -128,7 +124,7 @@ class Daemon:
         make_scheduler); tests may pass one that is never started.
     clock: every wait and every "now".
     events: the log.
-    options: zone, catch-up window, spacing.
+    options: zone, catch-up window.
     wake: called when a fatal error (a refused token) must end `serve`.
     monotonic: elapsed-time source to notice host clock jumps.
     """
