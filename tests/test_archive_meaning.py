@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.archive import Archive, load_archive, retweets
-from bot.archive.index import archive_for_day
+from bot.archive.source import ArchiveSource
 from bot.archive.text import _TRAILING_STATUS, quoted_id
 from bot.model import Tweet
 from tests.support import archives
@@ -271,8 +271,8 @@ def test_the_index_keeps_what_the_tweet_was(tmp_path: Path) -> None:
     hour_ago = time.time() - 3600  # an archive changed in the last seconds is not indexed
     for path in [*folder.rglob("*"), folder]:
         os.utime(path, (hour_ago, hour_ago))
-    archive_for_day(folder, DAY, "feb28", index)  # reads the archive, writes the index
-    served = archive_for_day(folder, DAY, "feb28", index)
+    ArchiveSource(folder, index).day(DAY, "feb28")  # reads the archive, writes the index
+    served = ArchiveSource(folder, index).day(DAY, "feb28")
     assert served.ids is not None  # from the index
     assert served.tweets == archive.tweets
     assert {(t.lang, t.sensitive, t.quote_of, t.retweet_of) for t in served.tweets} == {

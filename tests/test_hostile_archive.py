@@ -213,14 +213,14 @@ def test_limits_are_settings_with_sizes_in_words(monkeypatch: pytest.MonkeyPatch
 
 
 def test_an_index_built_under_other_limits_is_not_used(tmp_path: Path) -> None:
-    from bot.archive.index import archive_for_day
+    from bot.archive.source import ArchiveSource
 
     folder = write_files(tmp_path / "a", {"data/tweets.js": corpus.js([tweet(1, "x" * 200_000)])})
     day = datetime(2026, 4, 5).date()
     index = tmp_path / "index"
-    assert len(archive_for_day(folder, day, "feb28", index).tweets) == 1
+    assert len(ArchiveSource(folder, index).day(day, "feb28").tweets) == 1
     tight = ReadLimits(max_item_size=100_000)
-    assert archive_for_day(folder, day, "feb28", index, tight).tweets == ()
+    assert ArchiveSource(folder, index, tight).day(day, "feb28").tweets == ()
 
 
 # --- the fuzz test -------------------------------------------------------------------------

@@ -14,15 +14,8 @@ import pytest
 
 from bench.generate import Generated, generate
 from bot.archive import Archive, load_archive
-from bot.archive.index import (
-    DayIndex,
-    IdSet,
-    archive_for_day,
-    archive_outline,
-    index_file,
-    utc_month_days,
-    whole_archive,
-)
+from bot.archive.index import DayIndex, IdSet, build_index, index_file, utc_month_days
+from bot.archive.source import ArchiveSource
 from bot.errors import SettingsError
 from bot.model import InstanceLimits, Outline, ReadLimits
 from bot.options import plan
@@ -64,8 +57,11 @@ def settings(timezone: str = "UTC", feb29: str = "feb28", **more: Any) -> Settin
     return load_settings(None, {"selection": selection}, env_file=None)
 
 
-def day_of(path: Path, index_dir: Path, day: date = DAY, feb29: Any = "feb28") -> Archive:
-    return archive_for_day(path, day, feb29, index_dir)
+def day_of(
+    path: Path, index_dir: Path, day: date = DAY, feb29: Any = "feb28", whole_threads: bool = False
+) -> Archive:
+    """The day as every command reads it: from the index, built first when missing."""
+    return ArchiveSource(path, index_dir).day(day, feb29, whole_threads)
 
 
 # -- the same answers ---------------------------------------------------------------------
@@ -82,7 +78,7 @@ def test_a_day_from_the_index_is_the_day_from_the_whole_archive(
     synthetic: Generated, tmp_path: Path, zone: str, feb29: str
 ) -> None:
     full = load_archive(synthetic.folder)
-    day_archive = day_of(synthetic.folder, tmp_path, DATES[0])  # builds the index
+    built = build_index(synthetic.folder, tmp_path)  # builds the index
     planned = 0
     for day in DATES:
         indexed = day_of(synthetic.folder, tmp_path, day, feb29)
@@ -96,7 +92,7 @@ def test_a_day_from_the_index_is_the_day_from_the_whole_archive(
             full, day, options, {}, {}, limits
         )
     assert planned > 3 * len(DATES)  # else the comparison proves little
-    assert day_archive.tweets == full.tweets  # the build itself returns the whole archive
+    assert built.tweets == full.tweets  # the build itself returns the whole archive
 
 
 def test_feb29_tweets_reach_feb28_of_a_common_year_through_the_index(
@@ -125,7 +121,7 @@ def test_whole_threads_from_the_index_are_the_whole_archive_s(
     options = settings(zone, threads="whole")
     moved = 0
     for day in DATES:
-        indexed = archive_for_day(synthetic.folder, day, "feb28", tmp_path, whole_threads=True)
+        indexed = day_of(synthetic.folder, tmp_path, day, whole_threads=True)
         assert indexed.ids is not None
         expected = plan(full, day, options)
         assert plan(indexed, day, options) == expected
@@ -136,13 +132,13 @@ def test_whole_threads_from_the_index_are_the_whole_archive_s(
 def test_the_outline_and_the_whole_archive_come_from_the_index(
     synthetic: Any, tmp_path: Path, loads: list[Path]
 ) -> None:
-    built = archive_outline(synthetic.folder, tmp_path)  # builds the index
+    built = ArchiveSource(synthetic.folder, tmp_path).outline()  # builds the index
     full = load_archive(synthetic.folder)
     expected = tuple(map(Outline.of, full.tweets))
     assert built.outlines == expected
-    outline = archive_outline(synthetic.folder, tmp_path)
+    outline = ArchiveSource(synthetic.folder, tmp_path).outline()
     assert outline.outlines == expected and outline.username == "benchuser"
-    assert whole_archive(synthetic.folder, tmp_path).tweets == full.tweets
+    assert ArchiveSource(synthetic.folder, tmp_path).whole().tweets == full.tweets
     assert len(loads) == 1  # the build; the rest came from the index
     assert sum(o.usable_media for o in expected)
 
@@ -217,7 +213,7 @@ def test_a_zone_that_is_always_utc_needs_only_the_days_own_month_days() -> None:
 def test_the_second_day_is_read_from_the_index(
     official: Path, tmp_path: Path, loads: list[Path]
 ) -> None:
-    first = day_of(official, tmp_path / "index")
+    first = build_index(official, tmp_path / "index")  # the whole archive, read and indexed
     second = day_of(official, tmp_path / "index")
     assert len(loads) == 1
     near = utc_month_days(DAY, "feb28")
@@ -275,7 +271,7 @@ def test_a_markdown_file_with_its_media_folder(tmp_path: Path, loads: list[Path]
     age(folder)
     md = folder / "tweets_2021-01.md"
     full = load_archive(md)
-    first = day_of(md, tmp_path / "index", date(2026, 1, 1))
+    first = build_index(md, tmp_path / "index")
     again = day_of(md, tmp_path / "index", date(2026, 1, 1))
     assert again.ids is not None and again.root == full.root == folder
     assert first.tweets == full.tweets
@@ -313,11 +309,11 @@ def _damage(file: Path, how: str, index_source: Path) -> None:
 def test_a_damaged_index_is_rebuilt_not_trusted(
     official: Path, tmp_path: Path, loads: list[Path], how: str
 ) -> None:
-    good = day_of(official, tmp_path)
+    good = build_index(official, tmp_path)
     file = index_file(official.absolute(), tmp_path)
     intact = file.read_bytes()
     _damage(file, how, official.absolute())
-    again = day_of(official, tmp_path)
+    again = ArchiveSource(official, tmp_path).whole()  # every group, the damaged one too
     assert len(loads) == 2
     assert again.tweets == good.tweets
     assert file.read_bytes() == intact  # rebuilt in full

@@ -3,7 +3,7 @@
 `load_archive(path)` detects the format(s) under path and returns an `Archive`:
 the tweets (text repaired and unescaped, links expanded, media checked) and the
 `Problem`s met on the way. Raw archive dicts never leave this package.
-`bot.archive.index.archive_for_day` serves one day from a persistent index.
+`bot.archive.source.ArchiveSource` serves a day (or more) from a persistent index.
 
 The readers are imported on first use of `load_archive`: a day served from
 the index needs none of them.

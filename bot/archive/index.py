@@ -99,61 +99,6 @@ class CorruptIndex(Exception):
     """The index file cannot be trusted; it is rebuilt. Never leaves this module."""
 
 
-def archive_for_day(
-    path: Path,
-    day: date,
-    feb29: Feb29,
-    index_dir: Path,
-    limits: ReadLimits | None = None,
-    whole_threads: bool = False,
-) -> Archive:
-    """The archive at path, enough of it to plan and compose `day`.
-
-    path: the archive (as for `load_archive`). day: the local date to post.
-    feb29: the Feb 29 policy (which month-days feed `day`).
-    index_dir: the folder of index files (never inside the archive).
-    limits: the readers' caps (as for `load_archive`); an index built under
-        other limits is rebuilt, since they decide what was read.
-    whole_threads: also read the later tweets of the threads that start on
-        `day`, wherever they are, and the archive's threads (for
-        `selection.threads = "whole"`).
-
-    Returns an Archive whose `tweets` hold at least every tweet that falls on
-    `day` in any time zone (all of them when the index had to be built) and
-    whose `owner_ids` know every tweet of the archive; `problems` is empty
-    when it comes from the index. Raises ArchiveError as `load_archive` does,
-    and SettingsError when index_dir is inside the archive.
-    """
-    index = open_index(path, index_dir, limits)
-    if index is not None:
-        with contextlib.suppress(CorruptIndex):
-            return index.days(path, [day], feb29, whole_threads)
-    return build_index(path, index_dir, limits)
-
-
-def whole_archive(path: Path, index_dir: Path, limits: ReadLimits | None = None) -> Archive:
-    """Every tweet of the archive at path, from its index when there is a current one
-    (then with no `problems`), else read whole and indexed. For what needs more than
-    a day: the archive's date range, the next day with toots, a range of days."""
-    index = open_index(path, index_dir, limits)
-    if index is not None:
-        with contextlib.suppress(CorruptIndex):
-            return index.archive(path, None)
-    return build_index(path, index_dir, limits)
-
-
-def archive_outline(
-    path: Path, index_dir: Path, limits: ReadLimits | None = None
-) -> OutlineArchive:
-    """The outline of every tweet of the archive at path (see `Outline`), from
-    its index, which is built first when it is missing or stale."""
-    index = open_index(path, index_dir, limits)
-    if index is not None:
-        with contextlib.suppress(CorruptIndex):
-            return index.outline()
-    return outline_of(build_index(path, index_dir, limits))
-
-
 def outline_of(archive: Archive) -> OutlineArchive:
     """The outline of a whole archive read in full."""
     return OutlineArchive(archive.username, tuple(map(Outline.of, archive.tweets)))
@@ -570,9 +515,10 @@ class DayIndex:
         whole_threads: bool = False,
         zone: tzinfo | None = None,
     ) -> Archive:
-        """What `archive_for_day` returns, for every one of `days` at once, from this
-        index (path: as given by the user; zone: see `utc_month_days`). Raises
-        CorruptIndex."""
+        """Enough of the archive to plan and compose each of `days`, from this index:
+        every tweet that can fall on one of them in `zone` (see `utc_month_days`),
+        with whole_threads the later tweets of the threads that start on them and
+        the archive's threads too (path: as given by the user). Raises CorruptIndex."""
         groups = {group for day in days for group in utc_month_days(day, feb29, zone)}
         if not whole_threads:
             return self.archive(path, groups)

@@ -49,7 +49,7 @@ class ArchiveSource:
         month-days feed it; zone: the local time zone, None for any): every tweet
         that can fall on it, and `owner_ids` that know every tweet of the archive;
         with whole_threads, also the later tweets of the threads that start on it,
-        and the archive's threads (see `archive_for_day`)."""
+        and the archive's threads (see `DayIndex.days`)."""
         return self.days([day], feb29, whole_threads, zone)
 
     def days(
