@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 from urllib.parse import quote
 
 import click
@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from bot.page import MediaSrc
     from bot.preview import DayPreview, Outlook
     from bot.settings import Settings
+    from bot.state import State
 
 EMBED_LIMIT = 8 * 1024 * 1024  # bytes of one image embedded in an HTML preview
 
@@ -288,11 +289,12 @@ def preview(
         raise click.UsageError("--from and --to go together")
     days = _days(first, last) if first and last else [day or today(obj, settings)]
     source = archive_source(settings)
-    archive, previews = _previews(settings, source, days)
+    composing = _composing(settings)
+    archive, previews = _previews(settings, source, days, composing)
     if html_file is not None:
         _write_page(settings, archive, previews, html_file, with_calendar=first is not None)
     elif first is None:  # one day; without toots, say what the archive holds and what is next
-        ahead = _ahead(settings, source, previews[0])
+        ahead = None if previews[0].toots else _ahead(settings, source, days[0], composing)
         if as_json:
             output = render.day_json(previews[0], show_skipped, ahead)
             click.echo(json.dumps(output, ensure_ascii=False, indent=2))
@@ -314,7 +316,7 @@ def _days(first: date, last: date) -> list[date]:
 
 
 def _previews(
-    settings: Settings, source: ArchiveSource, days: list[date]
+    settings: Settings, source: ArchiveSource, days: list[date], composing: Composing
 ) -> tuple[Archive, list[DayPreview]]:
     """The archive and each day's preview, from the index's groups for those days."""
     from bot.archive.alttext import alt_texts_for
@@ -322,7 +324,7 @@ def _previews(
 
     s = settings.selection
     archive = source.days(days, s.feb29, whole_threads=s.threads == "whole", zone=s.zone)
-    posted, handles, limits, limit_from = _composing(settings)
+    posted, handles, limits, limit_from = composing
     alt_texts = alt_texts_for(settings.media.alt_text_file, archive, limits.description_limit)
     return archive, [
         preview_day(archive, d, settings, posted, handles, limits, alt_texts, limit_from)
@@ -330,31 +332,37 @@ def _previews(
     ]
 
 
-def _composing(
-    settings: Settings,
-) -> tuple[Mapping[str, str], Mapping[str, str], InstanceLimits, str]:
-    """What composing offline uses, from the state file and the handles file: the posted
-    map, the handles, the limits (the kept server profile's) and where they came from."""
+class Composing(NamedTuple):
+    """What composing offline uses: the posted map, the handles, the limits (the kept
+    server profile's) and where they came from."""
+
+    posted: Mapping[str, str]
+    handles: Mapping[str, str]
+    limits: InstanceLimits
+    limit_from: str
+
+
+def _composing(settings: Settings, state: State | None = None) -> Composing:
+    """`Composing` from the state file (`state`, when it was read already) and the
+    handles file."""
     from bot.handles import load_handles
     from bot.options import offline_limits
     from bot.state import load_state
 
-    state = load_state(settings.state.path)
+    state = state or load_state(settings.state.path)
     handles = load_handles(settings.mentions.handles_file)
     limits, limit_from = offline_limits(settings, state.server)
-    return state.posted_urls(), handles, limits, limit_from
+    return Composing(state.posted_urls(), handles, limits, limit_from)
 
 
-def _ahead(settings: Settings, source: ArchiveSource, day: DayPreview) -> Outlook | None:
+def _ahead(settings: Settings, source: ArchiveSource, day: date, composing: Composing) -> Outlook:
     """For a day without toots: the archive's range and the next day with toots."""
     from bot.options import day_reader
     from bot.preview import outlook
 
-    if day.toots:
-        return None
+    posted, handles, limits, _ = composing
     days = day_reader(settings, source)
-    posted, handles, limits, _ = _composing(settings)
-    return outlook(source.summary(), days, day.day, settings, posted, handles, limits)
+    return outlook(source.summary(), days, day, settings, posted, handles, limits)
 
 
 def _write_page(
@@ -834,9 +842,7 @@ def status(obj: Context, as_json: bool) -> None:
       tootback status
       tootback status --json
     """
-    from bot.handles import load_handles
-    from bot.options import day_reader, offline_limits, plan
-    from bot.preview import outlook
+    from bot.options import day_reader, plan
     from bot.render import status_json, status_text
     from bot.state import load_state
     from bot.status import day_status
@@ -852,10 +858,7 @@ def status(obj: Context, as_json: bool) -> None:
     )
     ahead = None
     if not day_plan.due:  # say what the archive holds and when toots come next
-        handles = load_handles(settings.mentions.handles_file)
-        limits, _ = offline_limits(settings, state.server)
-        posted = state.posted_urls()
-        ahead = outlook(source.summary(), days, the_day, settings, posted, handles, limits)
+        ahead = _ahead(settings, source, the_day, _composing(settings, state))
     zone = settings.selection.timezone
     if as_json:
         click.echo(json.dumps(status_json(state, report, zone, ahead), indent=2))
