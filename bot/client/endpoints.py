@@ -15,7 +15,7 @@ token appears in no message and no repr.
 from __future__ import annotations
 
 import random as random_module
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
@@ -306,23 +306,12 @@ class MastodonClient:
         """The id of the account's boost of status `status_id`, among its latest
         statuses (boosts included); None when there is none. Recovery only: a boost
         whose answer was lost is looked for before it is sent again."""
-        account_id = self.account().id
-        max_id: str | None = None
-        read = 0
-        while read < limit:
-            size = min(PAGE_SIZE, limit - read)
-            page = self._policy.call(
-                "reading the account's boosts",
-                partial(self._api.account_statuses, account_id, max_id=max_id, limit=size),
-            )
-            read += len(page)
+        fetch = partial(self._api.account_statuses, self.account().id)
+        for page in self._pages("reading the account's boosts", fetch, limit):
             for raw in page:
                 boosted = raw.get("reblog") or {}
                 if str(boosted.get("id")) == status_id:
                     return str(raw["id"])
-            if len(page) < size:
-                return None
-            max_id = str(page[-1]["id"])
         return None
 
     def status(self, status_id: str) -> OwnStatus:
@@ -351,19 +340,25 @@ class MastodonClient:
             fetch = partial(self._api.account_statuses, account_id, exclude_reblogs=True)
             what = "reading the account's statuses"
         found: list[OwnStatus] = []
-        read = 0
+        for page in self._pages(what, fetch, limit):
+            found += [self._own_status(r) for r in page if not home or _is_own(r, account_id)]
+            if since is not None and page and self._time(page[-1].get("created_at")) < since:
+                break
+        return found
+
+    def _pages(self, what: str, fetch: Callable[..., Any], limit: int) -> Iterator[list[Any]]:
+        """The pages of a list of statuses, newest first, PAGE_SIZE at a time (`fetch`
+        takes `max_id` and `limit`), `limit` statuses at most; a short page is the last."""
         max_id: str | None = None
+        read = 0
         while read < limit:
             size = min(PAGE_SIZE, limit - read)
             page = self._policy.call(what, partial(fetch, max_id=max_id, limit=size))
+            yield page
             read += len(page)
-            found += [self._own_status(r) for r in page if not home or _is_own(r, account_id)]
             if len(page) < size:
-                break
+                return
             max_id = str(page[-1]["id"])
-            if since is not None and self._time(page[-1].get("created_at")) < since:
-                break
-        return found
 
     def reachable(self) -> bool:
         """Whether the server answers a plain request now: one verify_credentials, no
