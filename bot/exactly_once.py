@@ -43,6 +43,7 @@ from bot.compose.media import media_type
 from bot.errors import Interrupted, Rejected, StateError, Unavailable, Unconfirmed
 from bot.model import Media, Skip, Toot
 from bot.rebuild import fingerprint
+from bot.software import UNKNOWN, Software
 from bot.state import (
     Failed,
     Pending,
@@ -81,32 +82,21 @@ class PostOptions:
 
 
 @dataclass(frozen=True, slots=True)
-class ServerTraits:
-    """What the server is known to do where exactly-once depends on it (the profile's row).
-
-    key_seconds: how long a repeated Idempotency-Key is answered with the status it
-        made; None when the server ignores keys (also assumed when unknown).
-    own_list_hides: visibilities the account's own status list leaves out for its
-        owner (Takahe: private and direct); the home timeline is read too, then.
-    """
-
-    key_seconds: int | None = None
-    own_list_hides: frozenset[str] = frozenset()
-
-
-@dataclass(frozen=True, slots=True)
 class Recovery:
     """How a status whose outcome is unknown is recovered.
 
     lookup_delay: how long after its request a status is looked for (a request
         still under way on the server must have finished, and its status be listed).
     min_interval: at least this long between the last status request and a new toot.
-    traits: what the server is known to do.
+    software: what the server's software is known to do where exactly-once depends on
+        it (its row of bot.software): how long it answers a repeated Idempotency-Key
+        with the status it made, and which visibilities its own list hides (the home
+        timeline is read too, then); UNKNOWN assumes no key is kept.
     """
 
     lookup_delay: timedelta = timedelta(seconds=30)
     min_interval: timedelta = timedelta(0)
-    traits: ServerTraits = ServerTraits()
+    software: Software = UNKNOWN
 
 
 @dataclass(frozen=True, slots=True)
@@ -377,7 +367,7 @@ class Publisher:
         since = None if sent_at is None else sent_at - CLOCK_MARGIN
         limit = RECENT_STATUSES if since is None else LOOKUP_LIMIT
         statuses = self.client.own_statuses(limit=limit, since=since)
-        if self.recovery.traits.own_list_hides:
+        if self.recovery.software.own_list_hides:
             statuses += self.client.own_statuses(limit=limit, since=since, home=True)
         # Not filtered by time: a server's clock may be off by more than any margin.
         found = [
@@ -405,7 +395,7 @@ class Publisher:
 
     def _key_answers(self, record: Pending) -> bool:
         """True when the server still answers this record's keys with their statuses."""
-        seconds = self.recovery.traits.key_seconds
+        seconds = self.recovery.software.key.seconds
         if seconds is None or record.sent_at is None or record.sent_at < record.since:
             # No key kept; or a record resumed from `failed`, whose keys may be older than
             # its `since` says.

@@ -23,7 +23,7 @@ from bot.backfill import BackfillPlan, plan_backfill
 from bot.clock import Clock
 from bot.compose import Composer
 from bot.errors import Rejected, SettingsError, UsageError
-from bot.exactly_once import Outcome, PostOptions, Publisher, Recovery, ServerTraits
+from bot.exactly_once import Outcome, PostOptions, Publisher, Recovery
 from bot.handles import load_handles
 from bot.options import day_reader, make_composer, plan, selection_options
 from bot.pacing import Runner, pending_jobs
@@ -110,12 +110,11 @@ def open_run(
     composer = make_composer(settings, archive, handles, limits, alt_texts)
     # Only a new state file needs it (see Publisher), and it needs every tweet.
     matcher = cache(lambda: Matcher(source.whole().tweets))
-    known = profile.known
     spacing = timedelta(seconds=settings.schedule.min_interval) if backfill is None else backfill
     recovery = Recovery(
         lookup_delay=timedelta(seconds=settings.post.lookup_delay),
         min_interval=spacing,
-        traits=ServerTraits(key_seconds=known.key.seconds, own_list_hides=known.own_list_hides),
+        software=profile.known,
     )
     publisher = Publisher(
         store,
@@ -252,7 +251,7 @@ def seen_statuses(run: Run, limit: int) -> SeenStatuses:
     server shows them: its own list, and the home timeline too where the own list is known
     to hide some visibilities, or where it shows fewer than the account says it has."""
     client = run.client
-    hidden = run.runner.publisher.recovery.traits.own_list_hides
+    hidden = run.runner.publisher.recovery.software.own_list_hides
     own = client.own_statuses(limit=limit)
     reported = client.account().statuses_count
     short = reported is not None and len(own) < min(limit, reported)

@@ -24,13 +24,15 @@ from bot.clock import FakeClock
 from bot.compose import ComposeOptions, Composer
 from bot.compose.rewrite import LinkOptions
 from bot.errors import AccountMismatch, AuthError, StateError, StateLocked, Unavailable
-from bot.exactly_once import Outcome, PostOptions, Publisher, Recovery, ServerTraits
+from bot.exactly_once import Outcome, PostOptions, Publisher, Recovery
 from bot.model import InstanceLimits, Media, Toot, Tweet
 from bot.pacing import Runner, failed
 from bot.profile import ServerProfile
 from bot.rebuild import Matcher, fingerprint
 from bot.selection import Due
 from bot.settings import load_settings
+from bot.software import MASTODON as MASTODON_SOFTWARE
+from bot.software import TAKAHE as TAKAHE_SOFTWARE
 from bot.state import (
     Failed,
     Pending,
@@ -431,8 +433,7 @@ def test_a_server_known_to_keep_keys_is_looked_at_without_waiting(
     server: FakeMastodon, clock: FakeClock, tmp_path: Path
 ) -> None:
     a = tweet("1000000000000000001", "one")
-    traits = ServerTraits(key_seconds=3600)
-    w = wire(server, tmp_path, clock, [a], recovery=Recovery(traits=traits))
+    w = wire(server, tmp_path, clock, [a], recovery=Recovery(software=MASTODON_SOFTWARE))
     server.fail_next(STATUSES, 503, method="POST")
     assert w.run(a)[0].result == "posted"
     assert clock.sleeps == [2.0]  # the backoff only: a second request with the key is safe
@@ -523,7 +524,6 @@ def test_a_replay_without_a_body_never_records_an_empty_id_and_stays_pending(
         assert isinstance(record, Pending) and record.status_ids == ()
         assert len(server.statuses()) == 1
         # Told that the own list hides private statuses, the next run finds it at home.
-        traits = ServerTraits(own_list_hides=frozenset({"private", "direct"}))
         w2 = wire(
             server,
             tmp_path,
@@ -531,7 +531,7 @@ def test_a_replay_without_a_body_never_records_an_empty_id_and_stays_pending(
             [a],
             bind=False,
             post=private,
-            recovery=Recovery(traits=traits),
+            recovery=Recovery(software=TAKAHE_SOFTWARE),
         )
         [again] = w2.runner.run(w2.runner.pending_jobs({a.id: a})[0])
         [status] = server.statuses()
@@ -543,9 +543,9 @@ def test_409_while_the_first_request_runs_then_found_by_the_next_run(
     clock: FakeClock, tmp_path: Path
 ) -> None:
     a = tweet("1000000000000000001", "one")
-    traits = ServerTraits(key_seconds=3600)
     with FakeMastodon(token=TOKEN, clock=clock, profile=PROFILES["replay-no-body"]) as server:
-        w = wire(server, tmp_path, clock, [a], recovery=Recovery(traits=traits), timeout=0.3)
+        recovery = Recovery(software=MASTODON_SOFTWARE)  # the key is kept an hour
+        w = wire(server, tmp_path, clock, [a], recovery=recovery, timeout=0.3)
         server.slow(STATUSES, 10.0, times=1)  # the first request is held, still running
         [outcome] = w.run(a)
         assert outcome.result == "left pending" and "409" in outcome.detail
@@ -715,7 +715,6 @@ def test_a_private_status_is_looked_for_where_the_server_shows_it(
     clock: FakeClock, tmp_path: Path
 ) -> None:
     a = tweet("1000000000000000001", "for my followers only")
-    traits = ServerTraits(own_list_hides=frozenset({"private", "direct"}))
     with FakeMastodon(token=TOKEN, clock=clock, profile=PROFILES["takahe"]) as server:
         w = wire(
             server,
@@ -723,7 +722,7 @@ def test_a_private_status_is_looked_for_where_the_server_shows_it(
             clock,
             [a],
             post=PostOptions(visibility="private"),
-            recovery=Recovery(traits=traits),
+            recovery=Recovery(software=TAKAHE_SOFTWARE),
         )
         started = NOON - timedelta(hours=2)
         [text] = texts(w, a, started)

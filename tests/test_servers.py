@@ -141,8 +141,7 @@ def test_a_run_recovers_as_the_servers_software_is_known_to_need(server: FakeMas
     source = ArchiveSource(Path(os.environ["TOOTBACK_ARCHIVE__PATH"]), settings.archive.index_dir)
     run = open_run(settings, source, FakeClock(NOON))
     known = software(server.profile.software[0])
-    traits = run.runner.publisher.recovery.traits
-    assert (traits.key_seconds, traits.own_list_hides) == (known.key.seconds, known.own_list_hides)
+    assert run.runner.publisher.recovery.software == known
     assert run.store.load().server == run.client.profile()
 
 
