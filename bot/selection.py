@@ -113,11 +113,18 @@ def tweeted_between(
     For `backfill`: no "this day", no `max_per_day` and no threads rule apply; a
     thread keeps its order, so each reply follows its parent.
     """
+    ordered = sorted(tweets, key=lambda t: (t.created_at, t.id))
+    return _filtered(
+        (t for t in ordered if first <= t.created_at.astimezone(options.zone).date() <= last),
+        options,
+    )
+
+
+def _filtered(tweets: Iterable[Tweet], options: SelectionOptions) -> tuple[list[Tweet], list[Skip]]:
+    """The tweets the filters keep, in order, and the others, each with its reason."""
     kept: list[Tweet] = []
     skipped: list[Skip] = []
-    for tweet in sorted(tweets, key=lambda t: (t.created_at, t.id)):
-        if not first <= tweet.created_at.astimezone(options.zone).date() <= last:
-            continue
+    for tweet in tweets:
         reason = skip_reason(tweet, options)
         if reason is None:
             kept.append(tweet)
@@ -197,14 +204,7 @@ def select_day(
     head = {t.id: t for t in found}
     if selection.threads == "whole":
         found, head = _whole_threads(found, tweets, threads)
-    kept: list[Tweet] = []
-    skipped: list[Skip] = []
-    for tweet in found:
-        reason = skip_reason(tweet, selection)
-        if reason is None:
-            kept.append(tweet)
-        else:
-            skipped.append(Skip(tweet.id, reason))
+    kept, skipped = _filtered(found, selection)
     kept.sort(key=lambda t: _posting_order(t, head[t.id], selection.zone, schedule))
     cap = selection.max_per_day
     trimmed = kept[cap:] if cap else []
