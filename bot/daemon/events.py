@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Literal, TextIO
 from zoneinfo import ZoneInfo
 
@@ -27,7 +27,7 @@ from bot.errors import TootbackError
 from bot.exactly_once import Outcome
 from bot.model import Toot
 from bot.preview import Outlook
-from bot.render import lock_waiting, outlook_text, repost_command, retry_command
+from bot.render import duration, lock_waiting, outlook_text, repost_command, retry_command
 from bot.selection import Due
 from bot.settings import Settings
 
@@ -183,7 +183,7 @@ class EventLog:
         tid = item.tweet.id
         self.emit(
             "missed",
-            f"tweet {tid}: was due {self.local(item.due)}, {_duration(late)} late, "
+            f"tweet {tid}: was due {self.local(item.due)}, {duration(late)} late, "
             f"more than schedule.catch_up; post it with: {repost_command(tid)}",
             tweet_id=tid,
             due=item.due.isoformat(),
@@ -295,8 +295,3 @@ def run_summary(settings: Settings, archive: Summary, posting_as: str | None) ->
 def _error_text(exc: Exception) -> str:
     """Our errors say what happened in their message; anything else also names its type."""
     return str(exc) if isinstance(exc, TootbackError) else f"{type(exc).__name__}: {exc}"
-
-
-def _duration(delta: timedelta) -> str:
-    minutes = int(delta.total_seconds()) // 60
-    return f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
