@@ -407,7 +407,7 @@ def _media_src(archive: Archive, page: Path) -> MediaSrc:
                 data = archive.read_media(media)
             except ArchiveError:
                 return None
-            return data_uri(data, media.path) if len(data) <= EMBED_LIMIT else None
+            return data_uri(data, media) if len(data) <= EMBED_LIMIT else None
         if not archive.root.is_dir():
             return None  # a video inside a zip: a page cannot link into it
         target = os.path.relpath(archive.root / media.path, page.absolute().parent)

@@ -22,7 +22,6 @@ kept.
 from __future__ import annotations
 
 import base64
-import mimetypes
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ from datetime import date
 from html import escape
 
 from bot.calendar import Calendar, DayCount, heat_level, month_days
+from bot.compose.media import media_type
 from bot.compose.rewrite import handle_spans, url_spans
 from bot.model import Media, Toot, TootPart
 from bot.preview import DayPreview
@@ -99,10 +99,9 @@ def render_page(
     )
 
 
-def data_uri(data: bytes, path: str) -> str:
-    """A `data:` URI of a file's bytes, its type guessed from its name."""
-    kind = mimetypes.guess_type(path)[0] or "application/octet-stream"
-    return f"data:{kind};base64,{base64.b64encode(data).decode('ascii')}"
+def data_uri(data: bytes, media: Media) -> str:
+    """A `data:` URI of a media file's bytes, of the type it is uploaded as."""
+    return f"data:{media_type(media)};base64,{base64.b64encode(data).decode('ascii')}"
 
 
 # -- a day: its toots grouped into threads -----------------------------------------------
