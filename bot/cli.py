@@ -1043,10 +1043,13 @@ def _instance_url(value: str) -> str:
 def login(instance: str, env_file: Path) -> None:
     """Get an access token for your account, without reading API docs.
 
-    Registers tootback on your instance with the few scopes it needs
-    (write:statuses write:media read:accounts read:statuses), shows a page to
-    open in your browser, and asks for the code that page shows. The token is
-    written to .env (mode 0600) and never printed.
+    Registers tootback on your instance with the few scopes it needs, as
+    your server's software honours them (read from its public nodeinfo:
+    write:statuses write:media read:accounts read:statuses on Mastodon,
+    GoToSocial and Pleroma; read write:statuses write:media on Takahē; read
+    write where the software is unknown), shows a page to open in your
+    browser, and asks for the code that page shows. The token is written to
+    .env (mode 0600) and never printed.
 
     \b
     Example:

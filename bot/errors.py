@@ -10,9 +10,9 @@
     │   ├── StateLocked           another process holds the lock (exit 3)
     │   └── AccountMismatch       state belongs to another account
     └── MastodonError             anything the server or network did (exit 4)
-        ├── AuthError             401/403: the token is wrong or lacks scopes (exit 2)
+        ├── AuthError             the token refused (401, 403, Takahē's 400 …) (exit 2)
         ├── RateLimited           429 after our own waiting gave up
-        ├── Rejected              422: this toot can never be posted as is
+        ├── Rejected              another 4xx (422, a 400 "too long"): never to be posted as is
         ├── Unavailable           5xx or network failure after all retries
         │   └── Unconfirmed       a status request whose outcome is unknown; .answered
         └── Interrupted           a stop request (SIGTERM/SIGINT) ended a wait (exit 130)
@@ -153,7 +153,8 @@ class MastodonError(TootbackError):
 
 
 class AuthError(MastodonError):
-    """401/403: the access token is invalid, revoked or lacks a scope."""
+    """The server refused the access token (401, 403, or another form of
+    `bot.software.REFUSED_TOKEN`): invalid, revoked or lacking a scope."""
 
     exit_code = EXIT_USAGE
 
@@ -163,7 +164,8 @@ class RateLimited(MastodonError):
 
 
 class Rejected(MastodonError):
-    """422: the server refuses this status; retrying cannot help."""
+    """A 4xx other than a refused token (422, a 400 "too long"): the server refuses
+    this request; retrying cannot help."""
 
 
 class Unavailable(MastodonError):

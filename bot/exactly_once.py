@@ -115,7 +115,7 @@ class Publisher:
     store: the state file (locked per toot).
     client: the Mastodon client; its account must match the state's.
     read_media: returns the bytes of an archive media file.
-    options: visibility, language and content warning.
+    options: visibility and content warning (the language is each toot's own).
     clock: dates the records, and every wait sleeps on it.
     is_archive_toot: tells whether one of the account's statuses is a toot of
         this archive (see bot.rebuild); used once, when a new state file is

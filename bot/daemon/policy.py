@@ -49,7 +49,7 @@ POLICY: tuple[Rule, ...] = (
         "while posting, only this toot's media are unreadable (it stays pending for the next "
         "start); otherwise the archive itself is missing or unreadable",
     ),
-    Rule(AuthError, Action.STOP, Action.STOP, "the token is refused (401/403)"),
+    Rule(AuthError, Action.STOP, Action.STOP, "the token is refused (401, 403, Takahē's 400)"),
     Rule(
         MastodonError,
         Action.RETRY,
