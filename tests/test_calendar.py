@@ -148,22 +148,13 @@ def test_a_retweet_of_your_own_tweet_counts_as_preview_shows_it() -> None:
     """A boost goes out only once its original is posted (or due earlier that day):
     the outline cannot tell, so the calendar composes, as preview does."""
     original = Tweet("1", datetime(2020, 4, 5, 9, tzinfo=UTC), "hello world", "https://t/1")
-    same_day = Tweet(
-        "2",
-        datetime(2021, 4, 5, 10, tzinfo=UTC),
-        "RT @me: hello world",
-        "https://t/2",
-        is_retweet=True,
-        retweet_of="1",
-    )
-    next_day = Tweet(
-        "3",
-        datetime(2021, 4, 6, 10, tzinfo=UTC),
-        "RT @me: hello world",
-        "https://t/3",
-        is_retweet=True,
-        retweet_of="1",
-    )
+
+    def boost(tid: str, day: int) -> Tweet:
+        when = datetime(2021, 4, day, 10, tzinfo=UTC)
+        text, url = "RT @me: hello world", f"https://t/{tid}"
+        return Tweet(tid, when, text, url, is_retweet=True, retweet_of="1")
+
+    same_day, next_day = boost("2", 5), boost("3", 6)
     archive = Archive(Path("."), "me", (original, same_day, next_day), (), ("official",))
     outline = OutlineArchive("me", tuple(map(Outline.of, archive.tweets)))
     options = load_settings(None, {"selection": {"include_retweets": True}}, env_file=None)

@@ -696,9 +696,8 @@ def test_every_day_is_planned_from_the_index_not_from_the_whole_archive(
     assert len(loads) == 1
 
 
-def test_dry_run_logs_each_toot_at_its_due_time_and_writes_nothing(tmp_path: Path) -> None:
-    settings = settings_for(tmp_path, None)
-    clock = FakeClock(at(8, 30))
+def dry_daemon(settings: Settings, clock: FakeClock) -> tuple[Daemon, Scheduler, io.StringIO]:
+    """A dry-run daemon on `clock` (not begun), its scheduler and its JSON log."""
     stream = io.StringIO()
     events = EventLog(stream, clock, "json", UTC_ZONE)
     scheduler = Scheduler()
@@ -709,6 +708,13 @@ def test_dry_run_logs_each_toot_at_its_due_time_and_writes_nothing(tmp_path: Pat
         events,
         DaemonOptions.from_settings(settings),
     )
+    return daemon, scheduler, stream
+
+
+def test_dry_run_logs_each_toot_at_its_due_time_and_writes_nothing(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path, None)
+    clock = FakeClock(at(8, 30))
+    daemon, scheduler, stream = dry_daemon(settings, clock)
     daemon.begin()
     scheduler.run_until(clock, at(23, 0))
     lines = [json.loads(line) for line in stream.getvalue().splitlines()]
@@ -726,16 +732,7 @@ def test_dry_run_logs_each_toot_at_its_due_time_and_writes_nothing(tmp_path: Pat
 def test_a_day_without_toots_is_planned_with_what_comes_next(tmp_path: Path) -> None:
     settings = settings_for(tmp_path, None)
     clock = FakeClock(at(12, day=date(2026, 4, 3)))
-    stream = io.StringIO()
-    events = EventLog(stream, clock, "json", UTC_ZONE)
-    scheduler = Scheduler()
-    daemon = Daemon(
-        lambda: dry_backend(settings, archive_of(settings), events),
-        scheduler,
-        clock,
-        events,
-        DaemonOptions.from_settings(settings),
-    )
+    daemon, scheduler, _ = dry_daemon(settings, clock)
     daemon.begin()
     scheduler.run_until(clock, at(1, day=date(2026, 4, 5)))
     planned = [e for e in log_of(daemon) if e["event"] == "planned" and "next_day" in e]
