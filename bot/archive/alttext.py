@@ -152,9 +152,8 @@ def _read_text(path: Path) -> str:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise SettingsError(
-            [f"{path}:{line}: not UTF-8; save it from your spreadsheet as 'CSV UTF-8'"]
-        ) from None
+        why = "not UTF-8; save it from your spreadsheet as 'CSV UTF-8'"
+        raise SettingsError([f"media.alt_text_file: {path}:{line}: {why}"]) from None
 
 
 def _columns(path: Path, header: list[str] | None) -> dict[str, int]:
@@ -163,7 +162,7 @@ def _columns(path: Path, header: list[str] | None) -> dict[str, int]:
     if missing:
         raise SettingsError(
             [
-                f"{path}:1: the header lacks {', '.join(missing)}; "
+                f"media.alt_text_file: {path}:1: the header lacks {', '.join(missing)}; "
                 f"`tootback alt-text export` writes the columns {', '.join(COLUMNS)}"
             ]
         )
