@@ -63,6 +63,14 @@ T = TypeVar("T")
 # Told about every wait before it starts: what was being done, why it waits, until when.
 OnWait = Callable[[str, str, datetime], None]
 
+# What may pass if tried again: a 5xx, a network failure, a rate-limit error that was
+# no 429 (Mastodon.py also throws it when the rate-limit headers are unparseable).
+_TRANSIENT = (
+    mastodon.MastodonRatelimitError,
+    mastodon.MastodonServerError,
+    mastodon.MastodonNetworkError,
+)
+
 
 class RequestPolicy:
     """Runs Mastodon.py calls under the policy above.
@@ -178,12 +186,7 @@ class RequestPolicy:
     def _unless_unknown(self, what: str, exc: Exception) -> None:
         """Raise Unconfirmed when `exc` leaves the request's outcome unknown."""
         rate_limited = isinstance(exc, mastodon.MastodonRatelimitError) and self._last_status == 429
-        lost = isinstance(
-            exc,
-            mastodon.MastodonRatelimitError
-            | mastodon.MastodonServerError
-            | mastodon.MastodonNetworkError,
-        )
+        lost = isinstance(exc, _TRANSIENT)
         # A 2xx whose body is not JSON: Mastodon.py raises it without an HTTP status.
         unreadable = isinstance(exc, mastodon.MastodonAPIError) and status_of(exc) is None
         if (lost and not rate_limited) or unreadable:
@@ -197,12 +200,7 @@ class RequestPolicy:
         """Wait before the next attempt, or raise the project's error for `exc`."""
         if isinstance(exc, mastodon.MastodonRatelimitError) and self._last_status == 429:
             self._wait_for_reset(what, failures)
-        elif isinstance(
-            exc,
-            mastodon.MastodonRatelimitError  # also thrown when the headers are unparseable
-            | mastodon.MastodonServerError
-            | mastodon.MastodonNetworkError,
-        ):
+        elif isinstance(exc, _TRANSIENT):
             self._retry(what, failures, exc)
         elif isinstance(exc, mastodon.MastodonAPIError):
             raise self._api_error(what, exc)
