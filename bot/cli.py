@@ -931,7 +931,8 @@ def rebuild(obj: Context, limit: int) -> None:
 
     For a lost state file (an ephemeral disk, a new machine): finds this
     archive's toots among the account's latest statuses and records them as
-    posted, so they are never posted again. Tweets the state file already
+    posted, so they are never posted again; a boost of one of them, as the
+    retweet it was posted for. Tweets the state file already
     knows are kept as they are. Says how many statuses of each visibility it
     could see, and warns when the server hides some (toots among them are not
     protected from a repost); where the account's own list leaves out private

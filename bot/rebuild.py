@@ -9,6 +9,11 @@ Short tweets are the risk: "Spam spam spam" could be an ordinary post. A
 fingerprint shorter than MIN_WORDS matches only a status that is no more than
 the tweet and a footer; an ambiguous status (two tweets of the same words) is
 reported and not taken.
+
+A boost has no words: it is recognised by what it boosts. A boost of the toot
+of tweet T is the toot of the archive's retweet of T (a retweet of your own
+tweet is posted as a boost), so a lost state file cannot make it boosted again
+(GoToSocial boosts a status a second time when asked).
 """
 
 from __future__ import annotations
@@ -62,7 +67,10 @@ class Matcher:
 
     def __init__(self, tweets: Iterable[Tweet]) -> None:
         self._ids: dict[tuple[str, ...], list[str]] = defaultdict(list)
+        self._retweets: dict[str, list[str]] = defaultdict(list)
         for tweet in tweets:
+            if tweet.retweet_of is not None:
+                self._retweets[tweet.retweet_of].append(tweet.id)
             # `mentions.unmapped = "plain"` leaves a mention's name in the toot as a word.
             plain = _MENTION_SIGN.sub("", tweet.text)
             for key in {_fingerprint(tweet.text), _fingerprint(plain)}:
@@ -81,6 +89,12 @@ class Matcher:
                 continue
             return ids[0] if len(ids) == 1 else None
         return None
+
+    def retweet(self, tweet_id: str) -> str | None:
+        """The id of the archive's retweet of tweet `tweet_id`; None when none, or more
+        than one (then no boost can be told apart)."""
+        ids = self._retweets.get(tweet_id, [])
+        return ids[0] if len(ids) == 1 else None
 
     def __call__(self, text: str) -> bool:
         return self.match(text) is not None
@@ -108,22 +122,41 @@ def rebuild(
 ) -> tuple[State, RebuildReport]:
     """Add a `posted` record for every toot of the archive found in `statuses`.
 
-    statuses: the account's own statuses, any order. Tweets the state already
-    knows are left as they are. A tweet found twice keeps its oldest toot; the
-    later ones are reported as duplicates (they exist on the server).
+    statuses: the account's own statuses, boosts included, any order. Tweets the
+    state already knows are left as they are. A tweet found twice keeps its oldest
+    toot; the later ones are reported as duplicates (they exist on the server).
     """
     # Oldest first (ids break ties: they grow with time), so a first part comes
     # before the later parts of its chain, and the first toot of a tweet before
     # any duplicate of it.
     ordered = sorted(statuses, key=lambda s: (s.created_at, len(s.id), s.id))
+    found, duplicates, unmatched = _toots(ordered, matcher)
+    boosted_twice, boosts_unmatched = _boosts(ordered, matcher, found, state)
+    duplicates += boosted_twice
+    unmatched += boosts_unmatched
+    known = {tid for tid in found if state.record(tid) is not None}
+    tweets = {**{t: r for t, r in found.items() if t not in known}, **state.tweets}
+    seen = Counter(s.visibility for s in statuses)
+    visibilities = tuple(sorted(seen.items(), key=lambda item: _visibility_order(item[0])))
+    report = RebuildReport(
+        len(found) - len(known), len(known), tuple(duplicates), unmatched, visibilities
+    )
+    return replace(state, tweets=tweets), report
+
+
+def _toots(
+    ordered: Sequence[OwnStatus], matcher: Matcher
+) -> tuple[dict[str, Posted], list[str], int]:
+    """The toots of the archive's tweets among `ordered` (oldest first), by tweet id; the
+    URLs of later toots of a tweet found already; how many statuses match no tweet."""
     by_parent = {s.in_reply_to_id: s for s in ordered}
     found: dict[str, Posted] = {}
     in_chains: set[str] = set()
     duplicates: list[str] = []
     unmatched = 0
     for status in ordered:
-        if status.id in in_chains:
-            continue  # a later part of a split toot, found through its first part
+        if status.id in in_chains or status.boost_of is not None:
+            continue  # a later part of a split toot, found through its first part; a boost
         tid = matcher.match(status.text_plain)
         if tid is None:
             unmatched += 1
@@ -134,14 +167,37 @@ def rebuild(
             duplicates.append(status.url)
         else:
             found[tid] = Posted(tuple(s.id for s in chain), status.url, status.created_at)
-    known = {tid for tid in found if state.record(tid) is not None}
-    tweets = {**{t: r for t, r in found.items() if t not in known}, **state.tweets}
-    seen = Counter(s.visibility for s in statuses)
-    visibilities = tuple(sorted(seen.items(), key=lambda item: _visibility_order(item[0])))
-    report = RebuildReport(
-        len(found) - len(known), len(known), tuple(duplicates), unmatched, visibilities
-    )
-    return replace(state, tweets=tweets), report
+    return found, duplicates, unmatched
+
+
+def _boosts(
+    ordered: Sequence[OwnStatus], matcher: Matcher, found: dict[str, Posted], state: State
+) -> tuple[list[str], int]:
+    """Add to `found` the retweet that each boost of a known toot was posted for.
+
+    Returns the URLs of later boosts of a toot already boosted, and how many boosts
+    are of no toot of this archive's tweets.
+    """
+    # The first record of a status wins: on Takahē a boost's record holds the id of the
+    # status it boosts (its answer is that status), and the boosted toot came first.
+    toots: dict[str, tuple[str, str]] = {}
+    for tid, record in [*found.items(), *state.tweets.items()]:
+        if isinstance(record, Posted) and record.status_ids:
+            toots.setdefault(record.status_ids[0], (tid, record.url))
+    duplicates: list[str] = []
+    unmatched = 0
+    for status in ordered:
+        if status.boost_of is None:
+            continue
+        tid, url = toots.get(status.boost_of, ("", ""))
+        retweet = matcher.retweet(tid) if tid else None
+        if retweet is None:
+            unmatched += 1
+        elif retweet in found:
+            duplicates.append(status.url)
+        else:
+            found[retweet] = Posted((status.id,), url, status.created_at)
+    return duplicates, unmatched
 
 
 def _visibility_order(name: str) -> tuple[int, str]:

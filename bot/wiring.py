@@ -252,7 +252,7 @@ def seen_statuses(run: Run, limit: int) -> SeenStatuses:
     to hide some visibilities, or where it shows fewer than the account says it has."""
     client = run.client
     hidden = run.runner.publisher.recovery.software.own_list_hides
-    own = client.own_statuses(limit=limit)
+    own = client.own_statuses(limit=limit, boosts=True)
     reported = client.account().statuses_count
     short = reported is not None and len(own) < min(limit, reported)
     home = bool(hidden) or short
@@ -260,7 +260,7 @@ def seen_statuses(run: Run, limit: int) -> SeenStatuses:
     if home:
         known = {s.id for s in own}
         try:
-            extra = client.own_statuses(limit=limit, home=True)
+            extra = client.own_statuses(limit=limit, home=True, boosts=True)
         except Rejected:  # no home timeline here: what the own list shows is all there is
             extra, home = [], False
         statuses = own + [s for s in extra if s.id not in known]

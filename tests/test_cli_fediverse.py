@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from bot.preview import preview_day
 from bot.render import day_json, day_text
 from bot.settings import load_settings
 from tests.support.fake_mastodon import FakeMastodon
-from tests.support.profiles import MASTODON_QUOTES
+from tests.support.profiles import GOTOSOCIAL, MASTODON_QUOTES
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 OFFICIAL = FIXTURES / "official"
@@ -31,6 +32,7 @@ DAY = date(2026, 4, 6)
 A = "1114094070789046273"
 A_TOOT = "https://social.example/@quokka/110000000000000001"
 SN, F = "1379539407467446277", "1379146820613046273"
+RETWEET_OF_A = "1643901355422646277"
 
 
 @pytest.fixture(autouse=True)
@@ -60,7 +62,7 @@ def test_april_6_previews_the_fediverse_way() -> None:
     languages = ["ja", "en", None, "en", None, "de", None, "en"]
     assert [t["language"] for t in toots.values()] == languages
     assert [t["boost_of_tweet"] for t in toots.values()] == [None, None, A, *[None] * 5]
-    assert toots["1643901355422646277"]["parts"] == []
+    assert toots[RETWEET_OF_A]["parts"] == []
     assert [t["tweet_id"] for t in toots.values() if t["sensitive"]] == [SN]
     assert toots["1643886255928246277"]["quote"] == {
         "tweet_id": A,
@@ -191,4 +193,32 @@ def test_after_a_run_on_a_server_that_takes_quotes_the_offline_preview_shows_the
     assert toots["1643886255928246277"]["parts"][0]["text"].startswith(
         "Four years on, the dotfiles are clean-ish.\n\n"
     )
-    assert toots["1643901355422646277"]["boost_of_tweet"] == A
+    assert toots[RETWEET_OF_A]["boost_of_tweet"] == A
+
+
+def test_a_rebuilt_state_knows_the_boost_so_it_is_not_boosted_again(
+    monkeypatch: pytest.MonkeyPatch, isolated: Path
+) -> None:
+    """GoToSocial boosts a status a second time when asked: after a lost state file,
+    `state rebuild` must find the boost as well as the toot it boosts."""
+    clock = FakeClock(datetime(2026, 4, 6, 7, 0, tzinfo=UTC))
+    with FakeMastodon(token="tok-boost", clock=clock, profile=GOTOSOCIAL) as server:
+        monkeypatch.setenv("MASTODON_API_BASE_URL", server.url)
+        monkeypatch.setenv("MASTODON_ACCESS_TOKEN", "tok-boost")
+
+        def tootback_now(*args: str) -> Result:
+            return CliRunner().invoke(cli, list(args), obj=Context(clock=clock))
+
+        posted = tootback_now("repost", "--tweet", A, "--tweet", RETWEET_OF_A)
+        assert posted.exit_code == 0, posted.output
+        [toot, boost] = server.statuses()
+        assert boost.reblog_of == toot.id
+        shutil.rmtree(isolated / "state")  # an ephemeral disk
+        rebuilt = tootback_now("state", "rebuild")
+        assert rebuilt.exit_code == 0, rebuilt.output
+        assert "2 toots recovered" in rebuilt.stdout
+        server.clear_requests()
+        again = tootback_now("repost", "--tweet", A, "--tweet", RETWEET_OF_A)
+        assert again.exit_code == 0, again.output
+        assert server.requests("POST") == []
+        assert server.statuses() == [toot, boost] and not server.duplicates()

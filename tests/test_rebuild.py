@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -215,3 +216,59 @@ def test_statuses_of_the_same_second_are_ordered_by_id() -> None:
     record = new.record("1")
     assert isinstance(record, Posted) and record.status_ids == ("120000",)
     assert report.duplicates == (newer.url,)
+
+
+# --- boosts ----------------------------------------------------------------------------
+
+
+def retweet(tid: str, of: Tweet) -> Tweet:
+    return replace(tweet(tid, f"RT @me: {of.text}"), is_retweet=True, retweet_of=of.id)
+
+
+def boost(server: Account, of: OwnStatus) -> OwnStatus:
+    n = len(server.statuses)
+    sid = str(120_000 + n)
+    status = OwnStatus(
+        sid, f"{BASE}/users/me/statuses/{sid}/activity", "", DUE + timedelta(seconds=n), None
+    )
+    status = replace(status, boost_of=of.id)
+    server.statuses.append(status)
+    return status
+
+
+def test_a_boost_of_a_recovered_toot_is_the_retweet_of_its_tweet() -> None:
+    original, other = tweet("1", SENTENCE), tweet("2", f"Another one: {SENTENCE}")
+    server = Account()
+    [first] = server.toot(toot(original))
+    boosted = boost(server, first)
+    new, report = rebuild(
+        account_state(), server.newest_first(), Matcher([original, other, retweet("9", original)])
+    )
+    assert new.record("9") == Posted((boosted.id,), first.url, boosted.created_at)
+    assert (report.recovered, report.unmatched) == (2, 0)
+
+
+def test_a_boost_of_a_toot_the_state_knows_is_recovered_and_a_second_one_reported() -> None:
+    original = tweet("1", SENTENCE)
+    known = Posted(("77",), f"{BASE}/@me/77", DUE)
+    state = State(account=account_state().account, tweets={"1": known})
+    server = Account()
+    server.post("an ordinary post")
+    target = OwnStatus("77", known.url, toot(original).parts[0].text, DUE, None)
+    older, newer = boost(server, target), boost(server, target)
+    new, report = rebuild(state, server.newest_first(), Matcher([original, retweet("9", original)]))
+    assert new.record("9") == Posted((older.id,), known.url, older.created_at)
+    assert report.duplicates == (newer.url,)
+    assert (report.recovered, report.unmatched) == (1, 1)
+
+
+def test_a_boost_of_a_status_no_tweet_of_the_archive_made_is_not_taken() -> None:
+    original = tweet("1", SENTENCE)
+    server = Account()
+    stranger = server.post("somebody's post that we boosted")
+    boost(server, stranger)
+    new, report = rebuild(
+        account_state(), server.newest_first(), Matcher([original, retweet("9", original)])
+    )
+    assert new.record("9") is None
+    assert (report.recovered, report.unmatched) == (0, 2)

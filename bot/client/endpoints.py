@@ -64,7 +64,10 @@ class PostedStatus:
 
 @dataclass(frozen=True, slots=True)
 class OwnStatus:
-    """One of the account's own statuses, its HTML content reduced to plain text."""
+    """One of the account's own statuses, its HTML content reduced to plain text.
+
+    boost_of: for a boost, the id of the status it boosts (its text is then empty).
+    """
 
     id: str
     url: str
@@ -73,6 +76,7 @@ class OwnStatus:
     in_reply_to_id: str | None
     visibility: str = "public"
     media_count: int = 0
+    boost_of: str | None = None
 
 
 class MastodonClient:
@@ -320,15 +324,21 @@ class MastodonClient:
         return self._own_status(raw)
 
     def own_statuses(
-        self, limit: int = 200, *, since: datetime | None = None, home: bool = False
+        self,
+        limit: int = 200,
+        *,
+        since: datetime | None = None,
+        home: bool = False,
+        boosts: bool = False,
     ) -> list[OwnStatus]:
-        """The account's most recent statuses (no boosts), newest first.
+        """The account's most recent statuses, newest first.
 
         limit: read at most this many statuses.
         since: stop after the first page that reaches back before this time.
         home: read the home timeline (keeping the account's own statuses) instead of
             the account's own list, which some servers (Takahe) show without the
             owner's private and direct statuses.
+        boosts: keep the account's boosts too (`OwnStatus.boost_of`).
 
         Pages of PAGE_SIZE; stops at a short page, so requests = ceil(limit / 40) at most.
         """
@@ -337,11 +347,12 @@ class MastodonClient:
         if home:
             fetch, what = self._api.timeline_home, "reading the home timeline"
         else:
-            fetch = partial(self._api.account_statuses, account_id, exclude_reblogs=True)
+            fetch = partial(self._api.account_statuses, account_id, exclude_reblogs=not boosts)
             what = "reading the account's statuses"
+        author = account_id if home else None  # the own list holds nobody else's
         found: list[OwnStatus] = []
         for page in self._pages(what, fetch, limit):
-            found += [self._own_status(r) for r in page if not home or _is_own(r, account_id)]
+            found += [self._own_status(r) for r in page if _kept(r, author, boosts)]
             if since is not None and page and self._time(page[-1].get("created_at")) < since:
                 break
         return found
@@ -408,6 +419,7 @@ class MastodonClient:
             in_reply_to_id=None if reply_to is None else str(reply_to),
             visibility=str(raw.get("visibility") or "public"),
             media_count=len(raw.get("media_attachments") or ()),
+            boost_of=_boosted(raw),
         )
 
     def _time(self, value: object) -> datetime:
@@ -421,10 +433,18 @@ class MastodonClient:
         return self.clock.now()
 
 
-def _is_own(raw: Mapping[str, Any], account_id: str) -> bool:
-    """A status of `account_id` itself, not a boost (timelines hold others' too)."""
+def _kept(raw: Mapping[str, Any], author: str | None, boosts: bool) -> bool:
+    """Whether a listed status is wanted: by `author` (None: anyone), and a boost only
+    when `boosts` (a server may ignore `exclude_reblogs`; a timeline holds boosts)."""
     account = raw.get("account") or {}
-    return str(account.get("id")) == account_id and not raw.get("reblog")
+    by_author = author is None or str(account.get("id")) == author
+    return by_author and (boosts or _boosted(raw) is None)
+
+
+def _boosted(raw: Mapping[str, Any]) -> str | None:
+    """The id of the status `raw` boosts; None when it is no boost."""
+    boosted = raw.get("reblog")
+    return str(boosted["id"]) if isinstance(boosted, Mapping) and "id" in boosted else None
 
 
 def _count(value: object) -> int | None:

@@ -910,12 +910,13 @@ class FakeMastodon:
 
     def _reblog(self, req: RecordedRequest, m: re.Match[str]) -> _Reply:
         # Mastodon's ReblogService: one boost per account and status; boosting again
-        # answers with the boost there is. A boost counts against the statuses budget.
+        # answers with the boost there is (GoToSocial boosts again: `reblog_again`).
+        # A boost counts against the statuses budget.
         target = self._by_id.get(m["id"])
         if target is None or target.reblog_of is not None:
             raise _error(404, NOT_FOUND)
         existing = next((s for s in self._statuses if s.reblog_of == target.id), None)
-        if existing is not None:
+        if existing is not None and not self.profile.reblog_again:
             return _Reply(200, self._status_json(existing), family="statuses")
         if not self._windows["statuses"].take(self._now()):
             raise _Rejected(_Reply(429, {"error": TOO_MANY}, family="statuses"))

@@ -127,6 +127,8 @@ class ServerProfile:
     refused_media: media kinds ("image", "video", "gifv", "audio") an upload refuses,
         answered with `media_refusal`'s status and error text (5xx: an HTML page).
     media_sync: every upload is processed before the answer (200, never 202).
+    reblog_again: boosting a status already boosted makes another boost (GoToSocial);
+        otherwise the answer is the boost there is (Mastodon's ReblogService).
     """
 
     name: str
@@ -152,6 +154,7 @@ class ServerProfile:
     refused_media: frozenset[str] = frozenset()
     media_refusal: tuple[int, str] = (422, "Validation failed: File content type is invalid")
     media_sync: bool = False
+    reblog_again: bool = False
 
     def __post_init__(self) -> None:
         unknown = self.missing_routes - ROUTES
@@ -186,10 +189,11 @@ GOTOSOCIAL = ServerProfile(
     status_length=code_points,
     too_long=(400, "Bad Request: text with spoiler exceed max chars ({limit})"),
     media_sync=True,
+    reblog_again=True,
 )
 """GoToSocial 0.20, as measured (issue 8): keys ignored, pages at /@user/statuses/id, no
 apps/verify_credentials, a slash redirected, code points counted, 5000 characters; the
-owner's list shows every visibility."""
+owner's list shows every visibility; a second boost of a status is a second boost."""
 
 TAKAHE = ServerProfile(
     name="takahe",
