@@ -18,7 +18,8 @@ from bot.client import Budgets
 from bot.model import Skip, Toot, Tweet
 from bot.selection import Due, SelectionOptions, tweeted_between
 
-ComposeNow = Callable[[Tweet], "Toot | Skip"]  # compose a tweet as it would be posted now
+# Compose a tweet as it would be posted now, after the tweets planned before it.
+ComposeNow = Callable[[Tweet, Container[str]], "Toot | Skip"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,8 +38,10 @@ class Cost:
 
 
 def cost_of(toot: Toot) -> Cost:
-    """The statuses and media uploads of `toot`."""
-    return Cost(len(toot.parts), sum(len(part.media) for part in toot.parts))
+    """The statuses and media uploads of `toot` (a boost is one status: Mastodon counts
+    boosts against the statuses budget)."""
+    statuses = 1 if toot.boost_of_tweet is not None else len(toot.parts)
+    return Cost(statuses, sum(len(part.media) for part in toot.parts))
 
 
 @dataclass(frozen=True)
@@ -75,23 +78,26 @@ def plan_backfill(
 ) -> BackfillPlan:
     """The backfill of `first`..`last` for `tweets` (the archive, or enough of it).
 
-    compose: composes a tweet as it would go out now (its Toot gives the cost;
-        a Skip leaves it out). posted: the tweet ids the state file has posted.
+    compose: composes a tweet as it would go out now, after the jobs before it
+        (a retweet of one of them is its boost); its Toot gives the cost, a Skip
+        leaves it out. posted: the tweet ids the state file has posted.
     now: the planning time, the jobs' due time (the footer's "years ago").
     """
     kept, skipped = tweeted_between(tweets, first, last, selection)
     jobs: list[Due] = []
+    planned: set[str] = set()
     costs: dict[str, Cost] = {}
     done = 0
     for tweet in kept:
         if tweet.id in posted:
             done += 1
             continue
-        toot = compose(tweet)
+        toot = compose(tweet, planned)
         if isinstance(toot, Skip):
             skipped.append(toot)
             continue
         jobs.append(Due(tweet, now))
+        planned.add(tweet.id)
         costs[tweet.id] = cost_of(toot)
     return BackfillPlan(first, last, tuple(jobs), costs, done, tuple(skipped))
 

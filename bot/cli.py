@@ -922,7 +922,7 @@ def state() -> None:
     type=click.IntRange(min=1),
     default=2000,
     show_default=True,
-    help="How many of the account's latest statuses to read.",
+    help="How many of the account's latest statuses (boosts included) to read.",
 )
 @archive_option
 @click.pass_obj

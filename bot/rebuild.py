@@ -102,14 +102,16 @@ class Matcher:
 
 @dataclass(frozen=True, slots=True)
 class RebuildReport:
-    """What `state rebuild` found: tweets recovered, statuses matched twice, the rest, and
-    how many statuses of each visibility it saw (`visibilities`: (name, count) pairs)."""
+    """What `state rebuild` found: tweets recovered, statuses matched twice (`duplicates`:
+    later toots of a tweet; `boosted_twice`: later boosts of a toot), the rest, and how
+    many statuses of each visibility it saw (`visibilities`: (name, count) pairs)."""
 
     recovered: int
     already_known: int
     duplicates: tuple[str, ...]
     unmatched: int
     visibilities: tuple[tuple[str, int], ...] = ()
+    boosted_twice: tuple[str, ...] = ()
 
     @property
     def seen(self) -> int:
@@ -132,14 +134,18 @@ def rebuild(
     ordered = sorted(statuses, key=lambda s: (s.created_at, len(s.id), s.id))
     found, duplicates, unmatched = _toots(ordered, matcher)
     boosted_twice, boosts_unmatched = _boosts(ordered, matcher, found, state)
-    duplicates += boosted_twice
     unmatched += boosts_unmatched
     known = {tid for tid in found if state.record(tid) is not None}
     tweets = {**{t: r for t, r in found.items() if t not in known}, **state.tweets}
     seen = Counter(s.visibility for s in statuses)
     visibilities = tuple(sorted(seen.items(), key=lambda item: _visibility_order(item[0])))
     report = RebuildReport(
-        len(found) - len(known), len(known), tuple(duplicates), unmatched, visibilities
+        len(found) - len(known),
+        len(known),
+        tuple(duplicates),
+        unmatched,
+        visibilities,
+        tuple(boosted_twice),
     )
     return replace(state, tweets=tweets), report
 
@@ -149,7 +155,7 @@ def _toots(
 ) -> tuple[dict[str, Posted], list[str], int]:
     """The toots of the archive's tweets among `ordered` (oldest first), by tweet id; the
     URLs of later toots of a tweet found already; how many statuses match no tweet."""
-    by_parent = {s.in_reply_to_id: s for s in ordered}
+    by_parent = {s.in_reply_to_id: s for s in ordered if s.boost_of is None}
     found: dict[str, Posted] = {}
     in_chains: set[str] = set()
     duplicates: list[str] = []

@@ -535,6 +535,7 @@ def rebuild_report(report: RebuildReport, seen: SeenStatuses, visibility: str) -
         "archive"
     ]
     lines += [f"  a second toot of the same tweet exists: {url}" for url in report.duplicates]
+    lines += [f"  a second boost of the same toot exists: {url}" for url in report.boosted_twice]
     if seen.hidden:
         hidden = " and ".join(sorted(seen.hidden))
         where = "were looked for in" if seen.home else "could not be looked for in"

@@ -209,7 +209,7 @@ def backfill_jobs(
         first,
         last,
         selection_options(settings, source.without_tweets().username),
-        lambda tweet: composer(tweet, now, posted),
+        lambda tweet, planned: composer(tweet, now, posted, planned),
         posted,
         now,
     )

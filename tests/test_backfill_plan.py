@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Container
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from bot.archive import Archive
 from bot.backfill import Cost, Progress, plan_backfill
-from bot.model import Media, Skip, Toot, TootPart, Tweet
+from bot.model import InstanceLimits, Media, Skip, Toot, TootPart, Tweet
+from bot.options import make_composer, selection_options
 from bot.render import backfill_text, duration, progress_line
 from bot.selection import SelectionOptions
+from bot.settings import load_settings
 
 NOW = datetime(2026, 4, 5, 12, tzinfo=UTC)
 
@@ -18,7 +24,7 @@ def tweet(tid: str, when: str, **kw: object) -> Tweet:
     return Tweet(tid, created, f"text {tid}", f"https://twitter.com/me/status/{tid}", **kw)  # type: ignore[arg-type]
 
 
-def compose(t: Tweet) -> Toot | Skip:
+def compose(t: Tweet, planned: Container[str]) -> Toot | Skip:
     if t.text.endswith("9"):
         return Skip(t.id, "empty")
     parts = tuple(
@@ -79,3 +85,20 @@ def test_progress_counts_down_the_cost_and_draws_a_bar() -> None:
     assert [duration(timedelta(seconds=s)) for s in (5, 600, 3 * 3600 + 300, 50 * 3600)] == [
         "5 s", "10 min", "3 h 05 min", "2 d 2 h",
     ]  # fmt: skip
+
+
+def test_a_retweet_of_a_tweet_earlier_in_the_range_is_planned_as_its_boost() -> None:
+    original = tweet("1", "2020-04-05T09:00:00")
+    retweet = replace(
+        tweet("2", "2020-04-06T09:00:00"), text="RT @me: text 1", is_retweet=True, retweet_of="1"
+    )
+    archive = Archive(Path("."), "me", (original, retweet), (), ("official",))
+    settings = load_settings(None, {"selection": {"include_retweets": True}}, env_file=None)
+    composer = make_composer(settings, archive, {}, InstanceLimits())
+    plan = plan_backfill(
+        archive.tweets, date(2020, 4, 1), date(2020, 4, 30), selection_options(settings, "me"),
+        lambda t, planned: composer(t, NOW, {}, planned), posted=set(), now=NOW,
+    )  # fmt: skip
+    assert [d.tweet.id for d in plan.jobs] == ["1", "2"]
+    assert plan.skipped == ()
+    assert plan.costs["2"] == Cost(1, 0)

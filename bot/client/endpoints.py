@@ -313,8 +313,7 @@ class MastodonClient:
         fetch = partial(self._api.account_statuses, self.account().id)
         for page in self._pages("reading the account's boosts", fetch, limit):
             for raw in page:
-                boosted = raw.get("reblog") or {}
-                if str(boosted.get("id")) == status_id:
+                if _boosted(raw) == status_id:
                     return str(raw["id"])
         return None
 
