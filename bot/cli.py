@@ -324,22 +324,24 @@ def _previews(
 
     s = settings.selection
     archive = source.days(days, s.feb29, whole_threads=s.threads == "whole", zone=s.zone)
-    posted, handles, limits, limit_from = composing
+    posted, handles, limits, limit_from, failed = composing
     alt_texts = alt_texts_for(settings.media.alt_text_file, archive, limits.description_limit)
     return archive, [
-        preview_day(archive, d, settings, posted, handles, limits, alt_texts, limit_from)
+        preview_day(archive, d, settings, posted, handles, limits, alt_texts, limit_from, failed)
         for d in days
     ]
 
 
 class Composing(NamedTuple):
     """What composing offline uses: the posted map, the handles, the limits (the kept
-    server profile's) and where they came from."""
+    server profile's) and where they came from; and what `repost` skips as failed
+    (tweet id -> the server's reason)."""
 
     posted: Mapping[str, str]
     handles: Mapping[str, str]
     limits: InstanceLimits
     limit_from: str
+    failed: Mapping[str, str]
 
 
 def _composing(settings: Settings, state: State | None = None) -> Composing:
@@ -352,7 +354,8 @@ def _composing(settings: Settings, state: State | None = None) -> Composing:
     state = state or load_state(settings.state.path)
     handles = load_handles(settings.mentions.handles_file)
     limits, limit_from = offline_limits(settings, state.server)
-    return Composing(state.posted_urls(), handles, limits, limit_from)
+    failed = {tid: record.error for tid, record in state.failed().items()}
+    return Composing(state.posted_urls(), handles, limits, limit_from, failed)
 
 
 def _ahead(settings: Settings, source: ArchiveSource, day: date, composing: Composing) -> Outlook:
@@ -360,7 +363,7 @@ def _ahead(settings: Settings, source: ArchiveSource, day: date, composing: Comp
     from bot.options import day_reader
     from bot.preview import outlook
 
-    posted, handles, limits, _ = composing
+    posted, handles, limits, _, _ = composing
     days = day_reader(settings, source)
     return outlook(source.summary(), days, day, settings, posted, handles, limits)
 
@@ -450,7 +453,7 @@ def calendar_command(obj: Context, first: date | None, last: date | None, as_jso
     _days(first, last)  # checks the order
     source = archive_source(settings)
     outline = source.outline()
-    posted, handles, limits, _ = _composing(settings)
+    posted, handles, limits, _, _ = _composing(settings)
     words = None
     if calendar_needs_words(settings, outline, limits):
         words = Words(source.whole(), posted, handles, limits)
@@ -738,7 +741,7 @@ def _backfill_dry_run(
     from bot.wiring import backfill_jobs
 
     now, source = obj.clock.now(), archive_source(settings)
-    _, handles, limits, _ = _composing(settings)
+    _, handles, limits, _, _ = _composing(settings)
     composer = make_composer(settings, source.without_tweets(), handles, limits)
     state = load_state(settings.state.path)
     _, _, plan = backfill_jobs(settings, source, state, composer, first, last, now)

@@ -113,6 +113,8 @@ def _day_html(day: DayPreview, media_src: MediaSrc, options: PageOptions) -> str
     summary = f"{plural(len(day.toots), 'toot')}, {plural(statuses, 'status', 'statuses')}"
     if posted:
         summary += f", {posted} already posted"
+    if day.failed:
+        summary += f", {len(day.failed)} failed before"
     if day.skipped:
         summary += f", {len(day.skipped)} skipped"
     html = [
@@ -177,7 +179,7 @@ def _card(
             f"<small>({escape(toot.quote.reason)})</small></div>"
         )
     over = " over" if part.length > day.max_characters else ""
-    notes = " · ".join(_notes(toot, number, toot.tweet_id in day.posted))
+    notes = " · ".join(_notes(toot, number, day))
     return "\n".join(
         [
             f'<article class="status" data-tweet="{escape(toot.tweet_id)}" data-part="{number}">',
@@ -195,7 +197,7 @@ def _card(
 def _boost_card(toot: Toot, day: DayPreview, options: PageOptions) -> str:
     """A retweet of the owner's own tweet: a boost of that tweet's toot."""
     owner = options.owner or "you"
-    notes = " · ".join(_notes(toot, 1, toot.tweet_id in day.posted))
+    notes = " · ".join(_notes(toot, 1, day))
     return "\n".join(
         [
             f'<article class="status boost" data-tweet="{escape(toot.tweet_id)}" data-part="1">',
@@ -218,7 +220,7 @@ def _account(owner: str, toot: Toot) -> str:
     )
 
 
-def _notes(toot: Toot, number: int, posted: bool) -> list[str]:
+def _notes(toot: Toot, number: int, day: DayPreview) -> list[str]:
     tweeted = toot.tweeted_at.astimezone(toot.due.tzinfo)
     notes = [f"tweet {toot.tweet_id}", f"tweeted {tweeted:%Y-%m-%d %H:%M}"]
     total = len(toot.parts)
@@ -232,8 +234,10 @@ def _notes(toot: Toot, number: int, posted: bool) -> list[str]:
         notes.append(f"language {toot.language}")
     if toot.sensitive:
         notes.append("marked sensitive")
-    if posted:
+    if toot.tweet_id in day.posted:
         notes.append("already posted")
+    if toot.tweet_id in day.failed:
+        notes.append(f"failed before ({day.failed[toot.tweet_id]}): repost skips it")
     return notes
 
 

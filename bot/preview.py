@@ -12,7 +12,7 @@ a link, as it will when `repost` sends them in order.
 from __future__ import annotations
 
 from collections.abc import Callable, Container, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -37,6 +37,8 @@ class DayPreview:
     """One day's toots exactly as they would be sent, and what was skipped.
 
     trimmed: how many of the skipped ones `max_per_day` left out.
+    failed: tweet id -> the server's last reason, for the day's toots the state file
+        marks failed: `repost` skips them unless told `--retry-failed`.
     length_rule: how the server counts max_characters; limit_from: where the limit
         came from (the kept server profile, or `compose.max_characters`).
     """
@@ -51,6 +53,7 @@ class DayPreview:
     trimmed: int = 0
     length_rule: LengthRule = "mastodon"
     limit_from: str = ""
+    failed: Mapping[str, str] = field(default_factory=dict)
 
 
 def preview_day(
@@ -62,9 +65,11 @@ def preview_day(
     limits: InstanceLimits,
     alt_texts: AltTexts = NO_ALT_TEXTS,
     limit_from: str = "",
+    failed: Mapping[str, str] | None = None,
 ) -> DayPreview:
     """Select `day`'s tweets and compose each, as `repost` would send them; `limit_from`
-    says where `limits` came from (see `options.offline_limits`)."""
+    says where `limits` came from (see `options.offline_limits`); `failed`: tweet id ->
+    reason, of every tweet the state file marks failed."""
     day_plan = plan(archive, day, settings)
     composer = make_composer(settings, archive, handles, limits, alt_texts)
     toots: list[Toot] = []
@@ -88,6 +93,7 @@ def preview_day(
         trimmed=day_plan.trimmed,
         length_rule=limits.length_rule,
         limit_from=limit_from,
+        failed={t.tweet_id: failed[t.tweet_id] for t in toots if failed and t.tweet_id in failed},
     )
 
 

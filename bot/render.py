@@ -61,7 +61,7 @@ def day_json(
         "max_characters": preview.max_characters,
         "length_rule": preview.length_rule,
         "limit_from": preview.limit_from,
-        "toots": [_toot_json(toot, toot.tweet_id in preview.posted) for toot in preview.toots],
+        "toots": [_toot_json(toot, preview) for toot in preview.toots],
         "skipped": [
             {"tweet_id": skip.tweet_id, "reason": skip.reason}
             for skip in (preview.skipped if show_skipped else ())
@@ -97,13 +97,14 @@ def outlook_text(ahead: Outlook) -> str:
     )
 
 
-def _toot_json(toot: Toot, already_posted: bool) -> dict[str, Any]:
+def _toot_json(toot: Toot, preview: DayPreview) -> dict[str, Any]:
     return {
         "tweet_id": toot.tweet_id,
         "tweeted_at": toot.tweeted_at.astimezone(toot.due.tzinfo).isoformat(),
         "due": toot.due.isoformat(),
         "in_reply_to_tweet": toot.in_reply_to_tweet,
-        "already_posted": already_posted,
+        "already_posted": toot.tweet_id in preview.posted,
+        "failed_before": preview.failed.get(toot.tweet_id),
         "language": toot.language,
         "sensitive": toot.sensitive,
         "quote": _quote_json(toot.quote),
@@ -141,7 +142,7 @@ def day_text(preview: DayPreview, show_skipped: bool, ahead: Outlook | None = No
         "",
     ]
     for toot in preview.toots:
-        lines += _toot_text(toot, toot.tweet_id in preview.posted, preview.max_characters)
+        lines += _toot_text(toot, preview)
     if show_skipped and preview.skipped:
         lines.append("skipped:")
         lines += [f"  {skip.tweet_id}  {skip.reason}" for skip in preview.skipped]
@@ -157,12 +158,18 @@ def day_text(preview: DayPreview, show_skipped: bool, ahead: Outlook | None = No
     return "\n".join(lines)
 
 
-def _toot_text(toot: Toot, already_posted: bool, limit: int) -> list[str]:
-    mark = "  [already posted]" if already_posted else ""
+def _toot_text(toot: Toot, preview: DayPreview) -> list[str]:
+    limit = preview.max_characters
+    mark = "  [already posted]" if toot.tweet_id in preview.posted else ""
     lines = [
         f"{toot.due:%H:%M} due {toot.due:%Y-%m-%d %H:%M %Z}  tweet {toot.tweet_id} "
         f"of {toot.tweeted_at.astimezone(toot.due.tzinfo):%Y-%m-%d %H:%M}{mark}"
     ]
+    if toot.tweet_id in preview.failed:
+        lines.append(
+            f"  failed before: {preview.failed[toot.tweet_id]}; repost skips it (tootback "
+            f"repost --tweet {toot.tweet_id} --retry-failed tries it again)"
+        )
     if toot.in_reply_to_tweet:
         lines.append(f"  reply to tweet {toot.in_reply_to_tweet} (its toot, if posted)")
     if toot.boost_of_tweet is not None:
@@ -206,6 +213,8 @@ def _summary(preview: DayPreview, show_skipped: bool) -> str:
     text = f"{plural(len(preview.toots), 'toot')} ({made})"
     if posted:
         text += f", {posted} already posted"
+    if preview.failed:
+        text += f", {len(preview.failed)} failed before"
     text += f", {len(preview.skipped)} skipped"
     if preview.skipped and not show_skipped:
         text += " (--show-skipped lists them)"

@@ -228,6 +228,28 @@ def test_preview_reads_state_for_already_posted_and_self_links(tmp_path: Path) -
     assert state.read_bytes() == before
 
 
+def test_a_tweet_that_failed_before_is_shown_as_repost_will_skip_it(tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+    failed = {"status": "failed", "error": "422 Validation failed", "attempts": 1}
+    state.write_text(
+        json.dumps({"version": 1, "tweets": {"1511175633543565315": failed}}), encoding="utf-8"
+    )
+    runner = CliRunner(env={"TOOTBACK_STATE__PATH": str(state)})
+    args = ["preview", "--date", "2026-04-05"]
+    data = json.loads(runner.invoke(cli, [*args, "--json"], obj=Context(clock=FakeClock())).output)
+    marks = {t["tweet_id"]: t["failed_before"] for t in data["toots"]}
+    assert marks == {"1511171364748771329": None, "1511175633543565315": "422 Validation failed"}
+    text = runner.invoke(cli, args, obj=Context(clock=FakeClock())).output
+    assert (
+        "  failed before: 422 Validation failed; repost skips it "
+        "(tootback repost --tweet 1511175633543565315 --retry-failed tries it again)"
+    ) in text
+    assert "2 toots (2 statuses), 1 failed before, 4 skipped" in text
+    page = tmp_path / "page.html"
+    runner.invoke(cli, [*args, "--html", str(page)], obj=Context(clock=FakeClock()))
+    assert "failed before (422 Validation failed): repost skips it" in page.read_text("utf-8")
+
+
 def test_check_reports_the_seeds() -> None:
     result = tootback("check")
     assert result.exit_code == 0, result.output
