@@ -37,7 +37,7 @@ if TYPE_CHECKING:
         ArchiveSource,  # pydantic costs ~100 ms to import; `tootback --version` must not pay it
     )
     from bot.backfill import Cost, Progress
-    from bot.client import MastodonClient
+    from bot.client import MastodonClient, OnWait
     from bot.exactly_once import Outcome
     from bot.model import InstanceLimits, Media
     from bot.page import MediaSrc
@@ -482,7 +482,8 @@ def check(obj: Context, quick: bool) -> None:
     its line. Exits 2 when something would stop a run. Reading the whole
     archive also refreshes its index; with --quick the archive is reported
     from that index instead (read first only when there is none): problems
-    are counted, not listed, and alt text is left out.
+    are counted, not listed, and alt text is left out. Says each retry while
+    the server is unreachable, on stderr; exit code 4 when it stays so.
 
     \b
     Examples:
@@ -527,6 +528,15 @@ def check(obj: Context, quick: bool) -> None:
     click.echo(render.check_alt_texts(archive, alt_texts, alt_file, limits.description_limit))
 
 
+def _say_server_wait(obj: Context) -> OnWait:
+    """Says each wait for the server (an outage retried, a rate limit) on stderr, as it starts."""
+    from bot import render
+
+    return lambda what, why, until: click.echo(
+        render.server_waiting(what, why, until, obj.clock.now()), err=True
+    )
+
+
 def _check_account(obj: Context, settings: Settings, owner: str | None) -> InstanceLimits:
     """Check the token, its account and scopes; returns the instance's limits."""
     from bot import render
@@ -534,7 +544,7 @@ def _check_account(obj: Context, settings: Settings, owner: str | None) -> Insta
     from bot.state import load_state
     from bot.wiring import credentials
 
-    client = MastodonClient(*credentials(settings), obj.clock)
+    client = MastodonClient(*credentials(settings), obj.clock, on_wait=_say_server_wait(obj))
     account = client.account()
     profile = client.profile()
     limits = profile.limits
@@ -622,9 +632,7 @@ def repost(
             obj.clock,
             on_outcome=show,
             on_wait=lambda who: click.echo(render.lock_waiting(who), err=True),
-            on_server_wait=lambda what, why, until: click.echo(
-                render.server_waiting(what, why, until, obj.clock.now()), err=True
-            ),
+            on_server_wait=_say_server_wait(obj),
             on_pace=lambda seconds: click.echo(render.next_toot_in(seconds), err=True),
         )
         if not as_json and len(jobs) > 3:

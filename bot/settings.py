@@ -9,6 +9,7 @@ environment. The two secrets, `MASTODON_ACCESS_TOKEN` and
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import re
@@ -323,12 +324,46 @@ def _check_base_url(value: str | None) -> str | None:
         raise ValueError("must be an https:// URL (plain http only for localhost)")
     if not parts.hostname:
         raise ValueError(f"{value!r} has no host name")
+    if not _valid_host(parts.hostname):
+        raise ValueError(
+            f"{parts.hostname!r} is not a valid host name or IP address; give one such as "
+            "mastodon.social"
+        )
+    try:
+        _ = parts.port  # a ValueError when the port is no number or out of range
+    except ValueError:
+        raise ValueError(f"{value!r} has a port that is no number from 0 to 65535") from None
     if parts.path.strip("/") or parts.query or parts.fragment:
         raise ValueError(
             f"{value!r} is more than a server's address; give just that, such as "
             "https://mastodon.social"
         )
     return value.rstrip("/")
+
+
+# A label of a host name: letters, digits, hyphens (not first or last) and the
+# underscore some private networks use, which the HTTP library accepts too.
+_HOST_LABEL = re.compile(r"(?!-)[A-Za-z0-9_-]{1,63}(?<!-)")
+
+
+def _valid_host(host: str) -> bool:
+    """Whether `host` is an IP address or a host name the HTTP library can connect to.
+
+    Checked here so that a mistyped address (a space in it) is a settings error
+    at once, rather than a parse error retried for a minute as if the server
+    were down. A name that is valid but does not exist is left to the network.
+    """
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        pass
+    try:
+        name = host.encode("idna").decode("ascii")  # an international name, as sent
+    except UnicodeError:
+        return False
+    labels = name.removesuffix(".").split(".")
+    return len(name) <= 253 and all(_HOST_LABEL.fullmatch(label) for label in labels)
 
 
 def check_token(value: SecretStr | None) -> SecretStr | None:

@@ -8,6 +8,7 @@ and "today" is whatever the test says.
 from __future__ import annotations
 
 import json
+import math
 import stat
 import subprocess
 import sys
@@ -22,7 +23,7 @@ from click.testing import CliRunner, Result
 from bot.cli import Context, cli
 from bot.client import SCOPES
 from bot.clock import FakeClock
-from bot.errors import EXIT_FAILED, EXIT_LOCKED, EXIT_USAGE
+from bot.errors import EXIT_FAILED, EXIT_LOCKED, EXIT_SERVER, EXIT_USAGE
 from bot.rebuild import RebuildReport
 from bot.render import rebuild_report
 from bot.state import Pending, Posted, StateStore, idempotency_key, load_state
@@ -619,6 +620,30 @@ def test_check_with_a_bad_token_exits_2_without_showing_it(
     assert result.exit_code == EXIT_USAGE
     assert "access token" in result.stderr
     assert "tok-SECRET-bad" not in result.output
+
+
+@pytest.mark.parametrize("flags", [[], ["--quick"]])
+def test_check_says_each_wait_for_a_server_that_cannot_be_reached(
+    monkeypatch: pytest.MonkeyPatch, isolated: Path, unused_port: int, flags: list[str]
+) -> None:
+    server = f"http://127.0.0.1:{unused_port}"
+    monkeypatch.setenv("MASTODON_API_BASE_URL", server)
+    monkeypatch.setenv("MASTODON_ACCESS_TOKEN", "x")  # short: redaction must leave words whole
+    clock = FakeClock(NOON)
+    result = CliRunner().invoke(cli, ["check", *flags], obj=Context(clock=clock))
+    assert result.exit_code == EXIT_SERVER, result.output
+    *waits, last = result.stderr.splitlines()
+    # Each wait is said from the first one (repost's words), on the injected clock.
+    assert len(waits) == len(clock.sleeps) == 5
+    for attempt, (line, seconds) in enumerate(zip(waits, clock.sleeps, strict=True), start=1):
+        assert line == (
+            f"checking the access token: {server} cannot be reached (Connection refused) "
+            f"(attempt {attempt} of 6); trying again in {math.ceil(seconds)} s"
+        )
+    assert last == (
+        f"tootback: checking the access token: {server} cannot be reached "
+        "(Connection refused) (gave up after 6 attempts)"
+    )
 
 
 def test_check_refuses_another_accounts_state_file(server: FakeMastodon, state_path: Path) -> None:

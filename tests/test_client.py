@@ -582,6 +582,34 @@ def test_network_failure_is_retried(
     assert clock.sleeps == [2.0]
 
 
+@pytest.mark.parametrize(
+    ("failure", "reason"),
+    [
+        (
+            "HTTPSConnectionPool(host='example.social', port=443): Max retries exceeded with url: "
+            '/api/v1/accounts/verify_credentials (Caused by NewConnectionError("HTTPSConnection('
+            "host='example.social', port=443): Failed to resolve 'example.social' ([Errno -2] "
+            'Name or service not known)"))',
+            f"{BASE} cannot be reached (Name or service not known)",
+        ),
+        (
+            "HTTPSConnectionPool(host='example.social', port=443): Max retries exceeded (Caused "
+            "by ConnectTimeoutError(..., 'Connection to example.social timed out. "
+            "(connect timeout=30.0)'))",
+            f"{BASE} cannot be reached (connecting timed out)",
+        ),
+        ("connection reset by peer", "Could not complete request: connection reset by peer"),
+    ],
+)
+def test_a_network_failure_is_said_in_one_line_naming_the_server(
+    mock: responses.RequestsMock, clock: FakeClock, failure: str, reason: str
+) -> None:
+    mock.get(VERIFY, body=requests.ConnectionError(failure))
+    with pytest.raises(Unavailable) as info:
+        make_client(clock, max_retries=0).account()
+    assert str(info.value) == f"checking the access token: {reason} (gave up after 1 attempts)"
+
+
 def test_jitter_spreads_the_backoff(mock: responses.RequestsMock, clock: FakeClock) -> None:
     mock.get(VERIFY, status=500)
     mock.get(VERIFY, json=ME)

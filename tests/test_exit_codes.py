@@ -95,6 +95,15 @@ def test_a_bare_host_name_is_an_https_instance() -> None:
 
 
 @responses.activate
+def test_login_refuses_an_instance_that_is_no_host_name_before_any_request() -> None:
+    result = CliRunner().invoke(cli, ["login", "--instance", "not a host"])
+    assert result.exit_code == errors.EXIT_USAGE
+    assert "Invalid value for '--instance'" in result.stderr
+    assert "not a valid host name" in result.stderr
+    assert len(responses.calls) == 0
+
+
+@responses.activate
 def test_login_takes_a_bare_host_name_and_survives_an_odd_answer(tmp_path: Path) -> None:
     # The app registration answers 200 without the client id Mastodon.py expects.
     responses.post("https://mastodon.social/api/v1/apps", json={"error": "nope"})

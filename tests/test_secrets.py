@@ -98,6 +98,15 @@ def test_redaction_covers_every_form(form: str) -> None:
     assert redact("nothing secret here", TOKEN) == "nothing secret here"
 
 
+@pytest.mark.parametrize("form", forms("x"))
+def test_a_short_token_is_redacted_only_where_it_stands_whole(form: str) -> None:
+    text = f"Max retries exceeded, said {form}; token={form}&x=1, in 'x' and xx"
+    redacted = redact(text, "x")
+    assert redacted.startswith("Max retries exceeded, said ")
+    assert redacted.endswith("&[token]=1, in '[token]' and xx")
+    assert "x" not in redacted.replace("Max retries exceeded", "").replace("xx", "")
+
+
 # --- every error path, as the user runs it ---------------------------------------------
 
 

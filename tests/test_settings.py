@@ -132,6 +132,45 @@ def test_base_url_https_except_loopback(
             load_settings()
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "not a host",
+        "https://not a host",
+        "exa%20mple.social",
+        "example..social",
+        "-x.social",
+        "https://example.social:port",
+        "https://:443",
+    ],
+)
+def test_a_base_url_without_a_valid_host_name_is_a_settings_error(
+    monkeypatch: pytest.MonkeyPatch, url: str
+) -> None:
+    monkeypatch.setenv("MASTODON_API_BASE_URL", url)
+    with pytest.raises(SettingsError, match="MASTODON_API_BASE_URL: ") as info:
+        load_settings()
+    assert info.value.exit_code == 2
+
+
+@pytest.mark.parametrize(
+    ("url", "kept"),
+    [
+        ("mastodon.social", "https://mastodon.social"),
+        ("my_host.example", "https://my_host.example"),
+        ("bücher.example", "https://bücher.example"),
+        ("https://[::1]:8443", "https://[::1]:8443"),
+        ("http://[::1]:3000/", "http://[::1]:3000"),
+        ("https://192.0.2.7", "https://192.0.2.7"),
+    ],
+)
+def test_a_base_url_with_a_host_name_or_address_is_kept(
+    monkeypatch: pytest.MonkeyPatch, url: str, kept: str
+) -> None:
+    monkeypatch.setenv("MASTODON_API_BASE_URL", url)
+    assert load_settings().api_base_url == kept
+
+
 def test_handles_file() -> None:
     path = write(
         Path("h.toml"), 'cHHillee = "@chilli@mastodon.social"\nBob_1 = "bob@Example.ORG"\n'

@@ -117,6 +117,7 @@ class MastodonClient:
         self._policy = RequestPolicy(
             clock,
             secret,
+            server=self.base_url,
             max_retries=max_retries,
             max_wait=max_wait,
             random=random,

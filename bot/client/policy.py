@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import json
 import re
+import string
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -77,6 +78,7 @@ class RequestPolicy:
 
     clock: every wait sleeps on it.
     secret: the access token, never shown in a message.
+    server: the server's base URL, as a network failure names it.
     max_retries: retries after a 5xx, network failure or 429 before giving up.
     max_wait: the longest single wait for a rate-limit reset, in seconds.
     random: returns a float in [0, 1) for the backoff jitter.
@@ -90,6 +92,7 @@ class RequestPolicy:
         clock: Clock,
         secret: str,
         *,
+        server: str = "the server",
         max_retries: int,
         max_wait: float,
         random: Callable[[], float],
@@ -102,6 +105,7 @@ class RequestPolicy:
         self.max_wait = max_wait
         self.budgets = budgets
         self._secret = secret
+        self._server = server
         self._random = random
         self._family: Family = "api"  # of the request in flight
         self._windows: dict[Family, tuple[int | None, datetime | None]] = {}
@@ -191,7 +195,7 @@ class RequestPolicy:
         unreadable = isinstance(exc, mastodon.MastodonAPIError) and status_of(exc) is None
         if (lost and not rate_limited) or unreadable:
             raise Unconfirmed(
-                self._redact(f"{what}: {server_reason(exc)}; the outcome is unknown"),
+                f"{what}: {self._reason(exc)}; the outcome is unknown",
                 status_of(exc) or self._last_status,
                 answered=unreadable,
             )
@@ -205,15 +209,15 @@ class RequestPolicy:
         elif isinstance(exc, mastodon.MastodonAPIError):
             raise self._api_error(what, exc)
         else:
-            raise MastodonError(self._redact(f"{what}: {server_reason(exc)}"))
+            raise MastodonError(f"{what}: {self._reason(exc)}")
 
     def _retry(self, what: str, failures: int, exc: Exception) -> None:
         if failures > self.max_retries:
             raise Unavailable(
-                self._redact(f"{what}: {server_reason(exc)} (gave up after {failures} attempts)"),
+                f"{what}: {self._reason(exc)} (gave up after {failures} attempts)",
                 status_of(exc),
             )
-        why = self._redact(f"{server_reason(exc)} (attempt {failures} of {self.max_retries + 1})")
+        why = f"{self._reason(exc)} (attempt {failures} of {self.max_retries + 1})"
         self.sleep(what, self.backoff(failures), why)
 
     def _wait_for_reset(self, what: str, failures: int) -> None:
@@ -289,6 +293,12 @@ class RequestPolicy:
             return Rejected(f"{what}: {reason}", status)
         return Unavailable(f"{what}: unexpected answer from the server: {reason}", status)
 
+    def _reason(self, exc: Exception) -> str:
+        """`exc` as one line, without the token; a network failure names the server."""
+        if isinstance(exc, mastodon.MastodonNetworkError):
+            return self._redact(network_reason(exc, self._server))
+        return self._redact(server_reason(exc))
+
     def _redact(self, text: str) -> str:
         return redact(text, self._secret)
 
@@ -296,7 +306,11 @@ class RequestPolicy:
 def redact(text: str, secret: str) -> str:
     """text with `secret` replaced by "[token]" in every form a library may print it:
     as is (also after `Bearer `), escaped as `repr` or JSON escape it, URL-encoded
-    (with upper- or lower-case hex), and with the white space around it trimmed."""
+    (with upper- or lower-case hex), and with the white space around it trimmed.
+
+    Only where a form stands whole: not inside a longer run of the characters
+    tokens are made of, so that a short token does not cut words ("Max retries
+    exceeded" stays as it is with the token `x`)."""
     secret = secret.strip()
     if not secret:
         return text
@@ -313,9 +327,20 @@ def redact(text: str, secret: str) -> str:
         quote_plus(secret),
         quote(secret),
     }
-    for form in sorted(forms, key=len, reverse=True):  # longest first: no half-replaced form
-        text = text.replace(form, "[token]")
-    return text
+    longest_first = sorted(forms, key=len, reverse=True)  # no half-replaced form
+    whole = "|".join(_standing_whole(form) for form in longest_first)
+    return re.sub(whole, "[token]", text)
+
+
+_TOKEN_CHARACTERS = frozenset(string.ascii_letters + string.digits + "_-")
+
+
+def _standing_whole(form: str) -> str:
+    """A pattern of `form` not preceded or followed by one more token character
+    (where its own first or last character is one)."""
+    before = "(?<![A-Za-z0-9_-])" if form[0] in _TOKEN_CHARACTERS else ""
+    after = "(?![A-Za-z0-9_-])" if form[-1] in _TOKEN_CHARACTERS else ""
+    return before + re.escape(form) + after
 
 
 def status_of(exc: Exception) -> int | None:
@@ -332,6 +357,19 @@ def server_reason(exc: Exception) -> str:
         _, status, reason, message = args
         return f"{status} {message or reason}"
     return str(exc) or type(exc).__name__
+
+
+def network_reason(exc: Exception, server: str) -> str:
+    """A network failure as one line naming `server`: what the system said ("Connection
+    refused", a name that does not resolve) rather than the HTTP library's nested repr."""
+    text = str(exc)
+    # requests and urllib3 keep the OSError only inside their message.
+    system = re.search(r"\[Errno -?\d+\] ([^'\")]+)", text)
+    if system is not None:
+        return f"{server} cannot be reached ({system[1].strip()})"
+    if "connect timeout=" in text:
+        return f"{server} cannot be reached (connecting timed out)"
+    return server_reason(exc)
 
 
 def _http_date(value: str | None) -> datetime | None:
