@@ -503,10 +503,12 @@ def check(obj: Context, quick: bool) -> None:
 
     settings = obj.settings()
     click.echo(render.check_settings(obj.config))
-    handles = load_handles(settings.mentions.handles_file)
-    click.echo(render.check_handles(len(handles), settings.mentions.handles_file))
+    handles_file = settings.mentions.handles_file
+    handles = load_handles(handles_file)
+    click.echo(render.check_handles(len(handles) if handles_file.exists() else None, handles_file))
     posted = read_posted(settings.state.path)
-    click.echo(render.check_state(resolve_state_path(settings.state.path), len(posted)))
+    state_path = resolve_state_path(settings.state.path)
+    click.echo(render.check_state(state_path, len(posted) if state_path.exists() else None))
     path = archive_path(settings)
     if quick:
         summary, problems = archive_source(settings).summary(), None
@@ -745,6 +747,7 @@ def _backfill_dry_run(
     from bot.backfill import eta
     from bot.client import Budgets
     from bot.options import make_composer
+    from bot.preview import archive_range
     from bot.state import load_state
     from bot.wiring import backfill_jobs
 
@@ -758,7 +761,8 @@ def _backfill_dry_run(
     if as_json:
         click.echo(json.dumps(render.backfill_json(plan, span, visibility), indent=2))
     else:
-        click.echo(render.backfill_text(plan, span, binding, visibility))
+        covered = archive_range(source.summary(), settings)
+        click.echo(render.backfill_text(plan, span, binding, visibility, covered))
 
 
 class _BackfillProgress:
@@ -995,7 +999,8 @@ def forget(obj: Context, tweet_id: str, yes: bool) -> None:
     path = settings.state.path
     record = load_state(path).record(tweet_id)
     if record is None:
-        raise UsageError("--tweet", f"{path} has no record of tweet {tweet_id}")
+        held = "has no record of" if path.exists() else "does not exist: nothing to forget of"
+        raise UsageError("--tweet", f"{path} {held} tweet {tweet_id}")
     question = render.forget_question(tweet_id, record)
     if not yes:
         if not _interactive():

@@ -126,6 +126,14 @@ class Outlook:
     next_toots: int = 0
 
 
+def archive_range(summary: Summary, settings: Settings) -> tuple[date, date] | None:
+    """The local dates of the archive's first and last tweet; None when it has none."""
+    if summary.first is None or summary.last is None:
+        return None
+    zone = settings.selection.zone
+    return summary.first.astimezone(zone).date(), summary.last.astimezone(zone).date()
+
+
 def outlook(
     summary: Summary,
     day_archive: Callable[[date], Archive],
@@ -142,11 +150,10 @@ def outlook(
     tried in turn, from the first that can have toots; a day whose month-days hold
     no tweet costs next to nothing, so the search usually reads a day or two.
     """
-    zone = settings.selection.zone
-    if summary.first is None or summary.last is None:
+    covered = archive_range(summary, settings)
+    if covered is None:
         return Outlook(None, None, None)
-    first = summary.first.astimezone(zone).date()
-    last = summary.last.astimezone(zone).date()
+    first, last = covered
     # A tweet is posted in the years after its own: start no earlier than that.
     start = max(after, date(first.year, 12, 31))
     days = min(HORIZON, date.max - start).days

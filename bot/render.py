@@ -386,14 +386,19 @@ def check_settings(config: Path | None) -> str:
     return f"settings: ok (config {config or 'default'})"
 
 
-def check_handles(mapped: int, path: Path) -> str:
-    """How many names the handles file maps."""
+def check_handles(mapped: int | None, path: Path) -> str:
+    """How many names the handles file maps; None: there is no such file (the default
+    one may be missing)."""
+    if mapped is None:
+        return f"handles: none ({path} does not exist: every mention follows mentions.unmapped)"
     return f"handles: {mapped} mapped in {path}"
 
 
-def check_state(path: Path, posted: int) -> str:
-    """What the state file says."""
-    return f"state: {path}: {posted} tweets posted"
+def check_state(path: Path, posted: int | None) -> str:
+    """What the state file says; `posted` None: there is no file yet."""
+    if posted is None:
+        return f"state: {path}: no file yet (nothing posted; repost creates it)"
+    return f"state: {path}: {plural(posted, 'tweet')} posted"
 
 
 def archive_report(summary: Summary, problems: Sequence[Problem] | None, demo: bool = False) -> str:
@@ -416,11 +421,11 @@ def archive_report(summary: Summary, problems: Sequence[Problem] | None, demo: b
         lines.append("  for looking only: to post, set archive.path to your own archive")
     if problems is None and summary.problems:
         lines.append(
-            f"  {summary.problems} skipped or degraded items when it was last read whole "
+            f"  {plural(summary.problems, 'item')} skipped or degraded when it was last read whole "
             "(`tootback check` lists them)"
         )
     elif problems:
-        lines.append(f"  {len(problems)} skipped or degraded items:")
+        lines.append(f"  {plural(len(problems), 'item')} skipped or degraded:")
         lines += [f"    {p.where}: {p.reason}" for p in problems]
     return "\n".join(lines)
 
@@ -655,10 +660,11 @@ def calendar_text(calendar: Calendar, today: date) -> str:
             cells = [b[row] if row < len(b) else "" for b in blocks]
             lines.append("    ".join(_pad(cell) for cell in cells).rstrip())
         lines.append("")
-    lines.append(
-        f"{SHADES[1]} up to 1/4 of the busiest day's {peak}, {SHADES[2]} up to 1/2, "
-        f"{SHADES[3]} up to 3/4, {SHADES[4]} more; · none; ! trimmed by max_per_day"
-    )
+    if peak:  # no shade to explain on a calendar without toots
+        lines.append(
+            f"{SHADES[1]} up to 1/4 of the busiest day's {peak}, {SHADES[2]} up to 1/2, "
+            f"{SHADES[3]} up to 3/4, {SHADES[4]} more; · none; ! trimmed by max_per_day"
+        )
     return "\n".join(lines + _calendar_notes(calendar, today))
 
 
@@ -740,14 +746,28 @@ def page_written(file: Path, previews: Sequence[DayPreview]) -> str:
 # --- backfill ---------------------------------------------------------------------------
 
 
-def backfill_text(plan: BackfillPlan, eta: timedelta, binding: str | None, visibility: str) -> str:
-    """What `backfill --dry-run` says: the count, the cost and how long it takes."""
+def backfill_text(
+    plan: BackfillPlan,
+    eta: timedelta,
+    binding: str | None,
+    visibility: str,
+    covered: tuple[date, date] | None = None,
+) -> str:
+    """What `backfill --dry-run` says: the count, the cost and how long it takes; for a
+    range without tweets, the archive's range (`covered`): a backfill's dates are the
+    days tweeted on, which a user may take for anniversaries."""
     cost = plan.total
     lines = [
         f"backfill {plan.first:%Y-%m-%d} to {plan.last:%Y-%m-%d}: "
         f"{plural(len(plan.jobs), 'toot')} to post ({plural(cost.statuses, 'status', 'statuses')}, "
         f"{cost.media} media), {plan.posted} already posted, {len(plan.skipped)} skipped",
     ]
+    if covered and not (plan.jobs or plan.posted or plan.skipped):
+        lines.append(
+            f"No tweet of the archive was tweeted from {plan.first} to {plan.last}: its tweets "
+            f"run from {covered[0]} to {covered[1]} (backfill takes the days tweets were "
+            "tweeted on)."
+        )
     if plan.jobs and binding == "--every":
         lines.append(
             f"ETA {duration(eta)} at one toot per --every (slower than Mastodon's budgets); "

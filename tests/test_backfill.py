@@ -258,3 +258,18 @@ def test_on_the_seeds_the_dry_run_gives_the_count_and_an_eta(
     ]
     refused = tootback(clock, "backfill", "--from", "2022-03-01", "--to", "2022-04-30")
     assert refused.exit_code == 2 and "demo" in refused.output  # the demo is for looking only
+
+
+def test_a_range_without_tweets_says_what_the_archive_covers(
+    isolated: Path, clock: FakeClock
+) -> None:
+    """Backfill dates are the dates tweeted on, not their anniversaries."""
+    result = tootback(clock, "backfill", "--from", "2026-04-05", "--to", "2026-04-05", "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [
+        "backfill 2026-04-05 to 2026-04-05: 0 toots to post (0 statuses, 0 media), "
+        "0 already posted, 0 skipped",
+        "No tweet of the archive was tweeted from 2026-04-05 to 2026-04-05: its tweets run "
+        "from 2022-03-02 to 2022-04-30 (backfill takes the days tweets were tweeted on).",
+        "Nothing was posted.",
+    ]

@@ -90,6 +90,7 @@ def test_a_range_in_the_past_says_so_instead_of_a_next_day() -> None:
     assert text.splitlines()[-1] == "the range is over: it ends before today, 2026-04-05"
     text = ok("calendar", "--from", "2026-04-19", "--to", "2026-04-21")
     assert text.splitlines()[-1] == "no day with toots from 2026-04-05 to 2026-04-21"
+    assert "busiest day's" not in text  # no shades to explain without toots
 
 
 def test_a_cap_shows_the_days_it_trims() -> None:

@@ -256,6 +256,8 @@ def test_check_reports_the_seeds() -> None:
     assert "owner @ezyang" in result.output
     assert "126 tweets" in result.output
     assert "from 2022-03-02 to 2022-04-30" in result.output
+    assert "handles: none (config/handles.toml does not exist" in result.output
+    assert "state: " in result.output and ": no file yet (nothing posted" in result.output
 
 
 def test_check_quick_reports_from_the_index_and_counts_the_problems(
@@ -270,7 +272,7 @@ def test_check_quick_reports_from_the_index_and_counts_the_problems(
     assert quick.exit_code == 0, quick.output
     assert loads == []
     listed = [line for line in full.output.splitlines() if line.startswith("    ")]
-    counted = f"  {len(listed)} skipped or degraded items when it was last read whole"
+    counted = f"  {len(listed)} items skipped or degraded when it was last read whole"
     assert listed and counted in quick.output
     same = [line for line in full.output.splitlines() if not line.startswith("    ")]
     assert same[-1].startswith("alt text: ")  # needs every tweet: not with --quick

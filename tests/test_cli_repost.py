@@ -514,6 +514,13 @@ def test_forget_an_unknown_tweet_is_an_error_and_changes_nothing(mixed_state: Pa
     assert mixed_state.read_bytes() == before
 
 
+def test_forget_without_a_state_file_says_there_is_none(state_path: Path) -> None:
+    result = tootback("state", "forget", "--tweet", "42", "--yes")
+    assert result.exit_code == EXIT_USAGE
+    assert f"{state_path} does not exist: nothing to forget of tweet 42" in result.stderr
+    assert not state_path.exists()
+
+
 def test_a_forgotten_pending_toot_no_longer_blocks_and_an_excluded_one_is_skipped(
     mixed_state: Path, monkeypatch: pytest.MonkeyPatch, server: FakeMastodon
 ) -> None:
