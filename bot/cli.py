@@ -98,20 +98,27 @@ class UserPath(click.Path):
 
 
 class Day(click.ParamType):  # type: ignore[type-arg]
-    """A date written YYYY-MM-DD; one that does not exist (2026-02-30) says so."""
+    """A date written YYYY-MM-DD; one that does not exist (2026-02-30) says so.
+
+    Years are kept to YEARS: tweets exist from 2006, and a day near the end of
+    Python's calendar (9999-12-31) would overflow the arithmetic of a range.
+    """
 
     name = "YYYY-MM-DD"
+    YEARS = range(1900, 3000)
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if isinstance(value, date):
             return value
         text = str(value).strip()
         match = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", text)
-        if match is None or not 1 <= int(match[2]) <= 12:
+        if match is None:
             self.fail(f"{text!r} is not a date written YYYY-MM-DD, e.g. 2026-04-05", param, ctx)
         year, month, day = (int(part) for part in match.groups())
-        if year == 0:
-            self.fail(f"{text} does not exist: years start at 0001", param, ctx)
+        if year not in self.YEARS:
+            self.fail(f"{text}: the year must be {self.YEARS[0]} to {self.YEARS[-1]}", param, ctx)
+        if not 1 <= month <= 12:
+            self.fail(f"{text}: there is no month {month}", param, ctx)
         last = calendar.monthrange(year, month)[1]
         if not 1 <= day <= last:
             self.fail(
@@ -235,16 +242,25 @@ def today(ctx: Context, settings: Settings) -> date:
     return ctx.clock.now().astimezone(settings.selection.zone).date()
 
 
+def _cannot_write(option: str, file: Path, exc: OSError) -> UsageError:
+    """The usage error (exit 2) for `file`, given as `option`, that cannot be written."""
+    return UsageError(option, f"{file} cannot be written: {exc.strerror or exc}")
+
+
 @cli.command()
 @date_option("The day to preview, YYYY-MM-DD (default: today).")
 @range_options("First day of several to preview (with --to).", "Last day of the range.")
-@json_option("Print one JSON object (a stable contract); for a range, one per line, a day each.")
+@json_option(
+    "Print one JSON object (a stable contract); for a range, one per line, a day each "
+    "(not with --html)."
+)
 @click.option("--show-skipped", is_flag=True, help="Also list skipped tweets and why.")
 @click.option(
     "--html",
     "html_file",
     type=UserPath(path_type=Path, dir_okay=False),
-    help="Write the toots as cards on one self-contained HTML page to this file.",
+    help="Write the toots as cards on one self-contained HTML page to this file, "
+    "instead of printing them (not with --json).",
 )
 @archive_option
 @click.pass_obj
@@ -267,7 +283,8 @@ def preview(
     reads it, to mark what is already posted). `--from/--to` shows several
     days, each as `--date` shows it. `--html FILE` draws the toots as
     Mastodon shows them, on one page that needs no network (with the
-    calendar on top for a range).
+    calendar on top for a range), instead of printing them, so it does not
+    go with --json.
 
     \b
     Examples:
@@ -282,6 +299,8 @@ def preview(
     """
     from bot import render
 
+    if html_file is not None and as_json:
+        raise click.UsageError("--html writes a page, --json prints the toots: give one of them")
     settings = obj.settings()
     if day is not None and (first or last):
         raise click.UsageError("--date goes alone, or --from with --to")
@@ -392,7 +411,7 @@ def _write_page(
     try:
         file.write_text(page, encoding="utf-8")
     except OSError as exc:
-        raise click.FileError(str(file), exc.strerror) from None
+        raise _cannot_write("--html", file, exc) from None
     click.echo(render.page_written(file, previews))
 
 
@@ -448,6 +467,10 @@ def calendar_command(obj: Context, first: date | None, last: date | None, as_jso
 
     settings = obj.settings()
     now = today(obj, settings)
+    if first is None and last is not None and last < now:
+        raise click.BadParameter(
+            f"{last} is before --from, which defaults to today ({now})", param_hint="--to"
+        )
     first = first or now
     last = last or first + timedelta(days=364)
     _days(first, last)  # checks the order
@@ -921,7 +944,7 @@ def alt_text_export(obj: Context, file: Path) -> None:
             f"{file} exists (it may hold your descriptions); name a new file or move it away first",
         ) from None
     except OSError as exc:
-        raise UsageError("FILE", f"{file} cannot be written: {exc.strerror or exc}") from None
+        raise _cannot_write("FILE", file, exc) from None
     with_alt = sum(bool(m.description) for t in archive.tweets for m in t.media if not m.problem)
     click.echo(render.alt_text_exported(file, rows, with_alt))
 

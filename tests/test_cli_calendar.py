@@ -123,7 +123,57 @@ def test_a_range_backwards_is_a_usage_error() -> None:
     assert result.exit_code == 2
 
 
+def test_to_before_today_says_that_from_defaults_to_today() -> None:
+    result = tootback("calendar", "--to", "2026-04-01")  # the clock says 2026-04-05
+    assert result.exit_code == 2
+    assert (
+        "Invalid value for --to: 2026-04-01 is before --from, which defaults to today "
+        "(2026-04-05)" in result.output
+    )
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["calendar", "--from", "9999-12-01"],
+        ["calendar", "--from", "9999-12-01", "--to", "9999-12-31"],
+        ["preview", "--from", "9999-12-30", "--to", "9999-12-31", "--html", "x.html"],
+        ["preview", "--date", "1899-12-31"],
+        ["repost", "--date", "3000-01-01", "--dry-run"],
+        ["backfill", "--from", "2026-01-01", "--to", "9999-12-31", "--dry-run"],
+    ],
+)
+def test_a_year_out_of_range_is_a_usage_error_that_gives_the_range(args: list[str]) -> None:
+    result = tootback(*args)
+    assert result.exit_code == 2, result.output
+    assert "the year must be 1900 to 2999" in result.output
+
+
+def test_the_last_year_in_range_works() -> None:
+    data = json.loads(ok("calendar", "--json", "--from", "2999-12-31"))
+    assert (data["from"], data["to"]) == ("2999-12-31", "3000-12-30")
+
+
 # -- preview of a range, and the page ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("target", ["nodir/x.html", "/dev/full", "preview.html/x"])
+def test_a_page_that_cannot_be_written_is_a_usage_error_naming_it(target: str) -> None:
+    if target == "/dev/full" and not Path(target).exists():
+        pytest.skip("no /dev/full here")
+    Path("preview.html").write_text("a file, not a folder\n", encoding="utf-8")
+    result = tootback("preview", "--date", "2026-04-18", "--html", target)
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith(f"tootback: --html: {target} cannot be written: ")
+
+
+def test_html_and_json_do_not_go_together() -> None:
+    result = tootback("preview", "--date", "2026-04-18", "--html", "page.html", "--json")
+    assert result.exit_code == 2
+    assert "--html writes a page, --json prints the toots: give one of them" in result.output
+    assert not Path("page.html").exists()
 
 
 def test_a_range_previews_each_day_as_a_single_day_does() -> None:

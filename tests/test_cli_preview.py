@@ -332,9 +332,10 @@ def test_a_date_that_is_not_yyyy_mm_dd_is_a_usage_error(command: str) -> None:
         ("2026-02-30", "2026-02-30 does not exist: February 2026 has 28 days"),
         ("2028-02-30", "2028-02-30 does not exist: February 2028 has 29 days"),
         ("2026-04-31", "2026-04-31 does not exist: April 2026 has 30 days"),
-        ("2026-13-01", "'2026-13-01' is not a date written YYYY-MM-DD"),
+        ("2026-13-01", "2026-13-01: there is no month 13"),
+        ("2026-00-10", "2026-00-10: there is no month 0"),
         ("2026-4-31", "2026-4-31 does not exist: April 2026 has 30 days"),
-        ("0000-01-01", "0000-01-01 does not exist"),
+        ("0000-01-01", "0000-01-01: the year must be 1900 to 2999"),
     ],
 )
 def test_an_impossible_date_says_that_day_does_not_exist(day: str, says: str) -> None:

@@ -53,7 +53,13 @@ paths = st.sampled_from(
      "config.toml", "~/nope", "$NO_SUCH_VARIABLE/x", "", ".", "/dev/null"]
 )  # fmt: skip
 dates = st.dates().map(str) | st.sampled_from(
-    ["2026-02-30", "2026-13-01", "0000-01-01", "9999-12-31", "2026-4-5", "05/04/2026", "x"]
+    ["2026-02-30", "2026-13-01", "0000-01-01", "9999-12-01", "9999-12-31", "2026-4-5",
+     "05/04/2026", "x", "1899-12-31", "2999-12-31", "3000-01-01"]
+)  # fmt: skip
+# For a range: days near the end of the years allowed and of Python's, none far apart (a
+# range of centuries is slow to preview, not wrong).
+range_ends = st.sampled_from(
+    ["2999-12-30", "2999-12-31", "3000-01-01", "9999-12-30", "9999-12-31", "2026-13-01", "x"]
 )
 toml_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(SAFE, max_size=10),
@@ -95,6 +101,8 @@ option_sets: dict[tuple[str, ...], dict[str, Any]] = {
     ("preview",): {
         "--date": dates, "--json": None, "--show-skipped": None, "--archive": paths
     },
+    ("preview", "--html", "page.html"): {"--from": range_ends, "--to": range_ends},
+    ("calendar",): {"--from": range_ends, "--to": range_ends, "--json": None, "--archive": paths},
     ("check",): {"--archive": paths},
     ("status",): {"--json": None, "--archive": paths},
     ("repost",): {
@@ -208,6 +216,44 @@ def test_no_command_ends_in_a_traceback(
             env={**cleared, **(account if token else {}), **env},
             obj=Context(clock=FakeClock(datetime(2026, 4, 5, 12, tzinfo=UTC))),
             input="",
+        )
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    check_result(args, result.exit_code, result.output, result.stderr)
+    event(f"exit {result.exit_code}")
+
+
+# Each command that takes dates, run on the demo archive with no settings, so that every
+# run gets as far as its dates: a day near the end of Python's calendar must not crash it.
+DATED: dict[tuple[str, ...], dict[str, st.SearchStrategy[str]]] = {
+    ("preview",): {"--date": dates, "--from": range_ends, "--to": range_ends},
+    ("preview", "--html", "page.html"): {"--date": dates, "--from": range_ends, "--to": range_ends},
+    ("calendar",): {"--from": range_ends, "--to": range_ends},
+    ("repost", "--dry-run"): {"--date": dates},
+    ("backfill", "--dry-run"): {"--from": range_ends, "--to": range_ends},
+}
+
+
+@st.composite
+def dated_invocations(draw: st.DrawFn) -> list[str]:
+    command = draw(st.sampled_from(sorted(DATED)))
+    options = DATED[command]
+    names = draw(st.lists(st.sampled_from(sorted(options)), min_size=1, unique=True))
+    return [*command, *(part for name in names for part in (name, draw(options[name])))]
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(args=dated_invocations())
+def test_no_date_ends_in_a_traceback(args: list[str]) -> None:
+    cleared: dict[str, str | None] = {
+        name: None for name in os.environ if name.startswith(("TOOTBACK_", "MASTODON_"))
+    }
+    with TemporaryDirectory() as where, chdir(where), no_network():
+        result = CliRunner().invoke(
+            cli,
+            args,
+            env=cleared,
+            obj=Context(clock=FakeClock(datetime(2026, 4, 5, 12, tzinfo=UTC))),
         )
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception
