@@ -538,7 +538,7 @@ def check(obj: Context, quick: bool) -> None:
     else:
         archive = build_index(path, settings.archive.index_dir, settings.archive.limits)
         summary, problems = Summary.of(archive), archive.problems
-    click.echo(render.archive_report(summary, problems, demo=is_demo(path)))
+    click.echo(render.archive_report(summary, problems, path, demo=is_demo(path)))
     if settings.access_token is None or settings.api_base_url is None:
         click.echo(render.check_no_account())
         limits = InstanceLimits()

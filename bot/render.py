@@ -401,14 +401,18 @@ def check_state(path: Path, posted: int | None) -> str:
     return f"state: {path}: {plural(posted, 'tweet')} posted"
 
 
-def archive_report(summary: Summary, problems: Sequence[Problem] | None, demo: bool = False) -> str:
+def archive_report(
+    summary: Summary, problems: Sequence[Problem] | None, path: Path, demo: bool = False
+) -> str:
     """What `check` says about an archive: formats, counts by kind, range, problems.
 
+    path: the archive as given (a file, a folder or a .zip; `summary.root` is the
+        folder a single file's media are found in).
     problems: every item skipped or degraded (a full read), or None when the
         summary comes from the index (`check --quick`): then only their number.
     demo: it is the bundled demo archive, which the posting commands refuse.
     """
-    where = "the bundled demo archive" if demo else str(summary.root)
+    where = "the bundled demo archive" if demo else str(path)
     kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(summary.kinds.items()))
     lines = [
         f"archive: {where} ({', '.join(summary.formats)}), owner @{summary.username or '?'}",

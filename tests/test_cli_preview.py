@@ -260,6 +260,15 @@ def test_check_reports_the_seeds() -> None:
     assert "state: " in result.output and ": no file yet (nothing posted" in result.output
 
 
+def test_check_names_a_single_file_archive_as_that_file(tmp_path: Path) -> None:
+    seeds = sorted(p for p in demo_archive().iterdir() if p.suffix == ".txt")
+    single = tmp_path / "march.txt"
+    single.write_bytes(seeds[0].read_bytes())
+    result = tootback("check", "--archive", str(single))
+    assert result.exit_code == 0, result.output
+    assert f"archive: {single} (markdown)" in result.output
+
+
 def test_check_quick_reports_from_the_index_and_counts_the_problems(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, loads: list[Path]
 ) -> None:

@@ -286,7 +286,7 @@ def run_summary(settings: Settings, archive: Summary, posting_as: str | None) ->
         else "dry run: nothing is posted and the state file is not written"
     )
     return (
-        f"{who}; archive {archive.root} ({archive.count} tweets); "
+        f"{who}; archive {settings.archive.path or archive.root} ({archive.count} tweets); "
         f"state {settings.state.path}; {settings.selection.timezone}, {mode}, "
         f"{s.min_interval} s apart, catch-up {s.catch_up} s"
     )
