@@ -217,8 +217,12 @@ def cli(ctx: click.Context, config: Path | None) -> None:
 def archive_path(settings: Settings) -> Path:
     """The archive to read: `archive.path`, or the bundled demo archive while it is unset."""
     from bot.bundled import demo_archive
+    from bot.errors import ArchiveError
 
-    return settings.archive.path or demo_archive()
+    path = settings.archive.path
+    if path is not None and not path.exists():  # said here, where its source is known
+        raise ArchiveError(path, "does not exist", settings.source_of("archive.path", "--archive"))
+    return path or demo_archive()
 
 
 def posting_archive(settings: Settings, command: str) -> Path:
@@ -525,7 +529,8 @@ def check(obj: Context, quick: bool) -> None:
     from bot.state import read_posted, resolve_state_path
 
     settings = obj.settings()
-    click.echo(render.check_settings(obj.config))
+    read = settings.config
+    click.echo(render.check_settings(read.path if read else None, read.named_by if read else None))
     handles_file = settings.mentions.handles_file
     handles = load_handles(handles_file)
     click.echo(render.check_handles(len(handles) if handles_file.exists() else None, handles_file))

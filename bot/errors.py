@@ -96,12 +96,14 @@ class SettingsError(TootbackError):
 
 
 class ArchiveError(TootbackError):
-    """The archive path is missing, unreadable or holds no known format."""
+    """The archive path is missing, unreadable or holds no known format; `source` says
+    where the path came from ("--archive", "archive.path, from environment …"), if known."""
 
-    def __init__(self, path: Path | str, reason: str) -> None:
+    def __init__(self, path: Path | str, reason: str, source: str | None = None) -> None:
         self.path = Path(path)
         self.reason = reason
-        super().__init__(f"archive {path}: {reason}")
+        self.source = source
+        super().__init__(f"archive {path}: {reason}" + (f" ({source})" if source else ""))
 
 
 class DemoArchive(ArchiveError):

@@ -381,9 +381,12 @@ def _record_line(tweet_id: str, record: Pending | Failed | Posted) -> str:
 # --- check --------------------------------------------------------------------------------
 
 
-def check_settings(config: Path | None) -> str:
-    """The settings were read and are valid."""
-    return f"settings: ok (config {config or 'default'})"
+def check_settings(config: Path | None, named_by: str | None = None) -> str:
+    """The settings were read and are valid; `config` the config file read (None: there
+    was none), `named_by` what named it (--config, TOOTBACK_CONFIG; None: the default)."""
+    if config is None:
+        return "settings: ok (no config file: defaults and environment)"
+    return f"settings: ok (config file {config}{f', from {named_by}' if named_by else ''})"
 
 
 def check_handles(mapped: int | None, path: Path) -> str:

@@ -9,6 +9,7 @@ environment. The two secrets, `MASTODON_ACCESS_TOKEN` and
 
 from __future__ import annotations
 
+import io
 import ipaddress
 import json
 import os
@@ -17,6 +18,7 @@ import string
 import sys
 from collections.abc import Mapping
 from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import time
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -31,6 +33,7 @@ from pydantic import (
     ByteSize,
     ConfigDict,
     Field,
+    PrivateAttr,
     SecretStr,
     ValidationError,
     field_validator,
@@ -388,6 +391,42 @@ def check_token(value: SecretStr | None) -> SecretStr | None:
     return SecretStr(token)
 
 
+@dataclass(frozen=True)
+class ConfigFile:
+    """The config file read, and what named it: "--config", TOOTBACK_CONFIG, or None
+    for `config/tootback.toml`, read because it exists."""
+
+    path: Path
+    named_by: str | None = None
+
+
+@dataclass(frozen=True)
+class Sources:
+    """What each source of settings held, to say where a value came from."""
+
+    cli: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    dotenv: Mapping[str, str | None] = field(default_factory=dict)
+    toml: Mapping[str, Any] = field(default_factory=dict)
+    config: ConfigFile | None = None
+    env_file: Path | None = None
+
+    def of(self, loc: list[str]) -> str:
+        """Where the value at `loc` (["selection", "timezone"]) came from: "command
+        line", "environment NAME", "<.env file> NAME", "config file …" or "default"."""
+        env_name = _variable(loc)
+        section = loc[0] if loc else ""
+        if len(loc) >= 2 and loc[1] in self.cli.get(section, {}):
+            return "command line"
+        if env_name in os.environ:
+            return f"environment {env_name}"
+        if env_name in self.dotenv:
+            return f"{self.env_file} {env_name}"
+        where = f"config file {self.config.path if self.config else None} [{section}]"
+        if len(loc) >= 2 and loc[1] in self.toml.get(section, {}):
+            return f"{where} {loc[1]}"
+        return where if section in self.toml else "default"
+
+
 _config_file: ContextVar[Path | None] = ContextVar("_config_file", default=None)
 
 
@@ -415,6 +454,19 @@ class Settings(BaseSettings):
     backfill: BackfillSettings = BackfillSettings()
     access_token: SecretStr | None = Field(default=None, validation_alias="MASTODON_ACCESS_TOKEN")
     api_base_url: str | None = Field(default=None, validation_alias="MASTODON_API_BASE_URL")
+    _sources: Sources = PrivateAttr(default_factory=lambda: Sources())
+
+    @property
+    def config(self) -> ConfigFile | None:
+        """The config file that was read, and what named it; None: there was none."""
+        return self._sources.config
+
+    def source_of(self, key: str, option: str | None = None) -> str:
+        """Where the value of `key` ("archive.path") came from, as a message says it:
+        `option` ("--archive") when it came from the command line, else the key and
+        its source ("archive.path, from environment TOOTBACK_ARCHIVE__PATH")."""
+        source = self._sources.of(key.split("."))
+        return option if option and source == "command line" else f"{key}, from {source}"
 
     @field_validator("api_base_url")
     @classmethod
@@ -454,7 +506,8 @@ def load_settings(
     Raises SettingsError with one line per problem, each naming the key and
     where its value came from.
     """
-    config_path = _config_path(config)
+    config_file = _config_file_of(config)
+    config_path = config_file.path if config_file else None
     toml_data = _read_toml(config_path) if config_path else {}
     dotenv = _read_dotenv(env_file)
     unknown = _unknown_variables(os.environ, "environment")
@@ -462,22 +515,22 @@ def load_settings(
     if unknown:
         raise SettingsError(unknown)
     cli: dict[str, Any] = {section: dict(values) for section, values in (overrides or {}).items()}
+    sources = Sources(cli, dotenv, toml_data, config_file, env_file)
     token = _config_file.set(config_path)
     try:
-        return Settings(_env_file=env_file, **cli)  # type: ignore[call-arg]
+        settings = Settings(_env_file=env_file, **cli)  # type: ignore[call-arg]
     except ValidationError as exc:
-        problems = [
-            _problem(error, cli, dotenv, toml_data, config_path, env_file) for error in exc.errors()
-        ]
-        raise SettingsError(problems) from None
+        raise SettingsError([_problem(error, sources) for error in exc.errors()]) from None
     except pydantic_settings.SettingsError as exc:
         # A source could not even parse a value (a section given as broken JSON).
         raise SettingsError([f"{exc} ({exc.__cause__ or 'unreadable'})"]) from None
     finally:
         _config_file.reset(token)
+    settings._sources = sources
+    return settings
 
 
-def _config_path(config: Path | None) -> Path | None:
+def _config_file_of(config: Path | None) -> ConfigFile | None:
     named, source = config, "--config"
     if named is None and os.environ.get(CONFIG_VARIABLE):
         source = CONFIG_VARIABLE
@@ -486,10 +539,10 @@ def _config_path(config: Path | None) -> Path | None:
         except ValueError as exc:
             raise SettingsError([f"{CONFIG_VARIABLE}: {exc}"]) from None
     if named is None:
-        return DEFAULT_CONFIG if DEFAULT_CONFIG.is_file() else None
+        return ConfigFile(DEFAULT_CONFIG) if DEFAULT_CONFIG.is_file() else None
     if not named.is_file():
         raise SettingsError([f"config file {named} (from {source}): not found"])
-    return named
+    return ConfigFile(named, source)
 
 
 def _read_dotenv(env_file: Path | None) -> dict[str, str | None]:
@@ -497,18 +550,38 @@ def _read_dotenv(env_file: Path | None) -> dict[str, str | None]:
     if env_file is None or not env_file.exists():
         return {}
     try:
-        env_file.read_text(encoding="utf-8")  # dotenv_values would raise deep inside
-        return dict(dotenv_values(env_file))
+        text = env_file.read_text(encoding="utf-8")  # dotenv_values would raise deep inside
     except (OSError, ValueError) as exc:
         raise SettingsError([f"{env_file}: cannot be read: {exc}"]) from None
+    # python-dotenv only logs a line it cannot parse (once per reader: twice here) and
+    # goes on without it, so a mistyped setting would silently leave its default.
+    bad = [
+        f"{env_file} line {number}: not KEY=VALUE (the line is not shown: it may hold a secret)"
+        for number in _unparsed_lines(text)
+    ]
+    if bad:
+        raise SettingsError(bad)
+    return dict(dotenv_values(stream=io.StringIO(text)))
+
+
+def _unparsed_lines(text: str) -> list[int]:
+    """The numbers of the lines of a `.env` text that python-dotenv cannot parse."""
+    from dotenv.parser import parse_stream
+
+    numbers = []
+    for binding in parse_stream(io.StringIO(text)):
+        if binding.error:
+            string = binding.original.string  # it may start with the blank lines before
+            blank = string[: len(string) - len(string.lstrip())]
+            numbers.append(binding.original.line + blank.count("\n"))
+    return numbers
 
 
 def known_variables() -> list[str]:
     """Every environment variable tootback reads, upper case."""
     names = [CONFIG_VARIABLE, *SECRET_NAMES]
     for section in _sections():
-        model = Settings.model_fields[section].annotation
-        assert isinstance(model, type) and issubclass(model, BaseModel)
+        model = _section_model(section)
         names += [f"{ENV_PREFIX}{section}__{key}".upper() for key in model.model_fields]
     return names
 
@@ -523,13 +596,19 @@ def _unknown_variables(variables: Mapping[str, Any], source: str) -> list[str]:
     for name in sorted(variables):
         upper = name.upper()
         if upper.startswith(ENV_PREFIX) and upper not in known:
-            problems.append(f"{name}: no such setting (from {source}){_closest(upper, known)}")
+            guess = _closest(upper, known)
+            hint = (
+                f"did you mean {guess}?"
+                if guess
+                else f"settings are {ENV_PREFIX}SECTION__KEY, e.g. {ENV_PREFIX}SELECTION__TIMEZONE"
+            )
+            problems.append(f"{name}: no such setting (from {source}); {hint}")
     return problems
 
 
-def _closest(name: str, known: list[str]) -> str:
-    """ "; did you mean X?" for the known variable closest to `name`: the whole name
-    alike, or else the one setting whose key is alike (TOOTBACK_TIMEZONE)."""
+def _closest(name: str, known: list[str]) -> str | None:
+    """The known variable closest to `name`: the whole name alike, or else the one
+    setting whose key is alike (TOOTBACK_TIMEZONE); None when there is none."""
     by_tail = {k.removeprefix(ENV_PREFIX): k for k in known}
     tail = name.removeprefix(ENV_PREFIX)
     import difflib  # only for a setting that does not exist
@@ -541,16 +620,16 @@ def _closest(name: str, known: list[str]) -> str:
         alike = difflib.get_close_matches(key, [t.rpartition("__")[2] for t in keys], 2, 0.8)
         guess = [t for t in keys if alike and t.endswith(f"__{alike[0]}")]
     if len(guess) == 1 or (guess and not tail.count("__")):
-        return f"; did you mean {by_tail[guess[0]]}?"
-    return f"; settings are {ENV_PREFIX}SECTION__KEY, e.g. {ENV_PREFIX}SELECTION__TIMEZONE"
+        return by_tail[guess[0]]
+    return None
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
     import tomllib  # only when there is a config file: most runs have none
 
     try:
-        with path.open("rb") as f:
-            data = tomllib.load(f)
+        text = path.read_bytes().decode("utf-8")
+        data = tomllib.loads(text)
     except (OSError, ValueError) as exc:  # TOMLDecodeError and UnicodeDecodeError are ValueErrors
         raise SettingsError([f"config file {path}: {exc}"]) from None
     problems = [
@@ -559,44 +638,95 @@ def _read_toml(path: Path) -> dict[str, Any]:
         if key.upper() in SECRET_NAMES or key in {"access_token", "api_base_url"}
     ]
     problems += [
-        f"config file {path}: [{key}] is not a section (known: {', '.join(_sections())})"
-        for key in data
-        if key not in _sections() and key.upper() not in SECRET_NAMES
+        f"config file {path}{_at(text, section, key)}: {problem}"
+        for section, key, problem in _unknown_keys(data)
     ]
     if problems:
         raise SettingsError(problems)
     return data
 
 
+def _unknown_keys(data: Mapping[str, Any]) -> list[tuple[str | None, str, str]]:
+    """(section, key, problem) for every key of a config file that is no setting,
+    naming the closest one, as for an unknown variable (pydantic would say only
+    "Extra inputs are not permitted"); section None: the key is outside any."""
+    known = [name for name in known_variables() if "__" in name]  # [section] key only
+    found: list[tuple[str | None, str, str]] = []
+    for key, value in data.items():
+        if key.upper() in SECRET_NAMES or key in {"access_token", "api_base_url"}:
+            continue
+        if key in _sections() and isinstance(value, dict):
+            keys = _section_model(key).model_fields
+            found += [
+                (key, k, f"[{key}] {k}: no such setting; {_file_hint(key, k, known, keys)}")
+                for k in value
+                if k not in keys
+            ]
+        elif key in _sections():
+            found.append((None, key, f"{key} is a section: write [{key}] and its keys below it"))
+        elif isinstance(value, dict):
+            found.append(
+                (None, f"[{key}]", f"[{key}] is not a section (known: {', '.join(_sections())})")
+            )
+        else:
+            guess = _closest(f"{ENV_PREFIX}{key}".upper(), known)
+            hint = f"did you mean {_as_toml(guess)}?" if guess else "e.g. [selection] timezone"
+            found.append((None, key, f"{key} must be inside a section; {hint}"))
+    return found
+
+
+def _file_hint(section: str, key: str, known: list[str], keys: Mapping[str, Any]) -> str:
+    guess = _closest(f"{ENV_PREFIX}{section}__{key}".upper(), known)
+    if guess:
+        return f"did you mean {_as_toml(guess)}?"
+    return f"the keys of [{section}] are {', '.join(keys)}"
+
+
+def _as_toml(variable: str) -> str:
+    """TOOTBACK_SELECTION__TIMEZONE as it is written in a config file: [selection] timezone."""
+    section, _, key = variable.removeprefix(ENV_PREFIX).lower().partition("__")
+    return f"[{section}] {key}"
+
+
+def _at(text: str, section: str | None, key: str) -> str:
+    """ " line N" for the line of the config file `text` that sets `key` in `[section]`
+    (None: outside any section; a key "[name]": that section's header), found by its
+    text: a key written otherwise (a dotted key, an inline table) is not found, and
+    then "" (a TOML parser that kept lines would be one more dependency for this)."""
+    header = re.compile(r"\s*\[\s*([^\]\s]+)\s*\]")
+    name = re.escape(key.strip("[]"))
+    wanted = header if key.startswith("[") else re.compile(rf"\s*([\"']?){name}\1\s*=")
+    current = None
+    for number, line in enumerate(text.splitlines(), 1):
+        match = header.match(line)
+        if match and key.startswith("[") and match[1].strip("\"'") == key[1:-1]:
+            return f" line {number}"
+        if match:
+            current = match[1].strip("\"'")
+        elif current == section and wanted.match(line):
+            return f" line {number}"
+    return ""
+
+
 def _sections() -> list[str]:
     return [name for name, f in Settings.model_fields.items() if f.validation_alias is None]
 
 
-def _problem(
-    error: Any,
-    cli: Mapping[str, Mapping[str, Any]],
-    dotenv: Mapping[str, str | None],
-    toml_data: Mapping[str, Any],
-    config_path: Path | None,
-    env_file: Path | None,
-) -> str:
-    loc = [str(part) for part in error["loc"]]
+def _section_model(section: str) -> type[BaseModel]:
+    model = Settings.model_fields[section].annotation
+    assert isinstance(model, type) and issubclass(model, BaseModel)
+    return model
+
+
+def _variable(loc: list[str]) -> str:
+    """The environment variable of the setting at `loc`."""
     if loc and loc[0].upper() in SECRET_NAMES:
-        key, env_name = loc[0].upper(), loc[0].upper()
-    else:
-        key = ".".join(loc[:2])
-        env_name = ENV_PREFIX + "__".join(loc[:2]).upper()
+        return loc[0].upper()
+    return ENV_PREFIX + "__".join(loc[:2]).upper()
+
+
+def _problem(error: Any, sources: Sources) -> str:
+    loc = [str(part) for part in error["loc"]]
+    key = loc[0].upper() if loc and loc[0].upper() in SECRET_NAMES else ".".join(loc[:2])
     message = error["msg"].removeprefix("Value error, ").replace("\n", " ")
-    if len(loc) >= 2 and loc[1] in cli.get(loc[0], {}):
-        source = "command line"
-    elif env_name in os.environ:
-        source = f"environment {env_name}"
-    elif env_name in dotenv:
-        source = f"{env_file} {env_name}"
-    elif len(loc) >= 2 and loc[1] in toml_data.get(loc[0], {}):
-        source = f"config file {config_path} [{loc[0]}] {loc[1]}"
-    elif len(loc) >= 2 and loc[0] in toml_data:
-        source = f"config file {config_path} [{loc[0]}]"
-    else:
-        source = "default"
-    return f"{key}: {message} (from {source})"
+    return f"{key}: {message} (from {sources.of(loc)})"

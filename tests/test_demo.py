@@ -142,7 +142,7 @@ def test_path_options_expand_home_and_variables(
     (isolated / "home" / "my.toml").write_text('[selection]\ntimezone = "Asia/Tokyo"\n')
     result = tootback("--config", "~/my.toml", "check", "--archive", "~/mine")
     assert result.exit_code == 0, result.output
-    assert f"config {isolated / 'home' / 'my.toml'}" in result.stdout
+    assert f"config file {isolated / 'home' / 'my.toml'}, from --config" in result.stdout
     assert f"archive: {isolated / 'home' / 'mine'} (markdown)" in result.stdout
     result = tootback("preview", "--archive", "${ARCHIVES}/theirs", "--date", "2026-04-05")
     assert result.exit_code == 0, result.output

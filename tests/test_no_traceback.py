@@ -154,7 +154,9 @@ def lay_out(root: Path, config: bytes, dotenv: bytes, handles: bytes) -> None:
 
 # What a settings problem starts with: a key (`selection.timezone`, or a section), a
 # variable (`TOOTBACK_…`, `MASTODON_…`), or the file it is about.
-SUBJECT = re.compile(r"  (([a-z_]+(\.[a-z0-9_]+)?|[A-Z][A-Z0-9_]+|\.env): |(config|handles) file )")
+SUBJECT = re.compile(
+    r"  (([a-z_]+(\.[a-z0-9_]+)?|[A-Z][A-Z0-9_]+|\.env( line \d+)?): |(config|handles) file )"
+)
 
 
 def check_result(args: list[str], code: int, output: str, stderr: str) -> None:

@@ -89,7 +89,7 @@ def test_every_problem_names_key_and_source(monkeypatch: pytest.MonkeyPatch) -> 
 
 def test_unknown_key_or_section_is_an_error_not_a_silent_default() -> None:
     write(Path("config/tootback.toml"), "[selection]\ntimezon = 'UTC'\n")
-    with pytest.raises(SettingsError, match=r"selection.timezon: Extra inputs"):
+    with pytest.raises(SettingsError, match=r"\[selection\] timezon: no such setting"):
         load_settings()
     write(Path("config/tootback.toml"), "[selektion]\n")
     with pytest.raises(SettingsError, match=r"\[selektion\] is not a section"):
@@ -289,3 +289,102 @@ def test_paths_expand_home_and_variables(monkeypatch: pytest.MonkeyPatch, tmp_pa
     assert s.archive.index_dir == tmp_path / "home" / "cache"
     assert s.mentions.handles_file == tmp_path / "tb" / "handles.toml"
     assert not Path("~").exists()
+
+
+@pytest.mark.parametrize(
+    ("toml", "problem"),
+    [
+        (
+            '[post]\nvisibility = "public"\n\n[selection]\ninclude_replies = true\n'
+            'timezon = "Europe/Berlin"\n',
+            "config file config/tootback.toml line 6: [selection] timezon: no such setting; "
+            "did you mean [selection] timezone?",
+        ),
+        (
+            '[schedule]\n"min_intervall" = 5\n',
+            "config file config/tootback.toml line 2: [schedule] min_intervall: no such setting; "
+            "did you mean [schedule] min_interval?",
+        ),
+        (
+            "[selection]\nvisibility = 1\n",
+            "config file config/tootback.toml line 2: [selection] visibility: no such setting; "
+            "the keys of [selection] are timezone, include_replies,",
+        ),
+        (
+            "selection.timezon = 'UTC'\n",  # a dotted key: its line is not looked for
+            "config file config/tootback.toml: [selection] timezon: no such setting; "
+            "did you mean [selection] timezone?",
+        ),
+    ],
+)
+def test_an_unknown_key_in_the_config_file_names_the_file_line_and_closest_key(
+    toml: str, problem: str
+) -> None:
+    write(Path("config/tootback.toml"), toml)
+    with pytest.raises(SettingsError) as info:
+        load_settings()
+    [said] = info.value.problems
+    assert said.startswith(problem)
+
+
+def test_a_key_outside_any_section_names_the_section_it_belongs_in() -> None:
+    write(Path("my.toml"), '# mine\ntimezone = "Europe/Berlin"\n[post]\nlanguage = "de"\n')
+    with pytest.raises(SettingsError) as info:
+        load_settings(Path("my.toml"))
+    assert info.value.problems == [
+        "config file my.toml line 2: timezone must be inside a section; "
+        "did you mean [selection] timezone?"
+    ]
+
+
+def test_a_section_given_a_value_is_blamed_on_the_config_file() -> None:
+    write(Path("config/tootback.toml"), "selection = 3\n")
+    with pytest.raises(SettingsError) as info:
+        load_settings()
+    assert info.value.problems == [
+        "config file config/tootback.toml line 1: selection is a section: "
+        "write [selection] and its keys below it"
+    ]
+
+
+def test_a_line_of_dotenv_that_is_not_key_value_is_an_error_naming_its_line(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    write(Path(".env"), "TOOTBACK_SELECTION__MAX_PER_DAY=2\n\n# a comment\ngarbage line\nA=1\n")
+    with pytest.raises(SettingsError) as info:
+        load_settings()
+    assert info.value.problems == [
+        ".env line 4: not KEY=VALUE (the line is not shown: it may hold a secret)"
+    ]
+    assert "python-dotenv could not parse" not in caplog.text
+
+
+def test_a_secret_on_a_bad_dotenv_line_is_not_shown() -> None:
+    write(Path(".env"), "MASTODON_ACCESS_TOKEN abc123secret\n")
+    with pytest.raises(SettingsError) as info:
+        load_settings()
+    assert "abc123secret" not in str(info.value)
+    assert info.value.problems[0].startswith(".env line 1: not KEY=VALUE")
+
+
+def test_settings_say_which_config_file_was_read_and_where_a_value_came_from(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert load_settings().config is None
+    write(Path("config/tootback.toml"), '[archive]\npath = "~/nope"\n')
+    s = load_settings()
+    assert s.config is not None and (s.config.path, s.config.named_by) == (
+        Path("config/tootback.toml"),
+        None,
+    )
+    assert s.source_of("archive.path") == (
+        "archive.path, from config file config/tootback.toml [archive] path"
+    )
+    assert s.source_of("state.path") == "state.path, from default"
+    monkeypatch.setenv("TOOTBACK_ARCHIVE__PATH", "/nope")
+    s = load_settings()
+    assert s.source_of("archive.path") == "archive.path, from environment TOOTBACK_ARCHIVE__PATH"
+    s = load_settings(overrides={"archive": {"path": "/x"}})
+    assert s.source_of("archive.path", "--archive") == "--archive"
+    monkeypatch.setenv("TOOTBACK_CONFIG", "config/tootback.toml")
+    assert load_settings().config.named_by == "TOOTBACK_CONFIG"  # type: ignore[union-attr]
