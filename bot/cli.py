@@ -323,11 +323,21 @@ def preview(
             click.echo(json.dumps(output, ensure_ascii=False, indent=2))
         else:
             click.echo(render.day_text(previews[0], show_skipped, ahead))
-    elif as_json:
-        for result in previews:
-            click.echo(json.dumps(render.day_json(result, show_skipped), ensure_ascii=False))
-    else:
-        click.echo("\n\n\n".join(render.day_text(result, show_skipped) for result in previews))
+    else:  # days without toots say what `--date` says of them
+        from bot.preview import archive_range, range_outlooks
+
+        covered = archive_range(source.summary(), settings)
+        aheads = range_outlooks(
+            previews, covered, lambda: _ahead(settings, source, days[-1], composing)
+        )
+        shown = zip(previews, aheads, strict=True)
+        if as_json:
+            for result, ahead in shown:
+                output = render.day_json(result, show_skipped, ahead)
+                click.echo(json.dumps(output, ensure_ascii=False))
+        else:
+            texts = [render.day_text(result, show_skipped, ahead) for result, ahead in shown]
+            click.echo("\n\n\n".join(texts))
 
 
 def _days(first: date, last: date) -> list[date]:

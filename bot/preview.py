@@ -126,6 +126,29 @@ class Outlook:
     next_toots: int = 0
 
 
+def range_outlooks(
+    previews: Sequence[DayPreview],
+    covered: tuple[date, date] | None,
+    after_range: Callable[[], Outlook],
+) -> list[Outlook | None]:
+    """For each of consecutive previewed days, what a day without toots says (None for a
+    day with toots), as `outlook` would for that day alone: the archive's range
+    (`covered`, see `archive_range`), and the next previewed day with toots, or after
+    the last one, what `after_range` finds (asked at most once)."""
+    first, last = covered or (None, None)
+    found: list[Outlook | None] = []
+    following: Outlook | None = None
+    for preview in reversed(previews):
+        if preview.toots:
+            following = Outlook(first, last, preview.day, len(preview.toots))
+            found.append(None)
+            continue
+        if following is None:
+            following = after_range() if covered else Outlook(None, None, None)
+        found.append(following)
+    return found[::-1]
+
+
 def archive_range(summary: Summary, settings: Settings) -> tuple[date, date] | None:
     """The local dates of the archive's first and last tweet; None when it has none."""
     if summary.first is None or summary.last is None:

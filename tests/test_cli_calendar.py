@@ -4,7 +4,7 @@ every day's count in the calendar is what `preview` of that day shows."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -183,6 +183,21 @@ def test_a_range_previews_each_day_as_a_single_day_does() -> None:
     assert days[1] == ok("preview", "--date", "2026-04-05")
     lines = ok("preview", "--from", "2026-04-04", "--to", "2026-04-05", "--json").splitlines()
     assert json.loads(lines[1]) == json.loads(ok("preview", "--date", "2026-04-05", "--json"))
+
+
+@pytest.mark.parametrize(
+    ("first", "last"), [("2026-04-18", "2026-04-23"), ("2026-04-29", "2026-05-02")]
+)
+def test_every_day_of_a_range_even_without_toots_is_what_date_shows(first: str, last: str) -> None:
+    """Days without toots too: the archive's range and the next day with toots."""
+    start, end = date.fromisoformat(first), date.fromisoformat(last)
+    days = [str(start + timedelta(n)) for n in range((end - start).days + 1)]
+    texts = ok("preview", "--from", first, "--to", last).split("\n\n\n")
+    lines = ok("preview", "--from", first, "--to", last, "--json").splitlines()
+    assert len(texts) == len(lines) == len(days)
+    for day, text, line in zip(days, texts, lines, strict=True):
+        assert text.rstrip("\n") == ok("preview", "--date", day).rstrip("\n")
+        assert json.loads(line) == json.loads(ok("preview", "--date", day, "--json"))
 
 
 def test_the_page_of_a_range_has_every_status_and_the_calendar(tmp_path: Path) -> None:
