@@ -123,6 +123,18 @@ def test_a_range_backwards_is_a_usage_error() -> None:
     assert result.exit_code == 2
 
 
+@pytest.mark.parametrize(("command", "longest"), [("preview", 366), ("calendar", 3660)])
+def test_a_range_has_a_longest(command: str, longest: int) -> None:
+    """A year of a big archive is every tweet once; a millennium would never end."""
+    result = tootback(command, "--from", "2026-01-01", "--to", "2999-12-31")
+    assert result.exit_code == 2
+    assert f"2026-01-01 to 2999-12-31 is 355746 days; a range is at most {longest}" in (
+        result.output
+    )
+    last = date(2028, 1, 1) + timedelta(days=longest - 1)
+    assert tootback(command, "--from", "2028-01-01", "--to", str(last)).exit_code == 0
+
+
 def test_to_before_today_says_that_from_defaults_to_today() -> None:
     result = tootback("calendar", "--to", "2026-04-01")  # the clock says 2026-04-05
     assert result.exit_code == 2
