@@ -36,6 +36,7 @@ from pydantic import (
     PrivateAttr,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
 )
 from pydantic_settings import (
@@ -187,6 +188,14 @@ class SelectionSettings(Section):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown IANA time zone {value!r} (e.g. 'Europe/Berlin')") from None
+        return value
+
+    @field_validator("max_year")
+    @classmethod
+    def _after_min_year(cls, value: int | None, info: ValidationInfo) -> int | None:
+        least = info.data.get("min_year")
+        if value is not None and least is not None and value < least:
+            raise ValueError(f"{value} is before min_year {least}: no tweet could be posted")
         return value
 
     @field_validator("exclude_patterns")

@@ -81,7 +81,7 @@ def test_the_tree_in_the_errors_docstring_is_the_class_tree() -> None:
 def test_a_server_that_cannot_be_reached_at_login_exits_4(unused_port: int) -> None:
     result = CliRunner().invoke(cli, ["login", "--instance", f"http://127.0.0.1:{unused_port}"])
     assert result.exit_code == errors.EXIT_SERVER
-    assert "cannot reach the server" in result.stderr
+    assert "the server cannot be reached (Connection refused)" in result.stderr
 
 
 def test_a_bare_host_name_is_an_https_instance() -> None:

@@ -87,6 +87,17 @@ def test_every_problem_names_key_and_source(monkeypatch: pytest.MonkeyPatch) -> 
     assert any(p.startswith("selection.max_per_day:") and "command line" in p for p in problems)
 
 
+def test_a_year_range_that_holds_no_year_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TOOTBACK_SELECTION__MIN_YEAR", "2023")
+    monkeypatch.setenv("TOOTBACK_SELECTION__MAX_YEAR", "2021")
+    with pytest.raises(SettingsError) as info:
+        load_settings()
+    [problem] = info.value.problems
+    assert problem.startswith("selection.max_year: 2021 is before min_year 2023")
+    monkeypatch.setenv("TOOTBACK_SELECTION__MAX_YEAR", "2023")
+    assert load_settings().selection.max_year == 2023
+
+
 def test_unknown_key_or_section_is_an_error_not_a_silent_default() -> None:
     write(Path("config/tootback.toml"), "[selection]\ntimezon = 'UTC'\n")
     with pytest.raises(SettingsError, match=r"\[selection\] timezon: no such setting"):

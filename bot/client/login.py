@@ -19,7 +19,7 @@ from pydantic import SecretStr
 
 from bot.client.identity import APP_NAME, SCOPES, USER_AGENT, mastodon_api
 from bot.client.instance import GetJson, get_json, read_software
-from bot.client.policy import server_reason
+from bot.client.policy import network_reason, server_reason
 from bot.errors import AuthError, MastodonError
 from bot.software import software
 
@@ -136,7 +136,7 @@ def _login_call(what: str, call: Callable[[], T]) -> T:
         failure = f"{what}: the server refused it (a mistyped or expired code?)"
         raise AuthError(failure) from None
     except mastodon.MastodonNetworkError as exc:
-        failure = f"{what}: cannot reach the server ({type(exc).__name__})"
+        failure = f"{what}: {network_reason(exc, 'the server')}"
     except mastodon.MastodonError as exc:
         failure = f"{what}: {server_reason(exc)}"
     except Exception as exc:
