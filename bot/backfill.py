@@ -75,6 +75,7 @@ def plan_backfill(
     compose: ComposeNow,
     posted: Container[str],
     now: datetime,
+    failed: Container[str] = frozenset(),
 ) -> BackfillPlan:
     """The backfill of `first`..`last` for `tweets` (the archive, or enough of it).
 
@@ -82,6 +83,7 @@ def plan_backfill(
         (a retweet of one of them is its boost); its Toot gives the cost, a Skip
         leaves it out. posted: the tweet ids the state file has posted.
     now: the planning time, the jobs' due time (the footer's "years ago").
+    failed: the tweet ids the state file marks failed: left out, as the run skips them.
     """
     kept, skipped = tweeted_between(tweets, first, last, selection)
     jobs: list[Due] = []
@@ -91,6 +93,10 @@ def plan_backfill(
     for tweet in kept:
         if tweet.id in posted:
             done += 1
+            continue
+        if tweet.id in failed:
+            retry = f"tootback repost --tweet {tweet.id} --retry-failed"
+            skipped.append(Skip(tweet.id, f"it failed before ({retry} tries it again)"))
             continue
         toot = compose(tweet, planned)
         if isinstance(toot, Skip):

@@ -81,7 +81,8 @@ def preview_day(
             skipped.append(result)
         else:
             toots.append(result)
-            earlier.add(result.tweet_id)
+            if not failed or result.tweet_id not in failed:  # repost skips a failed one
+                earlier.add(result.tweet_id)
     return DayPreview(
         day=day,
         timezone=settings.selection.timezone,

@@ -167,8 +167,8 @@ def _toot_text(toot: Toot, preview: DayPreview) -> list[str]:
     ]
     if toot.tweet_id in preview.failed:
         lines.append(
-            f"  failed before: {preview.failed[toot.tweet_id]}; repost skips it (tootback "
-            f"repost --tweet {toot.tweet_id} --retry-failed tries it again)"
+            f"  failed before: {preview.failed[toot.tweet_id]}; repost skips it "
+            f"({retry_command(toot.tweet_id)} tries it again)"
         )
     if toot.in_reply_to_tweet:
         lines.append(f"  reply to tweet {toot.in_reply_to_tweet} (its toot, if posted)")

@@ -336,6 +336,8 @@ def _check_base_url(value: str | None) -> str | None:
         raise ValueError("must be an https:// URL (plain http only for localhost)")
     if not parts.hostname:
         raise ValueError(f"{value!r} has no host name")
+    if parts.username is not None:  # @me@mastodon.social: a handle, not an address
+        raise ValueError(f"{value!r} holds a user name; give the server's address only")
     if not _valid_host(parts.hostname):
         raise ValueError(
             f"{parts.hostname!r} is not a valid host name or IP address; give one such as "
@@ -345,7 +347,7 @@ def _check_base_url(value: str | None) -> str | None:
         _ = parts.port  # a ValueError when the port is no number or out of range
     except ValueError:
         raise ValueError(f"{value!r} has a port that is no number from 0 to 65535") from None
-    if parts.path.strip("/") or parts.query or parts.fragment:
+    if parts.path.strip("/") or "?" in value or "#" in value:
         raise ValueError(
             f"{value!r} is more than a server's address; give just that, such as "
             "https://mastodon.social"
@@ -370,10 +372,15 @@ def _valid_host(host: str) -> bool:
         return True
     except ValueError:
         pass
-    try:
-        name = host.encode("idna").decode("ascii")  # an international name, as sent
-    except UnicodeError:
-        return False
+    if host.isascii():
+        name = host
+    else:  # an international name, encoded as the HTTP library encodes it (IDNA 2008)
+        import idna
+
+        try:
+            name = idna.encode(host, uts46=True).decode("ascii")
+        except idna.IDNAError:
+            return False
     labels = name.removesuffix(".").split(".")
     return len(name) <= 253 and all(_HOST_LABEL.fullmatch(label) for label in labels)
 

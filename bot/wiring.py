@@ -212,6 +212,7 @@ def backfill_jobs(
         lambda tweet, planned: composer(tweet, now, posted, planned),
         posted,
         now,
+        frozenset(state.failed()),
     )
     pending = {job.tweet.id for job in jobs}
     return jobs + [job for job in plan.jobs if job.tweet.id not in pending], lost, plan

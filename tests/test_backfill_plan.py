@@ -102,3 +102,21 @@ def test_a_retweet_of_a_tweet_earlier_in_the_range_is_planned_as_its_boost() -> 
     assert [d.tweet.id for d in plan.jobs] == ["1", "2"]
     assert plan.skipped == ()
     assert plan.costs["2"] == Cost(1, 0)
+
+
+def test_a_tweet_that_failed_before_is_left_out_and_its_retweet_is_no_boost() -> None:
+    original = tweet("1", "2020-04-05T09:00:00")
+    retweet = replace(
+        tweet("2", "2020-04-06T09:00:00"), text="RT @me: text 1", is_retweet=True, retweet_of="1"
+    )
+    archive = Archive(Path("."), "me", (original, retweet), (), ("official",))
+    settings = load_settings(None, {"selection": {"include_retweets": True}}, env_file=None)
+    composer = make_composer(settings, archive, {}, InstanceLimits())
+    plan = plan_backfill(
+        archive.tweets, date(2020, 4, 1), date(2020, 4, 30), selection_options(settings, "me"),
+        lambda t, planned: composer(t, NOW, {}, planned), posted=set(), now=NOW, failed={"1"},
+    )  # fmt: skip
+    assert plan.jobs == ()
+    assert [s.tweet_id for s in plan.skipped] == ["1", "2"]
+    assert "failed before" in plan.skipped[0].reason
+    assert "not posted yet" in plan.skipped[1].reason

@@ -164,3 +164,19 @@ def test_a_retweet_of_your_own_tweet_counts_as_preview_shows_it() -> None:
     counted = calendar(outline, first, last, options, Words(archive, {}, {}, limits))
     shown = [len(preview_day(archive, d.day, options, {}, {}, limits).toots) for d in counted.days]
     assert [d.toots for d in counted.days] == shown == [2, 0]
+
+
+def test_a_retweet_of_a_tweet_that_failed_before_is_no_boost_in_the_preview() -> None:
+    """repost skips a failed tweet, so the retweet due after it finds it not posted."""
+    original = Tweet("1", datetime(2020, 4, 5, 9, tzinfo=UTC), "hello world", "https://t/1")
+    retweet = Tweet(
+        "2", datetime(2021, 4, 5, 10, tzinfo=UTC), "RT @me: hello world", "https://t/2",
+        is_retweet=True, retweet_of="1",
+    )  # fmt: skip
+    archive = Archive(Path("."), "me", (original, retweet), (), ("official",))
+    options = load_settings(None, {"selection": {"include_retweets": True}}, env_file=None)
+    day, limits = date(2026, 4, 5), InstanceLimits()
+    shown = preview_day(archive, day, options, {}, {}, limits, failed={"1": "422 refused"})
+    assert [t.tweet_id for t in shown.toots] == ["1"] and shown.failed == {"1": "422 refused"}
+    assert [s.tweet_id for s in shown.skipped] == ["2"]
+    assert "not posted yet" in shown.skipped[0].reason

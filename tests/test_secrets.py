@@ -98,6 +98,12 @@ def test_redaction_covers_every_form(form: str) -> None:
     assert redact("nothing secret here", TOKEN) == "nothing secret here"
 
 
+@pytest.mark.parametrize("form", forms(TOKEN))
+def test_a_real_token_is_redacted_whatever_stands_next_to_it(form: str) -> None:
+    glued = [f"Bearer%20{form}", f"access_token%3D{form}", f"line\\n{form}", f"a{form}b"]
+    assert leaks(redact(" ".join(glued), TOKEN)) == []
+
+
 @pytest.mark.parametrize("form", forms("x"))
 def test_a_short_token_is_redacted_only_where_it_stands_whole(form: str) -> None:
     text = f"Max retries exceeded, said {form}; token={form}&x=1, in 'x' and xx"

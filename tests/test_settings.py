@@ -153,6 +153,10 @@ def test_base_url_https_except_loopback(
         "-x.social",
         "https://example.social:port",
         "https://:443",
+        "https://☃.net",  # IDNA 2003 would take it; the HTTP library (IDNA 2008) does not
+        "https://example.social#",
+        "https://example.social?",
+        "https://@me@example.social",
     ],
 )
 def test_a_base_url_without_a_valid_host_name_is_a_settings_error(

@@ -303,14 +303,19 @@ class RequestPolicy:
         return redact(text, self._secret)
 
 
+SHORT_TOKEN = 16  # shorter, it is replaced only where it stands whole (see `redact`)
+
+
 def redact(text: str, secret: str) -> str:
     """text with `secret` replaced by "[token]" in every form a library may print it:
     as is (also after `Bearer `), escaped as `repr` or JSON escape it, URL-encoded
     (with upper- or lower-case hex), and with the white space around it trimmed.
 
-    Only where a form stands whole: not inside a longer run of the characters
-    tokens are made of, so that a short token does not cut words ("Max retries
-    exceeded" stays as it is with the token `x`)."""
+    A token shorter than SHORT_TOKEN characters (no real one: Mastodon's are 43) is
+    replaced only where it stands whole, not inside a longer run of the characters
+    tokens are made of, so that it does not cut words ("Max retries exceeded" stays
+    as it is with the token `x`); a longer one wherever it stands, glued to anything
+    (`Bearer%20…`, `\\n…`)."""
     secret = secret.strip()
     if not secret:
         return text
@@ -328,6 +333,8 @@ def redact(text: str, secret: str) -> str:
         quote(secret),
     }
     longest_first = sorted(forms, key=len, reverse=True)  # no half-replaced form
+    if len(secret) >= SHORT_TOKEN:
+        return re.sub("|".join(map(re.escape, longest_first)), "[token]", text)
     whole = "|".join(_standing_whole(form) for form in longest_first)
     return re.sub(whole, "[token]", text)
 
