@@ -594,7 +594,7 @@ def _say_server_wait(obj: Context) -> OnWait:
 def _check_account(obj: Context, settings: Settings, owner: str | None) -> InstanceLimits:
     """Check the token, its account and scopes; returns the instance's limits."""
     from bot import render
-    from bot.client import SCOPES, MastodonClient, missing_scopes
+    from bot.client import MastodonClient, missing_scopes
     from bot.state import load_state
     from bot.wiring import credentials
 
@@ -609,7 +609,7 @@ def _check_account(obj: Context, settings: Settings, owner: str | None) -> Insta
     scopes = client.scopes()
     if scopes is not None and (missing := missing_scopes(scopes)):
         raise AuthError(f"the token lacks {', '.join(sorted(missing))}; run `tootback login` again")
-    click.echo(render.check_scopes(scopes, SCOPES))
+    click.echo(render.check_scopes(scopes, profile.known.scopes))  # what login asks there
     load_state(settings.state.path).bind_account(account)  # raises on another account's state
     return limits
 
