@@ -404,6 +404,15 @@ def check_state(path: Path, posted: int | None) -> str:
     return f"state: {path}: {plural(posted, 'tweet')} posted"
 
 
+# The kinds of tweet `check` counts (`archive.base.tweet_kind`), as one of each is said.
+_ONE_KIND = {
+    "originals": "original",
+    "retweets": "retweet",
+    "replies to others": "reply to others",
+    "self-replies": "self-reply",
+}
+
+
 def archive_report(
     summary: Summary, problems: Sequence[Problem] | None, path: Path, demo: bool = False
 ) -> str:
@@ -416,7 +425,10 @@ def archive_report(
     demo: it is the bundled demo archive, which the posting commands refuse.
     """
     where = "the bundled demo archive" if demo else str(path)
-    kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(summary.kinds.items()))
+    kinds = ", ".join(
+        f"{n} {_ONE_KIND.get(kind, kind) if n == 1 else kind}"
+        for kind, n in sorted(summary.kinds.items())
+    )
     lines = [
         f"archive: {where} ({', '.join(summary.formats)}), owner @{summary.username or '?'}",
         f"  {summary.count} tweets: {kinds}",

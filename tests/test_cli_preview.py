@@ -260,6 +260,11 @@ def test_check_reports_the_seeds() -> None:
     assert "state: " in result.output and ": no file yet (nothing posted" in result.output
 
 
+def test_check_counts_each_kind_in_words_that_fit_its_number() -> None:
+    result = tootback("check", "--archive", str(FIXTURES / "official"))
+    assert "20 tweets: 16 originals, 1 reply to others, 2 retweets, 1 self-reply" in (result.output)
+
+
 def test_check_names_a_single_file_archive_as_that_file(tmp_path: Path) -> None:
     seeds = sorted(p for p in demo_archive().iterdir() if p.suffix == ".txt")
     single = tmp_path / "march.txt"
