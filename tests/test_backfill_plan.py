@@ -9,7 +9,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.archive import Archive
-from bot.backfill import Cost, Progress, plan_backfill
+from bot.backfill import BackfillPlan, Cost, Progress, plan_backfill
 from bot.model import InstanceLimits, Media, Skip, Toot, TootPart, Tweet
 from bot.options import make_composer, selection_options
 from bot.render import backfill_text, duration, progress_line
@@ -87,7 +87,8 @@ def test_progress_counts_down_the_cost_and_draws_a_bar() -> None:
     ]  # fmt: skip
 
 
-def test_a_retweet_of_a_tweet_earlier_in_the_range_is_planned_as_its_boost() -> None:
+def plan_with_a_retweet(failed: Container[str] = frozenset()) -> BackfillPlan:
+    """A backfill of April 2020: tweet 1, and on the next day 2, its retweet."""
     original = tweet("1", "2020-04-05T09:00:00")
     retweet = replace(
         tweet("2", "2020-04-06T09:00:00"), text="RT @me: text 1", is_retweet=True, retweet_of="1"
@@ -95,27 +96,21 @@ def test_a_retweet_of_a_tweet_earlier_in_the_range_is_planned_as_its_boost() -> 
     archive = Archive(Path("."), "me", (original, retweet), (), ("official",))
     settings = load_settings(None, {"selection": {"include_retweets": True}}, env_file=None)
     composer = make_composer(settings, archive, {}, InstanceLimits())
-    plan = plan_backfill(
+    return plan_backfill(
         archive.tweets, date(2020, 4, 1), date(2020, 4, 30), selection_options(settings, "me"),
-        lambda t, planned: composer(t, NOW, {}, planned), posted=set(), now=NOW,
+        lambda t, planned: composer(t, NOW, {}, planned), posted=set(), now=NOW, failed=failed,
     )  # fmt: skip
+
+
+def test_a_retweet_of_a_tweet_earlier_in_the_range_is_planned_as_its_boost() -> None:
+    plan = plan_with_a_retweet()
     assert [d.tweet.id for d in plan.jobs] == ["1", "2"]
     assert plan.skipped == ()
     assert plan.costs["2"] == Cost(1, 0)
 
 
 def test_a_tweet_that_failed_before_is_left_out_and_its_retweet_is_no_boost() -> None:
-    original = tweet("1", "2020-04-05T09:00:00")
-    retweet = replace(
-        tweet("2", "2020-04-06T09:00:00"), text="RT @me: text 1", is_retweet=True, retweet_of="1"
-    )
-    archive = Archive(Path("."), "me", (original, retweet), (), ("official",))
-    settings = load_settings(None, {"selection": {"include_retweets": True}}, env_file=None)
-    composer = make_composer(settings, archive, {}, InstanceLimits())
-    plan = plan_backfill(
-        archive.tweets, date(2020, 4, 1), date(2020, 4, 30), selection_options(settings, "me"),
-        lambda t, planned: composer(t, NOW, {}, planned), posted=set(), now=NOW, failed={"1"},
-    )  # fmt: skip
+    plan = plan_with_a_retweet(failed={"1"})
     assert plan.jobs == ()
     assert [s.tweet_id for s in plan.skipped] == ["1", "2"]
     assert "failed before" in plan.skipped[0].reason
