@@ -46,6 +46,8 @@ if TYPE_CHECKING:
     from bot.state import State
 
 EMBED_LIMIT = 8 * 1024 * 1024  # bytes of one image embedded in an HTML preview
+# Bytes of images embedded in one page: a year of a big archive would embed gigabytes.
+EMBED_TOTAL = 64 * 1024 * 1024
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -444,24 +446,34 @@ def _write_page(
 
 
 def _media_src(archive: Archive, page: Path) -> MediaSrc:
-    """Each media file for the page: images embedded (up to EMBED_LIMIT bytes),
-    videos of a folder archive linked relative to the page, nothing else."""
+    """Each media file for the page: images embedded (each up to EMBED_LIMIT bytes,
+    EMBED_TOTAL in all); videos, and images past those limits, linked relative to
+    the page where the archive is a folder; nothing else."""
     from bot.errors import ArchiveError
     from bot.page import data_uri
 
-    def src(media: Media) -> str | None:
-        if media.problem is not None:
-            return None
-        if media.kind == "image":
-            try:
-                data = archive.read_media(media)
-            except ArchiveError:
-                return None
-            return data_uri(data, media) if len(data) <= EMBED_LIMIT else None
+    left = EMBED_TOTAL
+
+    def linked(media: Media) -> str | None:
         if not archive.root.is_dir():
-            return None  # a video inside a zip: a page cannot link into it
+            return None  # inside a zip: a page cannot link into it
         target = os.path.relpath(archive.root / media.path, page.absolute().parent)
         return quote(Path(target).as_posix())
+
+    def src(media: Media) -> str | None:
+        nonlocal left
+        if media.problem is not None:
+            return None
+        if media.kind != "image":
+            return linked(media)
+        try:
+            data = archive.read_media(media)
+        except ArchiveError:
+            return None
+        if len(data) > min(EMBED_LIMIT, left):
+            return linked(media)
+        left -= len(data)
+        return data_uri(data, media)
 
     return src
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import shutil
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -222,3 +223,21 @@ def test_a_rebuilt_state_knows_the_boost_so_it_is_not_boosted_again(
         assert again.exit_code == 0, again.output
         assert server.requests("POST") == []
         assert server.statuses() == [toot, boost] and not server.duplicates()
+
+
+@pytest.mark.parametrize("budget", [73, 72])  # the day's one picture is 73 bytes
+def test_a_page_embeds_images_up_to_its_budget_then_links_them(
+    monkeypatch: pytest.MonkeyPatch, isolated: Path, budget: int
+) -> None:
+    """A year of a big archive would embed gigabytes: past the budget, images are
+    linked relative to the page, as videos are."""
+    import bot.cli
+
+    monkeypatch.setattr(bot.cli, "EMBED_TOTAL", budget)
+    page = isolated / "page.html"
+    assert tootback("preview", "--date", "2026-04-06", "--html", str(page)).exit_code == 0
+    html = page.read_text(encoding="utf-8")
+    embedded = html.count('<img src="data:image/png;base64,')
+    linked = re.findall(r'<img src="([^"]+\.png)"', html)
+    assert (embedded, len(linked)) == ((1, 0) if budget == 73 else (0, 1))
+    assert all((page.parent / link).resolve().is_file() for link in linked)
