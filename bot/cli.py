@@ -373,10 +373,12 @@ def _previews(
 
     s = settings.selection
     archive = source.days(days, s.feb29, whole_threads=s.threads == "whole", zone=s.zone)
-    posted, handles, limits, limit_from, failed = composing
-    alt_texts = alt_texts_for(settings.media.alt_text_file, archive, limits.description_limit)
+    c = composing
+    alt_texts = alt_texts_for(settings.media.alt_text_file, archive, c.limits.description_limit)
     return archive, [
-        preview_day(archive, d, settings, posted, handles, limits, alt_texts, limit_from, failed)
+        preview_day(
+            archive, d, settings, c.posted, c.handles, c.limits, alt_texts, c.limit_from, c.failed
+        )
         for d in days
     ]
 
@@ -412,9 +414,8 @@ def _ahead(settings: Settings, source: ArchiveSource, day: date, composing: Comp
     from bot.options import day_reader
     from bot.preview import outlook
 
-    posted, handles, limits, _, _ = composing
-    days = day_reader(settings, source)
-    return outlook(source.summary(), days, day, settings, posted, handles, limits)
+    c, days = composing, day_reader(settings, source)
+    return outlook(source.summary(), days, day, settings, c.posted, c.handles, c.limits)
 
 
 def _write_page(
@@ -516,10 +517,10 @@ def calendar_command(obj: Context, first: date | None, last: date | None, as_jso
     _days(first, last, LONGEST_CALENDAR)  # checks the order and the length
     source = archive_source(settings)
     outline = source.outline()
-    posted, handles, limits, _, _ = _composing(settings)
+    c = _composing(settings)
     words = None
-    if calendar_needs_words(settings, outline, limits):
-        words = Words(source.whole(), posted, handles, limits)
+    if calendar_needs_words(settings, outline, c.limits):
+        words = Words(source.whole(), c.posted, c.handles, c.limits)
     result = count(outline, first, last, settings, words)
     if as_json:
         click.echo(json.dumps(render.calendar_json(result), indent=2))
@@ -816,8 +817,8 @@ def _backfill_dry_run(
     from bot.wiring import backfill_jobs
 
     now, source = obj.clock.now(), archive_source(settings)
-    _, handles, limits, _, _ = _composing(settings)
-    composer = make_composer(settings, source.without_tweets(), handles, limits)
+    c = _composing(settings)
+    composer = make_composer(settings, source.without_tweets(), c.handles, c.limits)
     state = load_state(settings.state.path)
     _, _, plan = backfill_jobs(settings, source, state, composer, first, last, now)
     span, binding = eta(Budgets(), plan.total, len(plan.jobs), every, now)

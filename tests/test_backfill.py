@@ -244,12 +244,17 @@ def test_what_on_this_day_posted_is_not_posted_again_and_the_other_way_round(
         assert visibilities == ["public"] * 2 + ["unlisted"] * 3
 
 
+def dry_run(clock: FakeClock, first: str, last: str) -> list[str]:
+    """The lines `backfill --dry-run` prints for `first`..`last`."""
+    result = tootback(clock, "backfill", "--from", first, "--to", last, "--dry-run")
+    assert result.exit_code == 0, result.output
+    return result.stdout.splitlines()
+
+
 def test_on_the_seeds_the_dry_run_gives_the_count_and_an_eta(
     isolated: Path, clock: FakeClock
 ) -> None:
-    result = tootback(clock, "backfill", "--from", "2022-03-01", "--to", "2022-04-30", "--dry-run")
-    assert result.exit_code == 0, result.output
-    assert result.stdout.splitlines() == [
+    assert dry_run(clock, "2022-03-01", "2022-04-30") == [
         "backfill 2022-03-01 to 2022-04-30: 60 toots to post (60 statuses, 0 media), "
         "0 already posted, 66 skipped",
         "ETA 36 min at Mastodon's budgets (300 statuses per 3 h, 30 media per 30 min: "
@@ -264,9 +269,7 @@ def test_a_range_without_tweets_says_what_the_archive_covers(
     isolated: Path, clock: FakeClock
 ) -> None:
     """Backfill dates are the dates tweeted on, not their anniversaries."""
-    result = tootback(clock, "backfill", "--from", "2026-04-05", "--to", "2026-04-05", "--dry-run")
-    assert result.exit_code == 0, result.output
-    assert result.stdout.splitlines() == [
+    assert dry_run(clock, "2026-04-05", "2026-04-05") == [
         "backfill 2026-04-05 to 2026-04-05: 0 toots to post (0 statuses, 0 media), "
         "0 already posted, 0 skipped",
         "No tweet of the archive was tweeted from 2026-04-05 to 2026-04-05: its tweets run "
